@@ -1,0 +1,135 @@
+"""Settings, read once from the environment (and a `.env` file when present).
+
+Every knob has a default that works on a laptop; secrets (chat tokens, Spotify credentials)
+are only ever read here and are kept out of ``repr`` so they never reach a log line.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+from platformdirs import user_config_dir, user_data_dir
+
+from core.errors import ConfigError
+from core.tuning import DEFAULT_DELTA_MAX
+
+APP_NAME = "aidj"
+DEFAULT_CLIP_MODEL = "openai/clip-vit-base-patch32"
+DEFAULT_NLI_MODEL = "MoritzLaurer/mDeBERTa-v3-base-mnli-xnli"
+
+
+def _secret() -> str | None:
+    return field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class Settings:
+    clip_model: str = DEFAULT_CLIP_MODEL
+    nli_model: str = DEFAULT_NLI_MODEL
+    device: str = "cpu"
+    torch_threads: int = 0  # 0: let torch decide
+    delta_max: float = DEFAULT_DELTA_MAX
+    db_path: Path = Path(user_data_dir(APP_NAME)) / "aidj.db"
+    config_dir: Path = Path(user_config_dir(APP_NAME))
+    max_image_bytes: int = 10 * 1024 * 1024
+    max_image_pixels: int = 40_000_000
+    max_caption_chars: int = 500
+    worker_batch_size: int = 8
+    worker_batch_wait_ms: int = 15
+    worker_timeout_s: float = 60.0
+    worker_start_timeout_s: float = 300.0
+    recommend_count: int = 10
+    nudge_step: float = 0.15
+    rate_limit_per_minute: int = 6
+    recommender: str = "catalog"  # "catalog" or "spotify" (legacy, opt-in)
+    discord_token: str | None = _secret()
+    telegram_token: str | None = _secret()
+    spotify_client_id: str | None = _secret()
+    spotify_client_secret: str | None = _secret()
+    spotify_redirect_uri: str = "http://127.0.0.1:8888/callback"
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Every secret value set, for log redaction."""
+        values = (
+            self.discord_token,
+            self.telegram_token,
+            self.spotify_client_id,
+            self.spotify_client_secret,
+        )
+        return tuple(v for v in values if v)
+
+
+# environment variable -> (field name, parser)
+_ENV: dict[str, tuple[str, type]] = {
+    "AIDJ_CLIP_MODEL": ("clip_model", str),
+    "AIDJ_NLI_MODEL": ("nli_model", str),
+    "AIDJ_DEVICE": ("device", str),
+    "AIDJ_TORCH_THREADS": ("torch_threads", int),
+    "AIDJ_DELTA_MAX": ("delta_max", float),
+    "AIDJ_DB": ("db_path", Path),
+    "AIDJ_CONFIG_DIR": ("config_dir", Path),
+    "AIDJ_MAX_IMAGE_BYTES": ("max_image_bytes", int),
+    "AIDJ_MAX_IMAGE_PIXELS": ("max_image_pixels", int),
+    "AIDJ_MAX_CAPTION_CHARS": ("max_caption_chars", int),
+    "AIDJ_WORKER_BATCH_SIZE": ("worker_batch_size", int),
+    "AIDJ_WORKER_BATCH_WAIT_MS": ("worker_batch_wait_ms", int),
+    "AIDJ_WORKER_TIMEOUT_S": ("worker_timeout_s", float),
+    "AIDJ_WORKER_START_TIMEOUT_S": ("worker_start_timeout_s", float),
+    "AIDJ_RECOMMEND_COUNT": ("recommend_count", int),
+    "AIDJ_NUDGE_STEP": ("nudge_step", float),
+    "AIDJ_RATE_LIMIT_PER_MINUTE": ("rate_limit_per_minute", int),
+    "AIDJ_RECOMMENDER": ("recommender", str),
+    "DISCORD_TOKEN": ("discord_token", str),
+    "TELEGRAM_TOKEN": ("telegram_token", str),
+    "SPOTIFY_CLIENT_ID": ("spotify_client_id", str),
+    "SPOTIFY_CLIENT_SECRET": ("spotify_client_secret", str),
+    "SPOTIFY_REDIRECT_URI": ("spotify_redirect_uri", str),
+}
+
+
+def load_settings(
+    environ: dict[str, str] | None = None, *, dotenv: bool = True, **overrides: object
+) -> Settings:
+    """Settings from ``environ`` (default: the process environment), then ``overrides``.
+
+    A `.env` file in the working directory is read first when ``dotenv`` is true; variables
+    already set in the environment win over it.
+    """
+    if environ is None:
+        if dotenv:
+            from dotenv import load_dotenv
+
+            load_dotenv(override=False)
+        environ = dict(os.environ)
+    values: dict[str, object] = {}
+    for name, (attribute, parse) in _ENV.items():
+        raw = environ.get(name)
+        if raw is None or raw.strip() == "":
+            continue
+        try:
+            values[attribute] = parse(raw.strip())
+        except ValueError:
+            raise ConfigError(f"{name} must be a {parse.__name__}, got {raw!r}") from None
+    known = {f.name for f in fields(Settings)}
+    for key, value in overrides.items():
+        if key not in known:
+            raise TypeError(f"unknown setting {key!r}")
+        if value is not None:
+            values[key] = value
+    settings = Settings(**values)  # type: ignore[arg-type]
+    _validate(settings)
+    return settings
+
+
+def _validate(settings: Settings) -> None:
+    if not 0.0 <= settings.delta_max <= 1.0:
+        raise ConfigError(f"AIDJ_DELTA_MAX must be within [0, 1], got {settings.delta_max}")
+    if settings.recommender not in ("catalog", "spotify"):
+        raise ConfigError(
+            f"AIDJ_RECOMMENDER must be 'catalog' or 'spotify', got {settings.recommender!r}"
+        )
+    if not 0.0 < settings.nudge_step <= 1.0:
+        raise ConfigError(f"AIDJ_NUDGE_STEP must be within (0, 1], got {settings.nudge_step}")

@@ -1,0 +1,31 @@
+"""Errors a user can be told about. Each carries a message that is safe to show as is."""
+
+from __future__ import annotations
+
+
+class AIDJError(Exception):
+    """Base of every error whose message is meant for the user (CLI line or chat reply)."""
+
+
+class BadImageError(AIDJError):
+    """The upload is not a usable image: not an image, corrupt, empty, too big, a bomb."""
+
+
+class BadCaptionError(AIDJError):
+    """The caption cannot be read (for example far too long)."""
+
+
+class ModelLoadError(AIDJError):
+    """A model could not be loaded from its configured id or path."""
+
+
+class WorkerError(AIDJError):
+    """The model worker failed, crashed twice in a row, or did not answer in time."""
+
+
+class CatalogError(AIDJError):
+    """The track catalog is missing, empty, malformed or matches nothing."""
+
+
+class ConfigError(AIDJError):
+    """A setting in the environment is missing or malformed."""

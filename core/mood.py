@@ -1,0 +1,92 @@
+"""What the models read from a photo and a caption, and the tuned result.
+
+These are plain values so they cross process boundaries (the model worker) and serialise to
+JSON (`aidj analyze --json`, the requests table) without any model code attached.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ImageReading:
+    """CLIP's verdict: the best category, its probability and the whole distribution."""
+
+    category_id: str
+    confidence: float
+    distribution: dict[str, float]
+
+
+@dataclass(frozen=True)
+class AxisReading:
+    """One caption axis: the winning label, its direction (-1, 0, +1) and confidence."""
+
+    label: str
+    direction: int
+    confidence: float
+    scores: dict[str, float] = field(default_factory=dict)
+
+    @classmethod
+    def neutral(cls) -> AxisReading:
+        """The reading for an empty caption: nothing to move."""
+        return cls(label="neutral", direction=0, confidence=1.0, scores={})
+
+
+@dataclass(frozen=True)
+class TextReading:
+    valence: AxisReading
+    energy: AxisReading
+
+    @classmethod
+    def neutral(cls) -> TextReading:
+        return cls(valence=AxisReading.neutral(), energy=AxisReading.neutral())
+
+
+@dataclass(frozen=True)
+class MoodPoint:
+    """A point in the valence/energy plane, both in [0, 1]."""
+
+    valence: float
+    energy: float
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What the model worker returns for one (photo, caption) request."""
+
+    image: ImageReading
+    text: TextReading
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """A reading placed on the plane: base values from the anchor, final values tuned."""
+
+    reading: Reading
+    base: MoodPoint
+    final: MoodPoint
+    seed_genres: tuple[str, ...]
+    base_source: str  # "anchors" or "defaults"
+
+    def to_json(self) -> dict[str, Any]:
+        """The `aidj analyze --json` object."""
+        text = self.reading.text
+        return {
+            "category": self.reading.image.category_id,
+            "category_confidence": self.reading.image.confidence,
+            "categories": self.reading.image.distribution,
+            "base": asdict(self.base),
+            "base_source": self.base_source,
+            "text": {
+                "valence": _axis_json(text.valence),
+                "energy": _axis_json(text.energy),
+            },
+            "final": asdict(self.final),
+            "seed_genres": list(self.seed_genres),
+        }
+
+
+def _axis_json(axis: AxisReading) -> dict[str, Any]:
+    return {"label": axis.label, "direction": axis.direction, "confidence": axis.confidence}

@@ -1,0 +1,68 @@
+"""The two caption axes read by zero-shot NLI, with their labels and hypotheses.
+
+Valence (how positive) and energy (how intense) are the two dimensions of Russell's
+circumplex model that the design maps onto Spotify's audio features. Each axis has three
+labels; the neutral label has direction 0 so it never moves the image's base values.
+
+Hypotheses come in Korean and English. The NLI model is multilingual, but a hypothesis in
+the caption's own language reads more reliably, so the Korean set is used for captions that
+contain Hangul and the English set otherwise (the seed design used the Korean phrasing).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class AxisLabel:
+    name: str
+    direction: int
+    hypothesis_en: str
+    hypothesis_ko: str
+
+
+@dataclass(frozen=True)
+class TextAxis:
+    name: str
+    labels: tuple[AxisLabel, ...]
+
+
+VALENCE_AXIS = TextAxis(
+    name="valence",
+    labels=(
+        AxisLabel("positive", +1, "This text is positive.", "이 텍스트는 긍정적인 내용이다."),
+        AxisLabel("neutral", 0, "This text is neutral.", "이 텍스트는 중립적인 내용이다."),
+        AxisLabel("negative", -1, "This text is negative.", "이 텍스트는 부정적인 내용이다."),
+    ),
+)
+
+ENERGY_AXIS = TextAxis(
+    name="energy",
+    labels=(
+        AxisLabel("energetic", +1, "This text is energetic.", "이 텍스트는 활기찬 내용이다."),
+        AxisLabel(
+            "neutral",
+            0,
+            "This text is neither energetic nor calm.",
+            "이 텍스트는 활기차지도 차분하지도 않은 내용이다.",
+        ),
+        AxisLabel("calm", -1, "This text is calm.", "이 텍스트는 차분한 내용이다."),
+    ),
+)
+
+TEXT_AXES: tuple[TextAxis, ...] = (VALENCE_AXIS, ENERGY_AXIS)
+
+_HANGUL = re.compile(r"[\u1100-\u11ff\u3130-\u318f\uac00-\ud7af]")
+
+
+def caption_language(caption: str) -> str:
+    """ "ko" when the caption contains Hangul, else "en"."""
+    return "ko" if _HANGUL.search(caption) else "en"
+
+
+def hypotheses_for(caption: str, axis: TextAxis) -> list[str]:
+    """The axis' hypotheses in the caption's language, in label order."""
+    korean = caption_language(caption) == "ko"
+    return [label.hypothesis_ko if korean else label.hypothesis_en for label in axis.labels]

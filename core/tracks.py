@@ -1,0 +1,28 @@
+"""A catalog track as the recommender and the replies see it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SPOTIFY_TRACK_URL = "https://open.spotify.com/track/{id}"
+
+
+@dataclass(frozen=True)
+class Track:
+    id: str  # Spotify track id
+    name: str
+    artists: tuple[str, ...]
+    valence: float
+    energy: float
+    popularity: int = 0
+    genres: tuple[str, ...] = ()
+    album: str = ""
+    album_art_url: str | None = None
+
+    @property
+    def url(self) -> str:
+        return SPOTIFY_TRACK_URL.format(id=self.id)
+
+    @property
+    def artist_line(self) -> str:
+        return ", ".join(self.artists)
