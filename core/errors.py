@@ -29,3 +29,19 @@ class CatalogError(AIDJError):
 
 class ConfigError(AIDJError):
     """A setting in the environment is missing or malformed."""
+
+
+class RateLimitedError(AIDJError):
+    """The user asked too often; ``retry_after`` seconds until the next request is allowed."""
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class NotRequesterError(AIDJError):
+    """Someone other than the requester (or a chat admin) tried to steer a playlist."""
+
+
+class UnknownRequestError(AIDJError):
+    """A control was used on a reply the bot has no record of."""

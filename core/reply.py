@@ -123,3 +123,47 @@ def summary_lines(card: PlaylistCard) -> list[str]:
 
 def title(card: PlaylistCard) -> str:
     return text("title", card.language, scene=card.category_name)
+
+
+_ERRORS = {
+    "BadImageError": {
+        "en": "I couldn't use that image: {detail}",
+        "ko": "이미지를 사용할 수 없어요: {detail}",
+    },
+    "BadCaptionError": {"en": "About the caption: {detail}", "ko": "캡션 문제: {detail}"},
+    "RateLimitedError": {
+        "en": "Easy there! Try again in {seconds} s.",
+        "ko": "조금만 천천히요! {seconds}초 뒤에 다시 시도해 주세요.",
+    },
+    "NotRequesterError": {
+        "en": "Only the person who asked for this playlist can steer it.",
+        "ko": "이 플레이리스트는 요청한 사람만 조정할 수 있어요.",
+    },
+    "UnknownRequestError": {
+        "en": "I don't remember that playlist any more; send the photo again.",
+        "ko": "그 플레이리스트를 찾을 수 없어요. 사진을 다시 보내 주세요.",
+    },
+    "CatalogError": {
+        "en": "My music catalog can't answer right now: {detail}",
+        "ko": "음악 카탈로그에 문제가 있어요: {detail}",
+    },
+    "WorkerError": {
+        "en": "The mood reader is busy or restarting; please try again in a moment.",
+        "ko": "분위기 분석기가 바쁘거나 재시작 중이에요. 잠시 후 다시 시도해 주세요.",
+    },
+}
+_GENERIC_ERROR = {
+    "en": "Something went wrong on my side; please try again.",
+    "ko": "문제가 생겼어요. 다시 시도해 주세요.",
+}
+
+
+def error_text(error: Exception, language: str) -> str:
+    """A short, friendly reply for ``error``; unknown errors get a generic line (no details,
+    which might carry internals)."""
+    lang = "ko" if language == "ko" else "en"
+    for cls in type(error).__mro__:
+        if cls.__name__ in _ERRORS:
+            seconds = max(1, round(getattr(error, "retry_after", 0)))
+            return _ERRORS[cls.__name__][lang].format(detail=str(error), seconds=seconds)
+    return _GENERIC_ERROR[lang]
