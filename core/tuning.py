@@ -7,7 +7,8 @@ the image's context by more than that.
 
 from __future__ import annotations
 
-from core.mood import AxisReading, MoodPoint, TextReading
+from core.categories import get_category
+from core.mood import Analysis, AxisReading, MoodPoint, Reading, TextReading
 
 DEFAULT_DELTA_MAX = 0.5
 
@@ -32,4 +33,21 @@ def tune(base: MoodPoint, text: TextReading, delta_max: float = DEFAULT_DELTA_MA
     return MoodPoint(
         valence=tune_value(base.valence, text.valence, delta_max),
         energy=tune_value(base.energy, text.energy, delta_max),
+    )
+
+
+def place(
+    reading: Reading,
+    base: MoodPoint,
+    base_source: str,
+    delta_max: float = DEFAULT_DELTA_MAX,
+) -> Analysis:
+    """Put a model reading on the plane: the category's base point, tuned by the caption."""
+    category = get_category(reading.image.category_id)
+    return Analysis(
+        reading=reading,
+        base=base,
+        final=tune(base, reading.text, delta_max),
+        seed_genres=category.seed_genres,
+        base_source=base_source,
     )
