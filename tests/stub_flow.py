@@ -45,7 +45,7 @@ class StubFlow:
             n = next(self._track_numbers)
             tracks.append(
                 Track(
-                    id=f"track{n:018d}"[:22],
+                    id=f"track{n:017d}",
                     name=f"Song {n}",
                     artists=(f"Artist {n}",),
                     valence=target.valence,

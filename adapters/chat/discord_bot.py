@@ -1,0 +1,479 @@
+"""The Discord adapter: a photo (and an optional caption) in, a playlist card out.
+
+It only translates Discord events into ``bot.flow`` requests and renders the cards it gets
+back (``adapters.chat.discord_render``); everything about moods lives behind ``MoodFlow``.
+
+Where it listens
+    * DMs: any message with an image attachment.
+    * Servers: a message with an image that mentions the bot (or its role), or any message
+      with an image in one of ``enabled_channel_ids`` (and their threads).
+    The text, with the bot's mention stripped, is the caption; a photo alone works too.
+    Messages from bots (this one included) and messages without attachments are ignored,
+    and so are unknown text commands ("!play ..."): the bot shares channels with people and
+    other bots, and ``/help`` explains how to use it.
+
+Intents
+    The defaults plus ``message_content`` and ``reactions``. ``message_content`` is
+    *privileged*: enable "Message Content Intent" for the bot (Developer Portal, Bot tab),
+    otherwise Discord refuses the connection (close code 4014, logged here as an error).
+    Without it the bot would still see DMs and mentions, but not photos posted in the
+    enabled channels.
+
+Slash commands
+    ``/mood photo [caption]`` and ``/help``. With ``sync_commands`` the command tree is synced
+    once, on the first ready: globally by default (Discord can take up to an hour to show new
+    or changed global commands everywhere), or only to ``sync_guild_id`` (instant; use it while
+    testing, since the guild copy shows up next to the global one).
+
+Controls
+    Each card gets five reactions (``core.steering.Action``). A reaction from the requester, or
+    from someone with Manage Messages or Administrator in that channel, steers the playlist and
+    the card is edited in place. Anyone else's reaction is removed when the bot may (Manage
+    Messages) and otherwise ignored, without a reply, so a busy channel is not flooded. After a
+    successful steer the presser's reaction is removed too (when allowed) so the same control
+    can be pressed again. Reactions are handled from the raw gateway event, so they work on
+    messages that are not in the cache (after a restart, or long after the reply).
+
+Errors
+    ``core.errors.AIDJError`` becomes a short reply in the user's language
+    (``core.reply.error_text``); anything else is logged and answered with the generic text.
+    No handler lets an exception escape into discord.py, and the token is never logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import weakref
+from collections.abc import Iterator
+from pathlib import PurePath
+
+import discord
+from discord import app_commands
+
+from adapters.chat.discord_render import CONTROL_EMOJIS, help_text, render_card
+from bot.config import Settings
+from bot.flow import Actor, MoodFlow, PhotoRequest
+from core.errors import AIDJError, BadImageError, ConfigError, NotRequesterError
+from core.language import reply_language
+from core.reply import PlaylistCard, error_text
+from core.steering import Action
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "discord"
+IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp"})
+_STOP_TIMEOUT_S = 10.0
+
+
+def is_image_attachment(attachment: discord.Attachment) -> bool:
+    """Discord's content type when it has one, else the file extension."""
+    if attachment.content_type:
+        return attachment.content_type.lower().startswith("image/")
+    return PurePath(attachment.filename).suffix.lower() in IMAGE_EXTENSIONS
+
+
+def build_intents() -> discord.Intents:
+    intents = discord.Intents.default()
+    intents.message_content = True  # privileged: see the module docstring
+    intents.reactions = True
+    return intents
+
+
+class DiscordBot:
+    """A sharding-ready Discord client wired to a ``MoodFlow``; ``start``/``stop`` let it run
+    next to other bots in one event loop."""
+
+    def __init__(
+        self,
+        flow: MoodFlow,
+        settings: Settings,
+        *,
+        enabled_channel_ids: set[int] | frozenset[int] = frozenset(),
+        shard_count: int | None = None,
+        sync_commands: bool = True,
+        sync_guild_id: int | None = None,
+    ) -> None:
+        self.flow = flow
+        self.settings = settings
+        self.enabled_channel_ids = frozenset(enabled_channel_ids)
+        self.sync_commands = sync_commands
+        self.sync_guild_id = sync_guild_id
+        self.client = discord.AutoShardedClient(
+            intents=build_intents(),
+            shard_count=shard_count,
+            allowed_mentions=discord.AllowedMentions(everyone=False, roles=False, users=True),
+        )
+        self.tree = app_commands.CommandTree(self.client)
+        self._register_commands()
+        for handler in (self.on_ready, self.on_message, self.on_raw_reaction_add):
+            self.client.event(handler)
+        self._synced = False
+        self._logged_in = False
+        self._closing = False
+        self._in_flight: set[asyncio.Task[object]] = set()
+        self._connection: asyncio.Task[None] | None = None
+        # one steer at a time per card, so quick presses edit the message in order
+        self._card_locks: weakref.WeakValueDictionary[int, asyncio.Lock] = (
+            weakref.WeakValueDictionary()
+        )
+
+    # ---- lifecycle -----------------------------------------------------------------------
+
+    async def start(self, token: str | None = None) -> None:
+        """Log in (raising ConfigError for a missing or rejected token), then keep the gateway
+        connection running in a background task and return."""
+        token = token or self.settings.discord_token
+        if not token:
+            raise ConfigError("DISCORD_TOKEN is not set")
+        try:
+            await self.client.login(token)
+        except BaseException as error:
+            with contextlib.suppress(Exception):
+                await self.client.close()
+            if isinstance(error, discord.LoginFailure):
+                raise ConfigError("Discord rejected DISCORD_TOKEN") from None
+            raise
+        self._logged_in = True
+        self._connection = asyncio.create_task(self._run_gateway(), name="discord-gateway")
+
+    async def stop(self, grace_s: float = 30.0) -> None:
+        """Stop taking new photos, let replies in progress finish (up to ``grace_s``), then
+        close the gateway and HTTP sessions; safe to call twice or before ``start``."""
+        if not self._logged_in:
+            return
+        self._closing = True
+        if self._in_flight:
+            log.info("waiting for %d Discord repl(ies) in progress", len(self._in_flight))
+            await asyncio.wait(set(self._in_flight), timeout=grace_s)
+        await self.client.close()
+        task, self._connection = self._connection, None
+        if task is None:
+            return
+        try:
+            await asyncio.wait_for(task, _STOP_TIMEOUT_S)
+        except (TimeoutError, asyncio.CancelledError):
+            task.cancel()
+
+    async def wait_until_ready(self) -> None:
+        await self.client.wait_until_ready()
+
+    @property
+    def running(self) -> bool:
+        return self._connection is not None and not self._connection.done()
+
+    async def _run_gateway(self) -> None:
+        try:
+            await self.client.connect(reconnect=True)
+        except asyncio.CancelledError:
+            raise
+        except discord.PrivilegedIntentsRequired:
+            log.error(
+                "Discord refused the connection: enable the Message Content Intent for this "
+                "bot in the Developer Portal (Bot tab)"
+            )
+        except Exception:
+            log.exception("the Discord gateway connection stopped")
+
+    # ---- events --------------------------------------------------------------------------
+
+    async def on_ready(self) -> None:
+        user = self.client.user
+        log.info(
+            "Discord: logged in as %s (%s), %s shard(s), %d guild(s)",
+            user,
+            user.id if user else "?",
+            self.client.shard_count,
+            len(self.client.guilds),
+        )
+        if self.sync_commands and not self._synced:
+            self._synced = True
+            await self._sync_commands()
+
+    async def _sync_commands(self) -> None:
+        try:
+            if self.sync_guild_id is not None:
+                guild = discord.Object(id=self.sync_guild_id)
+                self.tree.copy_global_to(guild=guild)
+                synced = await self.tree.sync(guild=guild)
+                log.info("synced %d slash command(s) to guild %s", len(synced), guild.id)
+            else:
+                synced = await self.tree.sync()
+                log.info("synced %d global slash command(s) (may take up to an hour)", len(synced))
+        except discord.HTTPException as error:
+            log.warning("could not sync slash commands: %s %s", error.status, error.text)
+
+    async def on_message(self, message: discord.Message) -> None:
+        if self._closing or message.author.bot or not message.attachments:
+            return
+        if not self._addressed_to_me(message):
+            return
+        with self._working():
+            await self._answer_photo(message)
+
+    async def _answer_photo(self, message: discord.Message) -> None:
+        caption = self._caption(message)
+        locale = _guild_locale(message.guild)
+        language = reply_language(locale, caption)
+        try:
+            attachment = _pick_image(message.attachments, self.settings.max_image_bytes)
+            async with message.channel.typing():
+                image = await _download(attachment, self.settings.max_image_bytes)
+                card = await self.flow.recommend(
+                    PhotoRequest(
+                        platform=PLATFORM,
+                        chat_id=str(message.channel.id),
+                        user_id=str(message.author.id),
+                        image=image,
+                        caption=caption,
+                        locale=locale,
+                    )
+                )
+            sent = await message.reply(mention_author=False, **render_card(card).send_kwargs())
+        except Exception as error:
+            _log_unexpected(error, "photo message", message.channel.id, message.author.id)
+            with _quietly("error reply", message.channel.id):
+                await message.reply(error_text(error, language), mention_author=False)
+            return
+        await self._add_controls(card, sent.channel.id, sent.id)
+
+    async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
+        me = self.client.user
+        if self._closing or me is None or payload.user_id == me.id:
+            return
+        if payload.member is not None and payload.member.bot:
+            return
+        action = (
+            Action.from_emoji(payload.emoji.name or "")
+            if payload.emoji.is_unicode_emoji()
+            else None
+        )
+        if action is None:
+            return
+        try:
+            with self._working():
+                await self._steer(payload, action)
+        except Exception as error:  # last resort: nothing escapes into discord.py
+            _log_unexpected(error, "reaction", payload.channel_id, payload.user_id)
+
+    @contextlib.contextmanager
+    def _working(self) -> Iterator[None]:
+        """Count the current handler as a reply in progress, for a graceful ``stop``."""
+        task = asyncio.current_task()
+        if task is not None:
+            self._in_flight.add(task)
+        try:
+            yield
+        finally:
+            if task is not None:
+                self._in_flight.discard(task)
+
+    # ---- slash commands ------------------------------------------------------------------
+
+    def _register_commands(self) -> None:
+        bot = self
+
+        @self.tree.command(name="mood", description="A playlist for the mood of a photo")
+        @app_commands.describe(
+            photo="The photo (JPEG, PNG, WebP or GIF)",
+            caption="How you feel, in a few words (optional)",
+        )
+        async def mood(
+            interaction: discord.Interaction,
+            photo: discord.Attachment,
+            caption: str | None = None,
+        ) -> None:
+            with bot._working():
+                await bot._on_mood_command(interaction, photo, caption or "")
+
+        @self.tree.command(name="help", description="How to use AI DJ")
+        async def help_command(interaction: discord.Interaction) -> None:
+            language = reply_language(str(interaction.locale))
+            with _quietly("help reply", interaction.channel_id):
+                await interaction.response.send_message(help_text(language), ephemeral=True)
+
+    async def _on_mood_command(
+        self, interaction: discord.Interaction, photo: discord.Attachment, caption: str
+    ) -> None:
+        caption = caption.strip()
+        locale = str(interaction.locale)
+        language = reply_language(locale, caption)
+        channel_id = interaction.channel_id
+        try:
+            await interaction.response.defer(thinking=True)
+        except discord.HTTPException as error:  # expired (> 3 s) or already answered
+            log.warning("could not defer /mood: %s %s", error.status, error.text)
+            return
+        try:
+            attachment = _pick_image([photo], self.settings.max_image_bytes)
+            image = await _download(attachment, self.settings.max_image_bytes)
+            card = await self.flow.recommend(
+                PhotoRequest(
+                    platform=PLATFORM,
+                    chat_id=str(channel_id),
+                    user_id=str(interaction.user.id),
+                    image=image,
+                    caption=caption,
+                    locale=locale,
+                )
+            )
+            sent = await interaction.followup.send(wait=True, **render_card(card).send_kwargs())
+        except Exception as error:
+            _log_unexpected(error, "/mood", channel_id, interaction.user.id)
+            with _quietly("/mood error reply", channel_id):
+                await interaction.followup.send(error_text(error, language))
+            return
+        if channel_id is not None:
+            await self._add_controls(card, channel_id, sent.id)
+
+    # ---- controls ------------------------------------------------------------------------
+
+    async def _add_controls(self, card: PlaylistCard, channel_id: int, message_id: int) -> None:
+        """Remember the reply first (so an early press already finds it), then react."""
+        with _quietly("remember message", channel_id):
+            await self.flow.remember_message(
+                card.request_id, PLATFORM, str(channel_id), str(message_id)
+            )
+        message = self._partial_message(channel_id, message_id)
+        for emoji in CONTROL_EMOJIS:
+            try:
+                await message.add_reaction(emoji)
+            except discord.HTTPException as error:
+                log.warning(
+                    "could not add controls in channel %s: %s %s",
+                    channel_id,
+                    error.status,
+                    error.text,
+                )
+                return
+
+    async def _steer(self, payload: discord.RawReactionActionEvent, action: Action) -> None:
+        chat_id = str(payload.channel_id)
+        request_id = await self.flow.request_for_message(PLATFORM, chat_id, str(payload.message_id))
+        if request_id is None:
+            return
+        locale = _guild_locale(self.client.get_guild(payload.guild_id or 0))
+        actor = Actor(
+            platform=PLATFORM,
+            chat_id=chat_id,
+            user_id=str(payload.user_id),
+            is_admin=self._may_moderate(payload),
+            locale=locale,
+        )
+        lock = self._card_locks.setdefault(payload.message_id, asyncio.Lock())
+        async with lock:
+            try:
+                card = await self.flow.steer(request_id, action, actor)
+            except NotRequesterError:
+                log.debug("ignored a control from a non-requester in %s", payload.channel_id)
+                await self._remove_reaction(payload)
+                return
+            except Exception as error:
+                _log_unexpected(error, "steer", payload.channel_id, payload.user_id)
+                message = self._partial_message(payload.channel_id, payload.message_id)
+                with _quietly("steer error reply", payload.channel_id):
+                    await message.reply(
+                        error_text(error, reply_language(locale)), mention_author=False
+                    )
+                return
+            message = self._partial_message(payload.channel_id, payload.message_id)
+            with _quietly("card edit", payload.channel_id):
+                await message.edit(**render_card(card).edit_kwargs())
+        await self._remove_reaction(payload)
+
+    def _may_moderate(self, payload: discord.RawReactionActionEvent) -> bool:
+        """Manage Messages or Administrator where the reaction was made (guilds only)."""
+        member = payload.member
+        if member is None:
+            return False
+        channel = member.guild.get_channel_or_thread(payload.channel_id)
+        permissions = (
+            channel.permissions_for(member) if channel is not None else member.guild_permissions
+        )
+        return permissions.administrator or permissions.manage_messages
+
+    async def _remove_reaction(self, payload: discord.RawReactionActionEvent) -> None:
+        """Take a control press back, where the bot has Manage Messages (never in DMs)."""
+        guild = self.client.get_guild(payload.guild_id or 0)
+        if guild is None or guild.me is None:
+            return
+        channel = guild.get_channel_or_thread(payload.channel_id)
+        if channel is None or not channel.permissions_for(guild.me).manage_messages:
+            return
+        message = self._partial_message(payload.channel_id, payload.message_id)
+        with _quietly("reaction removal", payload.channel_id):
+            await message.remove_reaction(payload.emoji, discord.Object(id=payload.user_id))
+
+    def _partial_message(self, channel_id: int, message_id: int) -> discord.PartialMessage:
+        return self.client.get_partial_messageable(channel_id).get_partial_message(message_id)
+
+    # ---- message helpers -----------------------------------------------------------------
+
+    def _addressed_to_me(self, message: discord.Message) -> bool:
+        if message.guild is None:
+            return True
+        channel = message.channel
+        if channel.id in self.enabled_channel_ids:
+            return True
+        if getattr(channel, "parent_id", None) in self.enabled_channel_ids:
+            return True
+        me = self.client.user
+        if me is not None and any(user.id == me.id for user in message.mentions):
+            return True
+        own_role = message.guild.self_role
+        return own_role is not None and own_role in message.role_mentions
+
+    def _caption(self, message: discord.Message) -> str:
+        content = message.content
+        me = self.client.user
+        if me is not None:
+            content = re.sub(rf"<@!?{me.id}>", " ", content)
+        if message.guild is not None and message.guild.self_role is not None:
+            content = content.replace(message.guild.self_role.mention, " ")
+        return " ".join(content.split())
+
+
+def _pick_image(attachments: list[discord.Attachment], max_bytes: int) -> discord.Attachment:
+    """The first image attachment, refused before any download when it is too big."""
+    attachment = next((a for a in attachments if is_image_attachment(a)), None)
+    if attachment is None:
+        raise BadImageError("that file is not a photo; send a JPEG, PNG, WebP or GIF image")
+    if attachment.size > max_bytes:
+        raise BadImageError(f"it is larger than {_megabytes(max_bytes)}")
+    return attachment
+
+
+async def _download(attachment: discord.Attachment, max_bytes: int) -> bytes:
+    data = await attachment.read()
+    if len(data) > max_bytes:  # the size Discord announced was wrong
+        raise BadImageError(f"it is larger than {_megabytes(max_bytes)}")
+    return data
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):.0f} MB" if size >= 1024 * 1024 else f"{size // 1024} KB"
+
+
+def _guild_locale(guild: discord.Guild | None) -> str | None:
+    return str(guild.preferred_locale) if guild is not None else None
+
+
+def _log_unexpected(error: Exception, what: str, channel_id: object, user_id: object) -> None:
+    """User errors are expected and logged briefly; anything else with its traceback."""
+    if isinstance(error, AIDJError):
+        log.info("%s in channel %s by %s: %s", what, channel_id, user_id, type(error).__name__)
+    else:
+        log.exception("%s in channel %s by %s failed", what, channel_id, user_id)
+
+
+@contextlib.contextmanager
+def _quietly(what: str, channel_id: object) -> Iterator[None]:
+    """Never let a failed Discord call (no permission, deleted message) crash a handler."""
+    try:
+        yield
+    except discord.HTTPException as error:
+        log.warning("%s failed in channel %s: %s %s", what, channel_id, error.status, error.text)
+    except Exception:
+        log.exception("%s failed in channel %s", what, channel_id)

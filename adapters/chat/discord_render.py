@@ -1,0 +1,126 @@
+"""How a ``PlaylistCard`` looks on Discord: an embed, the mood-plane picture, the message text.
+
+The wording comes from ``core.reply`` (shared with Telegram); this module only lays it out.
+The playlist link also goes into the message content, because Discord unfurls a bare Spotify
+link into a playable embed while links inside an embed's description stay plain links.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from typing import Any
+
+import discord
+
+from core.reply import PlaylistCard, summary_lines, text, title
+from core.steering import Action
+from core.tracks import Track
+
+PLANE_FILENAME = "mood.png"
+EMBED_COLOUR = discord.Colour(0x1DB954)  # Spotify green
+CONTROL_EMOJIS: tuple[str, ...] = tuple(action.emoji for action in Action)
+_MAX_LINK_TEXT = 90  # keeps ten tracks far below the 4096-character description limit
+_DESCRIPTION_LIMIT = 4096
+
+_HELP = {
+    "en": (
+        "**AI DJ** turns a photo and a few words into ten songs that fit the moment.\n"
+        "• Send me a photo in a DM, mention me with a photo in a server, or use "
+        "`/mood photo: caption:`.\n"
+        "• The caption is optional: it nudges the mood (brighter, darker, calmer, livelier).\n"
+        "• Steer the reply with reactions: {controls}\n"
+        "Only the person who asked (or a moderator) can steer a playlist."
+    ),
+    "ko": (
+        "**AI DJ**는 사진과 짧은 글로 지금 분위기에 맞는 노래 열 곡을 골라 줘요.\n"
+        "• DM으로 사진을 보내거나, 서버에서 사진과 함께 저를 멘션하거나, "
+        "`/mood photo: caption:`을 사용하세요.\n"
+        "• 캡션은 선택이에요. 분위기를 밝게, 어둡게, 차분하게, 신나게 조금 움직여요.\n"
+        "• 반응으로 조정해요: {controls}\n"
+        "플레이리스트는 요청한 사람(또는 관리자)만 조정할 수 있어요."
+    ),
+}
+_CONTROL_NAMES = {
+    Action.REGENERATE: {"en": "ten new songs", "ko": "새로운 열 곡"},
+    Action.MORE_ENERGY: {"en": "more energy", "ko": "더 신나게"},
+    Action.CALMER: {"en": "calmer", "ko": "더 차분하게"},
+    Action.HAPPIER: {"en": "happier", "ko": "더 밝게"},
+    Action.SADDER: {"en": "sadder", "ko": "더 우울하게"},
+}
+
+
+@dataclass(frozen=True)
+class RenderedCard:
+    """What to send (or edit in) for one card. Build a fresh one per send: discord.py closes
+    the ``discord.File`` after uploading it."""
+
+    content: str | None
+    embed: discord.Embed
+    file: discord.File | None
+
+    def send_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for ``Messageable.send``/``Message.reply``/``followup.send``."""
+        kwargs: dict[str, Any] = {"embed": self.embed}
+        if self.content:
+            kwargs["content"] = self.content
+        if self.file is not None:
+            kwargs["file"] = self.file
+        return kwargs
+
+    def edit_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for ``PartialMessage.edit``: replaces text, embed and picture."""
+        return {
+            "content": self.content,
+            "embed": self.embed,
+            "attachments": [self.file] if self.file is not None else [],
+        }
+
+
+def render_card(card: PlaylistCard) -> RenderedCard:
+    embed = discord.Embed(
+        title=title(card),
+        url=card.playlist_url or None,
+        description=describe(card),
+        colour=EMBED_COLOUR,
+    )
+    file = None
+    if card.plane_png:
+        file = discord.File(io.BytesIO(card.plane_png), filename=PLANE_FILENAME)
+        embed.set_image(url=f"attachment://{PLANE_FILENAME}")
+    return RenderedCard(content=card.playlist_url or None, embed=embed, file=file)
+
+
+def describe(card: PlaylistCard) -> str:
+    """The embed description: the explanation, then the playlist link and the tracks."""
+    lines = list(summary_lines(card))
+    lines.append("")
+    if card.playlist_url:
+        lines.append(f"**[{text('playlist', card.language)}]({card.playlist_url})**")
+    if card.tracks:
+        lines.extend(track_line(number, track) for number, track in enumerate(card.tracks, start=1))
+    else:
+        lines.append(text("no_tracks", card.language))
+    description = "\n".join(lines)
+    return description[:_DESCRIPTION_LIMIT]
+
+
+def track_line(number: int, track: Track) -> str:
+    """``1. [Artist - Title](https://open.spotify.com/track/ID)``, the text made safe for a
+    markdown link."""
+    label = f"{track.artist_line} - {track.name}"
+    if len(label) > _MAX_LINK_TEXT:
+        label = label[: _MAX_LINK_TEXT - 1] + "…"
+    return f"{number}. [{_escape_link_text(label)}]({track.url})"
+
+
+def help_text(language: str) -> str:
+    """The /help answer (not card wording, so it lives here rather than in core.reply)."""
+    lang = "ko" if language == "ko" else "en"
+    controls = " · ".join(f"{action.emoji} {_CONTROL_NAMES[action][lang]}" for action in Action)
+    return _HELP[lang].format(controls=controls)
+
+
+def _escape_link_text(value: str) -> str:
+    escaped = discord.utils.escape_markdown(value, as_needed=False)
+    return escaped.replace("[", "\\[").replace("]", "\\]")

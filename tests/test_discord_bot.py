@@ -1,0 +1,530 @@
+"""The Discord adapter against the real discord.py client and a fake Discord (REST + gateway).
+
+Only ``discord.http.Route.BASE`` is pointed at the fake; login, the gateway handshake, event
+parsing, uploads, interactions and webhooks all run unmodified. The assertions are on what the
+bot sent (payloads and files) and stay at the contract level (ten track links, new ids after
+🔁, higher target energy after ⚡), so the ``mood_flow`` fixture can later be the real flow.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import re
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
+from typing import Any
+
+import discord
+import pytest
+from PIL import Image
+
+from adapters.chat.discord_bot import DiscordBot
+from bot.config import Settings
+from core.errors import BadImageError, ConfigError
+from core.mood import MoodPoint
+from core.reply import error_text, text
+from core.steering import Action
+from core.tracks import Track
+from tests.fake_discord import FakeDiscord, RecordedRequest
+from tests.stub_flow import StubFlow
+
+TOKEN = "test-discord-token-that-must-never-be-logged"
+MAX_IMAGE_BYTES = 300_000
+WAIT_S = 5.0
+TRACK_LINK = re.compile(r"\]\(https://open\.spotify\.com/track/([A-Za-z0-9]+)\)")
+EMOJIS = [action.emoji for action in Action]
+HANGUL = re.compile(r"[\uac00-\ud7a3]")
+
+
+def photo_bytes(color: tuple[int, int, int] = (40, 80, 160)) -> bytes:
+    image = Image.new("RGB", (64, 64), color)
+    for x in range(0, 64, 8):
+        for y in range(64):
+            image.putpixel((x, y), (255 - color[0], 255 - color[1], 255 - color[2]))
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG")
+    return buffer.getvalue()
+
+
+def _numbers(key: str, line_source: str, **sentinels: float) -> dict[str, float]:
+    """The numbers in the line that ``core.reply.text(key, "en", ...)`` renders, found in
+    ``line_source`` (so the test follows the wording instead of copying it)."""
+    pattern = re.escape(text(key, "en", **sentinels))
+    for name, value in sentinels.items():
+        pattern = pattern.replace(re.escape(f"{value:.2f}"), rf"(?P<{name}>-?\d+\.\d+)", 1)
+    match = re.search(pattern, line_source)
+    assert match, f"no {key!r} line in {line_source!r}"
+    return {name: float(match[name]) for name in sentinels}
+
+
+def final_energy(description: str) -> float:
+    return _numbers("values", description, bv=0.11, fv=0.22, be=0.33, fe=0.44)["fe"]
+
+
+def steered_energy(description: str) -> float:
+    return _numbers("nudged", description, v=0.55, e=0.66)["e"]
+
+
+def track_ids(request: RecordedRequest) -> list[str]:
+    [embed] = request.embeds
+    return TRACK_LINK.findall(embed["description"])
+
+
+def is_post_to(channel_id: int) -> Any:
+    return lambda r: r.method == "POST" and r.path == f"/channels/{channel_id}/messages"
+
+
+def replies_to(channel_id: int, message_id: str) -> Any:
+    def match(r: RecordedRequest) -> bool:
+        reference = r.payload.get("message_reference") or {}
+        return is_post_to(channel_id)(r) and str(reference.get("message_id")) == message_id
+
+    return match
+
+
+def reactions_on(channel_id: int, message_id: str) -> Any:
+    prefix = f"/channels/{channel_id}/messages/{message_id}/reactions/"
+    return lambda r: r.method == "PUT" and r.path.startswith(prefix) and r.path.endswith("/@me")
+
+
+def edits_of(channel_id: int, message_id: str) -> Any:
+    path = f"/channels/{channel_id}/messages/{message_id}"
+    return lambda r: r.method == "PATCH" and r.path == path
+
+
+class _Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+
+# ---- fixtures ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def log_records() -> Iterator[_Records]:
+    """Everything discord.py and the adapter log, at DEBUG, to check the token never shows."""
+    handler = _Records()
+    loggers = [logging.getLogger(name) for name in ("discord", "adapters")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.addHandler(handler)
+        logger.setLevel(logging.DEBUG)
+    yield handler
+    for logger, level in zip(loggers, levels, strict=True):
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
+@pytest.fixture(scope="module")
+async def fake() -> AsyncIterator[FakeDiscord]:
+    async with FakeDiscord(token=TOKEN) as server:
+        yield server
+
+
+class _DistinctIdFlow(StubFlow):
+    """StubFlow with 22-character track ids that stay distinct: ``StubFlow._tracks`` cuts
+    ``f"track{n:018d}"`` (23 characters) to 22, so tracks 1-9 share one id (reported to the
+    lead; drop this subclass once stub_flow.py is fixed)."""
+
+    def _tracks(self, target: MoodPoint) -> tuple[Track, ...]:
+        return tuple(
+            replace(track, id=f"t{int(track.name.split()[-1]):021d}")
+            for track in super()._tracks(target)
+        )
+
+
+@pytest.fixture(scope="module")
+def mood_flow() -> StubFlow:
+    return _DistinctIdFlow()
+
+
+@pytest.fixture(scope="module")
+async def discord_bot(
+    fake: FakeDiscord, mood_flow: StubFlow, log_records: _Records
+) -> AsyncIterator[DiscordBot]:
+    original_base = discord.http.Route.BASE
+    discord.http.Route.BASE = fake.api_base
+    settings = Settings(discord_token=TOKEN, max_image_bytes=MAX_IMAGE_BYTES)
+    bot = DiscordBot(mood_flow, settings, enabled_channel_ids={fake.enabled_channel_id})
+    try:
+        await bot.start()
+        async with asyncio.timeout(10):
+            await bot.wait_until_ready()
+        yield bot
+    finally:
+        await bot.stop()
+        discord.http.Route.BASE = original_base
+
+
+@pytest.fixture
+def user(fake: FakeDiscord) -> int:
+    """A fresh requester per test, so a real flow's per-user rate limit never trips."""
+    return fake.snowflake()
+
+
+async def send_photo(
+    fake: FakeDiscord,
+    *,
+    author_id: int,
+    caption: str = "",
+    mention: bool = True,
+    dm: bool = False,
+    channel_id: int | None = None,
+) -> tuple[dict[str, Any], RecordedRequest]:
+    """Post a photo message; returns it and the bot's card reply, once its controls are on."""
+    channel = fake.dm_channel_id if dm else (channel_id or fake.channel_id)
+    attachment = fake.attachment("photo.jpg", photo_bytes(), "image/jpeg", channel_id=channel)
+    message = fake.message_create(
+        author_id=author_id,
+        content=caption,
+        attachments=[attachment],
+        channel_id=channel,
+        dm=dm,
+        mention_bot=mention and not dm,
+    )
+    await fake.dispatch("MESSAGE_CREATE", message)
+    [card] = await fake.wait_for(replies_to(channel, message["id"]), timeout=WAIT_S)
+    await fake.wait_for(reactions_on(channel, card.response["id"]), count=5, timeout=WAIT_S)
+    return message, card
+
+
+# ---- tests -------------------------------------------------------------------------------
+
+
+async def test_login_identifies_with_intents_and_syncs_commands(
+    fake: FakeDiscord, discord_bot: DiscordBot
+) -> None:
+    [identify] = fake.identifies
+    intents = discord.Intents._from_value(identify["intents"])
+    assert intents.message_content and intents.reactions and intents.guild_messages
+    assert identify["shard"] == [0, 1]  # AutoShardedClient, shard count from /gateway/bot
+    assert fake.gateway_queries[0]["encoding"] == "json"
+    if fake.gateway_queries[0].get("compress") == "zlib-stream":  # discord.py without zstd
+        assert fake.gateway_compression[0] == "zlib-stream"
+    [sync] = await fake.wait_for(
+        lambda r: r.method == "PUT" and r.path == f"/applications/{fake.application_id}/commands"
+    )
+    commands = {command["name"]: command for command in sync.json}
+    assert set(commands) == {"mood", "help"}
+    options = {option["name"]: option for option in commands["mood"]["options"]}
+    assert options["photo"]["type"] == 11 and options["photo"]["required"]
+    assert options["caption"]["type"] == 3 and not options["caption"].get("required")
+
+
+async def test_a_rejected_token_is_a_config_error(
+    fake: FakeDiscord, discord_bot: DiscordBot, mood_flow: StubFlow
+) -> None:
+    other = DiscordBot(mood_flow, Settings(discord_token="not-the-token"))
+    with pytest.raises(ConfigError):
+        await other.start()
+    await other.stop()  # a no-op after a failed start
+    with pytest.raises(ConfigError):
+        await DiscordBot(mood_flow, Settings()).start()  # no token at all
+
+
+async def test_photo_with_caption_mentioning_the_bot_gets_a_card(
+    fake: FakeDiscord, discord_bot: DiscordBot, user: int, mood_flow: StubFlow
+) -> None:
+    mark = len(fake.requests)
+    message, card = await send_photo(fake, author_id=user, caption="rainy but hopeful")
+    channel = fake.channel_id
+
+    # typing shows while the photo is fetched and read, then the card replies to the message
+    photo_path = message["attachments"][0]["url"].removeprefix(fake.base_url)
+    [download] = fake.find("GET", photo_path)
+    fetched_at = fake.requests.index(download)
+    typing = fake.find("POST", f"/channels/{channel}/typing")
+    assert any(mark <= fake.requests.index(t) < fetched_at for t in typing)
+    assert fetched_at < fake.requests.index(card)
+
+    assert card.multipart
+    [embed] = card.embeds
+    ids = track_ids(card)
+    assert len(ids) == 10 and len(set(ids)) == 10
+    assert embed["title"]
+    assert embed["image"]["url"] == "attachment://mood.png"
+    [upload] = card.files
+    assert upload.filename == "mood.png" and upload.data.startswith(b"\x89PNG")
+    assert str(card.json["message_reference"]["message_id"]) == message["id"]
+
+    reactions = await fake.wait_for(reactions_on(channel, card.response["id"]), count=5)
+    assert [r.path.split("/")[-2] for r in reactions] == EMOJIS
+
+    if isinstance(mood_flow, StubFlow):  # the caption arrives without the mention
+        request = next(c[1] for c in reversed(mood_flow.calls) if c[0] == "recommend")
+        assert request.caption == "rainy but hopeful"
+        assert request.platform == "discord" and request.user_id == str(user)
+        assert request.locale == "en-US"
+
+
+async def test_regenerate_edits_the_card_with_ten_new_tracks(
+    fake: FakeDiscord, discord_bot: DiscordBot, user: int
+) -> None:
+    _, card = await send_photo(fake, author_id=user, caption="sunny day")
+    channel, card_id = fake.channel_id, card.response["id"]
+    reaction = fake.reaction_add(user_id=user, message_id=card_id, emoji="🔁")
+    await fake.dispatch("MESSAGE_REACTION_ADD", reaction)
+
+    [edit] = await fake.wait_for(edits_of(channel, card_id), timeout=WAIT_S)
+    new_ids = track_ids(edit)
+    assert len(new_ids) == 10 and len(set(new_ids)) == 10
+    assert not set(new_ids) & set(track_ids(card))
+    assert edit.multipart and [f.filename for f in edit.files] == ["mood.png"]
+    assert edit.embeds[0]["image"]["url"] == "attachment://mood.png"
+    # the press is taken back so the control can be used again
+    await fake.wait_for(
+        lambda r: (
+            r.method == "DELETE"
+            and r.path.startswith(f"/channels/{channel}/messages/{card_id}/reactions/")
+            and r.path.endswith(f"/{user}")
+        ),
+        timeout=WAIT_S,
+    )
+
+
+async def test_more_energy_raises_the_target_energy(
+    fake: FakeDiscord, discord_bot: DiscordBot, user: int
+) -> None:
+    _, card = await send_photo(fake, author_id=user, caption="calm evening")
+    channel, card_id = fake.channel_id, card.response["id"]
+    reaction = fake.reaction_add(user_id=user, message_id=card_id, emoji="⚡")
+    await fake.dispatch("MESSAGE_REACTION_ADD", reaction)
+
+    [edit] = await fake.wait_for(edits_of(channel, card_id), timeout=WAIT_S)
+    before = final_energy(card.embeds[0]["description"])
+    after = steered_energy(edit.embeds[0]["description"])
+    assert after > before
+    assert len(track_ids(edit)) == 10
+
+
+async def test_someone_elses_reaction_is_ignored_but_a_moderator_may_steer(
+    fake: FakeDiscord, discord_bot: DiscordBot, user: int
+) -> None:
+    _, card = await send_photo(fake, author_id=user, caption="party")
+    channel, card_id = fake.channel_id, card.response["id"]
+
+    stranger = fake.reaction_add(user_id=fake.bystander_id, message_id=card_id, emoji="🔁")
+    await fake.dispatch("MESSAGE_REACTION_ADD", stranger)
+    await fake.wait_for(
+        lambda r: r.method == "DELETE" and r.path.endswith(f"/{fake.bystander_id}"),
+        timeout=WAIT_S,
+    )
+    assert not fake.find("PATCH", f"/channels/{channel}/messages/{card_id}")
+
+    moderator = fake.reaction_add(user_id=fake.moderator_id, message_id=card_id, emoji="🌙")
+    await fake.dispatch("MESSAGE_REACTION_ADD", moderator)
+    [edit] = await fake.wait_for(edits_of(channel, card_id), timeout=WAIT_S)
+    assert len(track_ids(edit)) == 10
+
+
+async def test_non_image_attachment_gets_a_friendly_error(
+    fake: FakeDiscord, discord_bot: DiscordBot, user: int
+) -> None:
+    notes = fake.attachment(
+        "notes.txt", b"not a photo", "text/plain", channel_id=fake.dm_channel_id
+    )
+    message = fake.message_create(author_id=user, attachments=[notes], dm=True)
+    await fake.dispatch("MESSAGE_CREATE", message)
+
+    [reply] = await fake.wait_for(replies_to(fake.dm_channel_id, message["id"]), timeout=WAIT_S)
+    prefix = error_text(BadImageError("\0"), "en").split("\0")[0]
+    assert reply.content.startswith(prefix)
+    assert not reply.embeds and not reply.files
+    assert not fake.find("GET", notes["url"].removeprefix(fake.base_url))
+    assert not fake.find("PUT", prefix=f"/channels/{fake.dm_channel_id}/messages/")
+
+
+async def test_oversized_photo_is_refused_before_download(
+    fake: FakeDiscord, discord_bot: DiscordBot, user: int
+) -> None:
+    big = fake.attachment(
+        "huge.png",
+        photo_bytes(),
+        "image/png",
+        size=MAX_IMAGE_BYTES + 1,
+        channel_id=fake.enabled_channel_id,
+    )
+    message = fake.message_create(
+        author_id=user, attachments=[big], channel_id=fake.enabled_channel_id
+    )
+    await fake.dispatch("MESSAGE_CREATE", message)
+
+    [reply] = await fake.wait_for(
+        replies_to(fake.enabled_channel_id, message["id"]), timeout=WAIT_S
+    )
+    prefix = error_text(BadImageError("\0"), "en").split("\0")[0]
+    assert reply.content.startswith(prefix)
+    assert not fake.find("GET", big["url"].removeprefix(fake.base_url))
+
+
+async def test_photo_in_an_enabled_channel_works_without_a_mention(
+    fake: FakeDiscord, discord_bot: DiscordBot, user: int
+) -> None:
+    _, card = await send_photo(
+        fake, author_id=user, mention=False, channel_id=fake.enabled_channel_id
+    )
+    assert len(track_ids(card)) == 10
+
+
+async def test_unaddressed_and_bot_messages_are_ignored(
+    fake: FakeDiscord, discord_bot: DiscordBot, user: int
+) -> None:
+    ignored = [
+        fake.message_create(  # a photo in a normal channel without a mention
+            author_id=user,
+            attachments=[fake.attachment("a.jpg", photo_bytes(), "image/jpeg")],
+        ),
+        fake.message_create(  # another bot mentioning us with a photo
+            author_id=fake.bystander_id,
+            attachments=[fake.attachment("b.jpg", photo_bytes(), "image/jpeg")],
+            mention_bot=True,
+            bot_author=True,
+        ),
+        fake.message_create(author_id=user, content="!play something", dm=True),
+    ]
+    for message in ignored:
+        await fake.dispatch("MESSAGE_CREATE", message)
+    # a message that is answered, sent after them, bounds the wait
+    await send_photo(fake, author_id=user, dm=True, caption="ok")
+    for message in ignored:
+        channel = int(message["channel_id"])
+        assert not [r for r in fake.requests if replies_to(channel, message["id"])(r)]
+
+
+async def test_slash_mood_defers_then_follows_up_with_a_steerable_card(
+    fake: FakeDiscord, discord_bot: DiscordBot, user: int
+) -> None:
+    photo = fake.attachment("slash.jpg", photo_bytes((200, 120, 40)), "image/jpeg")
+    interaction = fake.slash_command(
+        "mood",
+        user_id=user,
+        options=[
+            {"name": "photo", "type": 11, "value": photo["id"]},
+            {"name": "caption", "type": 3, "value": "road trip"},
+        ],
+        attachments=[photo],
+    )
+    await fake.dispatch("INTERACTION_CREATE", interaction)
+
+    callback_path = f"/interactions/{interaction['id']}/{interaction['token']}/callback"
+    [callback] = await fake.wait_for(
+        lambda r: r.method == "POST" and r.path == callback_path, timeout=WAIT_S
+    )
+    assert callback.json["type"] == 5  # deferred: "AI DJ is thinking..."
+    followup_path = f"/webhooks/{fake.application_id}/{interaction['token']}"
+    [followup] = await fake.wait_for(
+        lambda r: r.method == "POST" and r.path == followup_path, timeout=WAIT_S
+    )
+    assert fake.requests.index(callback) < fake.requests.index(followup)
+    assert len(set(track_ids(followup))) == 10
+    assert [f.filename for f in followup.files] == ["mood.png"]
+    assert followup.embeds[0]["image"]["url"] == "attachment://mood.png"
+
+    channel, card_id = fake.channel_id, followup.response["id"]
+    await fake.wait_for(reactions_on(channel, card_id), count=5, timeout=WAIT_S)
+    reaction = fake.reaction_add(user_id=user, message_id=card_id, emoji="🔁")
+    await fake.dispatch("MESSAGE_REACTION_ADD", reaction)
+    [edit] = await fake.wait_for(edits_of(channel, card_id), timeout=WAIT_S)
+    assert not set(track_ids(edit)) & set(track_ids(followup))
+
+
+async def test_slash_mood_error_is_in_the_users_language(
+    fake: FakeDiscord, discord_bot: DiscordBot, user: int
+) -> None:
+    notes = fake.attachment("notes.pdf", b"%PDF-1.4", "application/pdf")
+    interaction = fake.slash_command(
+        "mood",
+        user_id=user,
+        options=[{"name": "photo", "type": 11, "value": notes["id"]}],
+        attachments=[notes],
+        locale="ko",
+    )
+    await fake.dispatch("INTERACTION_CREATE", interaction)
+    followup_path = f"/webhooks/{fake.application_id}/{interaction['token']}"
+    [followup] = await fake.wait_for(
+        lambda r: r.method == "POST" and r.path == followup_path, timeout=WAIT_S
+    )
+    assert HANGUL.search(followup.content or "")
+    assert not followup.embeds
+
+
+async def test_help_answers_ephemerally(fake: FakeDiscord, discord_bot: DiscordBot) -> None:
+    interaction = fake.slash_command("help", user_id=fake.bystander_id)
+    await fake.dispatch("INTERACTION_CREATE", interaction)
+    callback_path = f"/interactions/{interaction['id']}/{interaction['token']}/callback"
+    [callback] = await fake.wait_for(
+        lambda r: r.method == "POST" and r.path == callback_path, timeout=WAIT_S
+    )
+    assert callback.json["type"] == 4
+    assert callback.json["data"]["flags"] & 64  # ephemeral
+    assert "/mood" in callback.json["data"]["content"]
+
+
+async def test_the_token_is_never_logged(
+    fake: FakeDiscord, discord_bot: DiscordBot, log_records: _Records
+) -> None:
+    assert fake.identifies[0]["token"] == TOKEN  # it did go over the (fake) wire
+    assert log_records.lines  # discord.py logged at DEBUG while the tests ran
+    assert not [line for line in log_records.lines if TOKEN in line]
+
+
+class _FailingFlow:
+    """Wraps the flow so ``recommend`` fails with an internal (non-user) error."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    async def recommend(self, request: Any) -> Any:
+        raise RuntimeError("internal detail that must not reach the chat")
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+class _PlaylistFlow(_FailingFlow):
+    """Wraps the flow so its cards carry a Spotify playlist link."""
+
+    async def recommend(self, request: Any) -> Any:
+        card = await self._inner.recommend(request)
+        return replace(card, playlist_url="https://open.spotify.com/playlist/37i9dQZF1DX0")
+
+
+async def test_a_playlist_link_goes_first_and_into_the_message_text(
+    fake: FakeDiscord, discord_bot: DiscordBot, user: int
+) -> None:
+    flow = discord_bot.flow
+    discord_bot.flow = _PlaylistFlow(flow)
+    try:
+        _, card = await send_photo(fake, author_id=user, dm=True, caption="with a playlist")
+    finally:
+        discord_bot.flow = flow
+    playlist = "https://open.spotify.com/playlist/37i9dQZF1DX0"
+    assert card.content == playlist  # Discord unfurls it into a playable Spotify embed
+    description = card.embeds[0]["description"]
+    assert description.index(playlist) < description.index("open.spotify.com/track/")
+    assert len(track_ids(card)) == 10
+
+
+async def test_unexpected_errors_get_the_generic_reply_and_the_bot_keeps_going(
+    fake: FakeDiscord, discord_bot: DiscordBot, user: int
+) -> None:
+    flow = discord_bot.flow
+    discord_bot.flow = _FailingFlow(flow)
+    try:
+        attachment = fake.attachment(
+            "photo.jpg", photo_bytes(), "image/jpeg", channel_id=fake.dm_channel_id
+        )
+        message = fake.message_create(author_id=user, attachments=[attachment], dm=True)
+        await fake.dispatch("MESSAGE_CREATE", message)
+        [reply] = await fake.wait_for(replies_to(fake.dm_channel_id, message["id"]), timeout=WAIT_S)
+    finally:
+        discord_bot.flow = flow
+    assert reply.content == error_text(RuntimeError(), "en")
+    _, card = await send_photo(fake, author_id=user, dm=True, caption="again")
+    assert len(track_ids(card)) == 10
