@@ -1,0 +1,595 @@
+"""The Telegram adapter: photos in, playlist cards out, steered by buttons and reactions.
+
+It only translates Telegram updates into ``bot.flow`` requests and renders the cards it gets
+back (``adapters.chat.telegram_render``); everything about moods lives behind ``MoodFlow``.
+
+What it listens to:
+- a photo (or an image sent as a file) in a private chat, with or without a caption; in
+  groups only when the caption @mentions the bot, starts with /mood, or the photo replies
+  to one of the bot's messages (the mention and the command are cut from the caption);
+- ``/mood [caption]`` sent as a reply to a photo; ``/start`` and ``/help``;
+- the five inline buttons under a card (only the requester or a group admin may steer);
+- reactions on a card (Telegram delivers these in groups only when the bot is an admin).
+
+Nothing a user does can stop the bot: every handler turns ``AIDJError`` into a short reply in
+the user's language and anything else into a logged error plus a generic reply, and an
+application error handler catches what is left. The bot token is part of every API URL, so
+the module never logs URLs and masks the token in its own log records.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+from collections import OrderedDict
+from collections.abc import AsyncIterator
+from typing import Any
+
+from telegram import (
+    Bot,
+    Chat,
+    InputFile,
+    InputMediaPhoto,
+    LinkPreviewOptions,
+    Message,
+    PhotoSize,
+    ReactionTypeEmoji,
+    ReplyParameters,
+    Update,
+    User,
+)
+from telegram.constants import ChatAction, ChatMemberStatus, ChatType, ParseMode
+from telegram.error import BadRequest, InvalidToken, TelegramError
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    MessageReactionHandler,
+    filters,
+)
+
+from adapters.chat.telegram_render import (
+    CALLBACK_PREFIX,
+    COMMANDS,
+    MESSAGE_LIMIT,
+    PLANE_FILENAME,
+    card_caption,
+    help_text,
+    hint,
+    image_problem,
+    keyboard,
+    parse_callback,
+    reaction_action,
+)
+from bot.config import Settings
+from bot.flow import Actor, MoodFlow, PhotoRequest
+from bot.logs import RedactingFilter
+from core.errors import AIDJError, BadImageError, ConfigError, NotRequesterError
+from core.language import reply_language
+from core.reply import PlaylistCard, error_text
+
+log = logging.getLogger(__name__)
+_REDACTOR = RedactingFilter()  # masks every token a TelegramBot was built with
+log.addFilter(_REDACTOR)
+
+PLATFORM = "telegram"
+ALLOWED_UPDATES = ("message", "callback_query", "message_reaction")
+CONCURRENT_UPDATES = 32  # a slow analysis must not hold up other chats' buttons
+_CHAT_ACTION_EVERY_S = 4.5  # Telegram shows a chat action for about five seconds
+_ALBUM_MEMORY = 256
+_ADMIN_STATUSES = (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
+_GROUPS = (ChatType.GROUP, ChatType.SUPERGROUP)
+_COMMAND = re.compile(r"^/(?P<name>[A-Za-z0-9_]+)(?:@(?P<bot>[A-Za-z0-9_]+))?(?:\s+|$)")
+
+
+class TelegramBot:
+    """One bot account, polling for updates; ``start``/``stop`` fit into a shared event loop
+    next to the Discord bot (``aidj run``)."""
+
+    def __init__(
+        self,
+        flow: MoodFlow,
+        settings: Settings,
+        *,
+        base_url: str | None = None,
+        base_file_url: str | None = None,
+    ) -> None:
+        if not settings.telegram_token:
+            raise ConfigError("TELEGRAM_TOKEN is not set")
+        self._flow = flow
+        self._settings = settings
+        self._token = settings.telegram_token
+        self._base_url = base_url
+        self._base_file_url = base_file_url
+        self._application: Application | None = None
+        self._albums: OrderedDict[str, None] = OrderedDict()
+        _REDACTOR.add(self._token)
+        # httpx logs every request URL (token included) at INFO; keep it quiet unless the
+        # operator chose a level for it
+        httpx_log = logging.getLogger("httpx")
+        if httpx_log.level == logging.NOTSET:
+            httpx_log.setLevel(logging.WARNING)
+
+    # ---- lifecycle -----------------------------------------------------------------------
+
+    @property
+    def application(self) -> Application:
+        if self._application is None:
+            self._application = self.build_application()
+        return self._application
+
+    def build_application(self) -> Application:
+        """The PTB application with every handler registered (not started)."""
+        builder = ApplicationBuilder().token(self._token).concurrent_updates(CONCURRENT_UPDATES)
+        if self._base_url:
+            builder = builder.base_url(self._base_url)
+        if self._base_file_url:
+            builder = builder.base_file_url(self._base_file_url)
+        application = builder.build()
+        application.add_handlers(
+            [
+                CommandHandler(["start", "help"], self._on_help),
+                CommandHandler("mood", self._on_mood_command),
+                MessageHandler(filters.COMMAND, self._on_unknown_command),
+                MessageHandler(filters.PHOTO | filters.Document.ALL, self._on_media),
+                MessageHandler(
+                    filters.TEXT & filters.ChatType.PRIVATE & ~filters.COMMAND, self._on_text
+                ),
+                CallbackQueryHandler(self._on_button, pattern=rf"^{CALLBACK_PREFIX}:"),
+                MessageReactionHandler(
+                    self._on_reaction,
+                    message_reaction_types=MessageReactionHandler.MESSAGE_REACTION_UPDATED,
+                ),
+            ]
+        )
+        application.add_error_handler(self._on_error)
+        return application
+
+    async def start(self) -> None:
+        """Connect (getMe), publish the command menu, start handling and polling."""
+        application = self.application
+        try:
+            await application.initialize()
+            await self._publish_commands(application.bot)
+            await application.start()
+            assert application.updater is not None
+            await application.updater.start_polling(allowed_updates=list(ALLOWED_UPDATES))
+        except InvalidToken:
+            await self.stop()
+            # PTB's message quotes the token itself; replace it, context included
+            raise ConfigError(
+                "Telegram rejected TELEGRAM_TOKEN (check it with @BotFather)"
+            ) from None
+        except BaseException:
+            await self.stop()
+            raise
+        log.info("Telegram bot @%s is polling", application.bot.username)
+
+    async def stop(self) -> None:
+        """Stop polling, finish the updates in progress, close the connection pool; safe to
+        call twice or after a failed start."""
+        application = self._application
+        if application is None:
+            return
+        try:
+            if application.updater is not None and application.updater.running:
+                await application.updater.stop()
+            if application.running:
+                await application.stop()
+            await application.shutdown()
+        except TelegramError as error:  # already going down: report, do not mask the caller
+            log.warning("stopping the Telegram bot: %s", error)
+
+    async def _publish_commands(self, bot: Bot) -> None:
+        for language, commands in COMMANDS.items():
+            try:
+                await bot.set_my_commands(
+                    commands, language_code=None if language == "en" else language
+                )
+            except TelegramError as error:  # a missing menu is no reason not to run
+                log.warning("could not set the %s command menu: %s", language, error)
+
+    # ---- messages ------------------------------------------------------------------------
+
+    async def _on_help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        if message is None:
+            return
+        language = reply_language(_locale(update.effective_user))
+        await self._reply_text(message, help_text(language), html=True)
+
+    async def _on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        if message is None:
+            return
+        language = reply_language(_locale(update.effective_user), message.text or "")
+        await self._reply_text(message, hint("text_only", language))
+
+    async def _on_unknown_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        if message is None or not message.text:
+            return
+        match = _COMMAND.match(message.text)
+        if match is None:
+            return
+        if match["bot"] is not None:
+            if not _is_us(match["bot"], context.bot):
+                return  # another bot's command
+        elif message.chat.type != ChatType.PRIVATE:
+            return  # a bare "/cmd" in a group may be meant for any bot there
+        language = reply_language(_locale(update.effective_user), message.text)
+        await self._reply_text(message, hint("unknown_command", language))
+
+    async def _on_mood_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """``/mood [caption]`` as a reply to a photo (a photo *with* /mood in its caption
+        arrives as a photo message instead)."""
+        message = update.effective_message
+        if message is None:
+            return
+        caption = " ".join(context.args or ())
+        replied = message.reply_to_message
+        if replied is None or not (replied.photo or replied.document):
+            language = reply_language(_locale(update.effective_user), caption)
+            await self._reply_text(message, hint("mood_needs_photo", language))
+            return
+        if not caption:
+            caption = _clean_caption(replied.caption or "", context.bot)[0]
+        await self._recommend(message, replied, caption, update.effective_user, context.bot)
+
+    async def _on_media(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        if message is None:
+            return
+        caption, addressed = _clean_caption(message.caption or "", context.bot)
+        replying_to_us = bool(
+            message.reply_to_message
+            and message.reply_to_message.from_user
+            and message.reply_to_message.from_user.id == context.bot.id
+        )
+        if message.chat.type != ChatType.PRIVATE and not (addressed or replying_to_us):
+            return
+        if not self._first_of_album(message):
+            return  # an album is one request: the first photo of it (which has the caption)
+        await self._recommend(message, message, caption, update.effective_user, context.bot)
+
+    def _first_of_album(self, message: Message) -> bool:
+        group = message.media_group_id
+        if group is None:
+            return True
+        if group in self._albums:
+            return False
+        self._albums[group] = None
+        while len(self._albums) > _ALBUM_MEMORY:
+            self._albums.popitem(last=False)
+        return True
+
+    async def _recommend(
+        self, message: Message, media: Message, caption: str, user: User | None, bot: Bot
+    ) -> None:
+        """Download the photo in ``media``, ask the flow for a card, reply to ``message``."""
+        locale = _locale(user)
+        language = reply_language(locale, caption)
+        chat_id = message.chat.id
+        try:
+            file_id = self._pick_file(media, language)
+            async with _chat_action(bot, chat_id, ChatAction.UPLOAD_PHOTO):
+                image = await self._download(bot, file_id, language)
+                card = await self._flow.recommend(
+                    PhotoRequest(
+                        platform=PLATFORM,
+                        chat_id=str(chat_id),
+                        user_id=str(user.id if user else chat_id),
+                        image=image,
+                        caption=caption,
+                        locale=locale,
+                    )
+                )
+                sent = await self._send_card(bot, chat_id, message.message_id, card)
+            await self._flow.remember_message(
+                card.request_id, PLATFORM, str(chat_id), str(sent.message_id)
+            )
+        except AIDJError as error:
+            await self._reply_text(message, error_text(error, language))
+        except Exception as error:
+            log.exception("a photo request failed: %s", type(error).__name__)
+            await self._reply_text(message, error_text(error, language))
+
+    def _pick_file(self, message: Message, language: str) -> str:
+        """The file id to download, checked against the size limit *before* downloading.
+
+        Of a photo's renditions the largest within the limit is taken: the models look at a
+        few hundred pixels, so a smaller rendition serves as well as the original would."""
+        limit = self._settings.max_image_bytes
+        if message.photo:
+            fitting = [p for p in message.photo if (p.file_size or 0) <= limit]
+            if not fitting:
+                raise self._too_large(language)
+            return max(fitting, key=_pixels).file_id
+        document = message.document
+        if document is None or not (document.mime_type or "").startswith("image/"):
+            raise BadImageError(image_problem("not_image", language))
+        if (document.file_size or 0) > limit:
+            raise self._too_large(language)
+        return document.file_id
+
+    async def _download(self, bot: Bot, file_id: str, language: str) -> bytes:
+        limit = self._settings.max_image_bytes
+        telegram_file = await bot.get_file(file_id)
+        if (telegram_file.file_size or 0) > limit:
+            raise self._too_large(language)
+        data = bytes(await telegram_file.download_as_bytearray())
+        if len(data) > limit:
+            raise self._too_large(language)
+        return data
+
+    def _too_large(self, language: str) -> BadImageError:
+        megabytes = f"{self._settings.max_image_bytes / (1024 * 1024):.1f}".removesuffix(".0")
+        return BadImageError(image_problem("too_large", language, mb=megabytes))
+
+    # ---- controls ------------------------------------------------------------------------
+
+    async def _on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        if query is None:
+            return
+        user = query.from_user
+        language = reply_language(_locale(user))
+        parsed = parse_callback(query.data)
+        message = query.message
+        if parsed is None or message is None:
+            await _answer(query)
+            return
+        request_id, action = parsed
+        chat = message.chat
+        try:
+            actor = await self._actor(context.bot, chat, user)
+            card = await self._flow.steer(request_id, action, actor)
+        except AIDJError as error:
+            await _answer(query, error_text(error, language), alert=True)
+            return
+        except Exception as error:
+            log.exception("a button press failed: %s", type(error).__name__)
+            await _answer(query, error_text(error, language), alert=True)
+            return
+        await _answer(query)
+        try:
+            await self._edit_card(
+                context.bot, chat.id, message.message_id, card, photo=_has_photo(message)
+            )
+        except Exception as error:
+            log.exception("editing a card failed: %s", type(error).__name__)
+
+    async def _on_reaction(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        reaction = update.message_reaction
+        if reaction is None:
+            return
+        before = {r.emoji for r in reaction.old_reaction if isinstance(r, ReactionTypeEmoji)}
+        added = [
+            r.emoji
+            for r in reaction.new_reaction
+            if isinstance(r, ReactionTypeEmoji) and r.emoji not in before
+        ]
+        action = next((a for e in added if (a := reaction_action(e)) is not None), None)
+        if action is None:
+            return
+        chat = reaction.chat
+        request_id = await self._flow.request_for_message(
+            PLATFORM, str(chat.id), str(reaction.message_id)
+        )
+        if request_id is None:
+            return  # not one of our cards
+        user = reaction.user
+        language = reply_language(_locale(user))
+        try:
+            if user is not None:
+                actor = await self._actor(context.bot, chat, user)
+            else:  # an anonymous group admin reacts as the group itself
+                sender = reaction.actor_chat
+                actor = Actor(
+                    PLATFORM,
+                    str(chat.id),
+                    str(sender.id if sender else chat.id),
+                    is_admin=sender is not None and sender.id == chat.id,
+                )
+            async with _chat_action(context.bot, chat.id, ChatAction.UPLOAD_PHOTO):
+                card = await self._flow.steer(request_id, action, actor)
+                await self._edit_card(context.bot, chat.id, reaction.message_id, card)
+        except NotRequesterError:
+            # everyone sees reactions; answering each refused one would only spam the chat
+            log.info("ignored a reaction from someone other than the requester")
+        except AIDJError as error:
+            await self._send_text(
+                context.bot, chat.id, reaction.message_id, error_text(error, language)
+            )
+        except Exception as error:
+            log.exception("a reaction failed: %s", type(error).__name__)
+            await self._send_text(
+                context.bot, chat.id, reaction.message_id, error_text(error, language)
+            )
+
+    async def _actor(self, bot: Bot, chat: Chat, user: User) -> Actor:
+        return Actor(
+            PLATFORM,
+            str(chat.id),
+            str(user.id),
+            is_admin=await _is_admin(bot, chat, user),
+            locale=_locale(user),
+        )
+
+    # ---- sending -------------------------------------------------------------------------
+
+    async def _send_card(
+        self, bot: Bot, chat_id: int, reply_to: int, card: PlaylistCard
+    ) -> Message:
+        reply = ReplyParameters(message_id=reply_to, allow_sending_without_reply=True)
+        if card.plane_png:
+            return await bot.send_photo(
+                chat_id,
+                InputFile(card.plane_png, filename=PLANE_FILENAME),
+                caption=card_caption(card),
+                parse_mode=ParseMode.HTML,
+                reply_markup=keyboard(card),
+                reply_parameters=reply,
+            )
+        return await bot.send_message(
+            chat_id,
+            card_caption(card, MESSAGE_LIMIT),
+            parse_mode=ParseMode.HTML,
+            reply_markup=keyboard(card),
+            reply_parameters=reply,
+            link_preview_options=LinkPreviewOptions(is_disabled=True),
+        )
+
+    async def _edit_card(
+        self, bot: Bot, chat_id: int, message_id: int, card: PlaylistCard, photo: bool = True
+    ) -> None:
+        """Replace the card in place: the picture, caption and buttons (same message)."""
+        try:
+            if card.plane_png:
+                media = InputMediaPhoto(
+                    InputFile(card.plane_png, filename=PLANE_FILENAME, attach=True),
+                    caption=card_caption(card),
+                    parse_mode=ParseMode.HTML,
+                )
+                await bot.edit_message_media(
+                    media, chat_id=chat_id, message_id=message_id, reply_markup=keyboard(card)
+                )
+            elif photo:
+                await bot.edit_message_caption(
+                    chat_id=chat_id,
+                    message_id=message_id,
+                    caption=card_caption(card),
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=keyboard(card),
+                )
+            else:
+                await bot.edit_message_text(
+                    card_caption(card, MESSAGE_LIMIT),
+                    chat_id=chat_id,
+                    message_id=message_id,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=keyboard(card),
+                    link_preview_options=LinkPreviewOptions(is_disabled=True),
+                )
+        except BadRequest as error:
+            if "not modified" not in str(error).lower():
+                raise
+
+    async def _reply_text(self, message: Message, text: str, *, html: bool = False) -> None:
+        await self._send_text(message.get_bot(), message.chat.id, message.message_id, text, html)
+
+    async def _send_text(
+        self, bot: Bot, chat_id: int, reply_to: int, text: str, html: bool = False
+    ) -> None:
+        """A short reply; failures are logged, never raised (it is often the error path)."""
+        try:
+            await bot.send_message(
+                chat_id,
+                text,
+                parse_mode=ParseMode.HTML if html else None,
+                reply_parameters=ReplyParameters(
+                    message_id=reply_to, allow_sending_without_reply=True
+                ),
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        except Exception as error:
+            log.warning("could not send a reply: %s: %s", type(error).__name__, error)
+
+    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Last line of defence: log what a handler let through (no URLs, token masked)."""
+        error = context.error
+        update_id = update.update_id if isinstance(update, Update) else None
+        log.error(
+            "Telegram update %s failed: %s: %s",
+            update_id,
+            type(error).__name__,
+            error,
+            exc_info=error if not isinstance(error, TelegramError) else None,
+        )
+
+
+# ---- helpers -----------------------------------------------------------------------------
+
+
+def _locale(user: User | None) -> str | None:
+    return user.language_code if user is not None else None
+
+
+def _pixels(photo: PhotoSize) -> int:
+    return photo.width * photo.height
+
+
+def _has_photo(message: Any) -> bool:
+    return bool(getattr(message, "photo", None))
+
+
+def _is_us(username: str | None, bot: Bot) -> bool:
+    return username is not None and username.lower() == (bot.username or "").lower()
+
+
+def _clean_caption(caption: str, bot: Bot) -> tuple[str, bool]:
+    """The caption without the bot's @mention or a leading /mood, and whether either was
+    there (which is what makes a group photo a request)."""
+    addressed = False
+    match = _COMMAND.match(caption)
+    if (
+        match
+        and match["name"].lower() == "mood"
+        and (match["bot"] is None or _is_us(match["bot"], bot))
+    ):
+        caption = caption[match.end() :]
+        addressed = True
+    if bot.username:
+        mention = re.compile(rf"@{re.escape(bot.username)}\b", re.IGNORECASE)
+        caption, found = mention.subn(" ", caption)
+        addressed = addressed or found > 0
+    return " ".join(caption.split()), addressed
+
+
+async def _is_admin(bot: Bot, chat: Chat, user: User) -> bool:
+    """Group admins and owners may steer anyone's card; in private chats nobody else can
+    even press the buttons."""
+    if chat.type not in _GROUPS:
+        return False
+    try:
+        member = await bot.get_chat_member(chat.id, user.id)
+    except TelegramError as error:
+        log.warning("could not look up a chat member: %s", error)
+        return False
+    return member.status in _ADMIN_STATUSES
+
+
+async def _answer(query: Any, text: str | None = None, *, alert: bool = False) -> None:
+    """Answer a button press (stops its spinner); a late answer is not worth a crash."""
+    try:
+        await query.answer(text=text, show_alert=alert)
+    except TelegramError as error:
+        log.info("could not answer a button press: %s", error)
+
+
+@contextlib.asynccontextmanager
+async def _chat_action(bot: Bot, chat_id: int, action: str) -> AsyncIterator[None]:
+    """Show "sending photo…" (or typing) while the body runs, renewed until it ends."""
+
+    async def keep_showing() -> None:
+        while True:
+            await asyncio.sleep(_CHAT_ACTION_EVERY_S)
+            with contextlib.suppress(TelegramError):
+                await bot.send_chat_action(chat_id, action)
+
+    try:
+        await bot.send_chat_action(chat_id, action)
+    except TelegramError as error:
+        log.info("could not send a chat action: %s", error)
+    task = asyncio.create_task(keep_showing())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

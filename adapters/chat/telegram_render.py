@@ -1,0 +1,233 @@
+"""How a ``PlaylistCard`` looks on Telegram: a photo (the mood plane) with an HTML caption and
+five inline buttons, plus the adapter's own short texts (help, hints, upload problems).
+
+Card wording comes from ``core.reply`` (shared with Discord); this module only lays it out.
+
+Caption length: Telegram allows 1024 characters of *visible* caption text (links and tags
+do not count). Rather than splitting a card over two messages (which would make every later
+edit touch two messages and leave reactions on the second one unmatched), an over-long
+caption is trimmed: track labels are shortened step by step, then trailing explanation lines
+are dropped. The ten links always survive; only their visible text gets shorter.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup
+
+from core.reply import PlaylistCard, summary_lines, text, title
+from core.steering import Action
+from core.tracks import Track
+
+CAPTION_LIMIT = 1024  # visible characters (UTF-16 code units) after entity parsing
+MESSAGE_LIMIT = 4096
+CALLBACK_PREFIX = "aidj"
+PLANE_FILENAME = "mood.png"
+_LABEL_BUDGETS = (80, 60, 48, 40, 32, 26, 20, 16, 12)
+_TAG = re.compile(r"<[^>]+>")
+
+# Telegram only allows reactions from a fixed emoji set, which lacks most control emojis
+# (⚡ is in it; 🔁 🌙 ☀️ 🌧 are not), so common reactions stand in for them too.
+_REACTION_ALIASES: dict[str, Action] = {
+    "⚡": Action.MORE_ENERGY,  # a control emoji that is also a Telegram reaction
+    "👎": Action.REGENERATE,
+    "🤔": Action.REGENERATE,
+    "🔥": Action.MORE_ENERGY,
+    "😴": Action.CALMER,
+    "🌚": Action.CALMER,
+    "😁": Action.HAPPIER,
+    "🤩": Action.HAPPIER,
+    "😢": Action.SADDER,
+    "😭": Action.SADDER,
+}
+
+_CONTROL_NAMES = {
+    Action.REGENERATE: {"en": "ten new songs", "ko": "새로운 열 곡"},
+    Action.MORE_ENERGY: {"en": "more energy", "ko": "더 신나게"},
+    Action.CALMER: {"en": "calmer", "ko": "더 차분하게"},
+    Action.HAPPIER: {"en": "happier", "ko": "더 밝게"},
+    Action.SADDER: {"en": "sadder", "ko": "더 우울하게"},
+}
+
+_HELP = {
+    "en": (
+        "<b>AI DJ</b> turns a photo and a few words into ten songs that fit the moment.\n"
+        "• Send me a photo, with a caption if you like (the caption is optional: it nudges "
+        "the mood brighter, darker, calmer or livelier).\n"
+        "• In a group, mention me in the caption, reply to one of my messages, or send "
+        "/mood with the photo (or as a reply to a photo).\n"
+        "• Steer the playlist with the buttons under it: {controls}\n"
+        "• Reactions work too: {reactions}\n"
+        "Only the person who asked (or a group admin) can steer a playlist."
+    ),
+    "ko": (
+        "<b>AI DJ</b>는 사진과 짧은 글로 지금 분위기에 맞는 노래 열 곡을 골라 줘요.\n"
+        "• 사진을 보내 주세요. 캡션은 선택이에요. 분위기를 밝게, 어둡게, 차분하게, 신나게 "
+        "조금 움직여요.\n"
+        "• 그룹에서는 캡션에서 저를 멘션하거나, 제 메시지에 답장하거나, 사진과 함께 "
+        "/mood를 보내 주세요 (사진에 답장으로 /mood를 보내도 돼요).\n"
+        "• 플레이리스트 아래 버튼으로 조정해요: {controls}\n"
+        "• 반응으로도 돼요: {reactions}\n"
+        "플레이리스트는 요청한 사람(또는 그룹 관리자)만 조정할 수 있어요."
+    ),
+}
+
+_HINTS = {
+    "mood_needs_photo": {
+        "en": "Send /mood together with a photo, or as a reply to a photo.",
+        "ko": "/mood는 사진과 함께 보내거나, 사진에 답장으로 보내 주세요.",
+    },
+    "unknown_command": {
+        "en": "I don't know that command. Send /help to see what I can do.",
+        "ko": "모르는 명령이에요. /help로 사용법을 확인해 주세요.",
+    },
+    "text_only": {
+        "en": "Send me a photo (a caption is optional) and I'll pick ten songs for it. /help",
+        "ko": "사진을 보내 주시면 (캡션은 선택) 어울리는 노래 열 곡을 골라 드려요. /help",
+    },
+}
+
+# details for core.reply.error_text("BadImageError"), in the user's language
+_IMAGE_PROBLEMS = {
+    "too_large": {
+        "en": "the file is larger than {mb} MB",
+        "ko": "파일이 {mb}MB보다 커요",
+    },
+    "not_image": {
+        "en": "that file is not a picture; send a photo or an image file",
+        "ko": "사진이나 이미지 파일이 아니에요",
+    },
+}
+
+COMMANDS = {
+    "en": [
+        BotCommand("mood", "Playlist for a photo (send with a photo or reply to one)"),
+        BotCommand("help", "How to use AI DJ"),
+        BotCommand("start", "Start and show how to use AI DJ"),
+    ],
+    "ko": [
+        BotCommand("mood", "사진에 어울리는 플레이리스트 (사진과 함께 또는 답장으로)"),
+        BotCommand("help", "AI DJ 사용법"),
+        BotCommand("start", "시작하고 사용법 보기"),
+    ],
+}
+
+
+def _lang(language: str) -> str:
+    return "ko" if language == "ko" else "en"
+
+
+def help_text(language: str) -> str:
+    """The /start and /help answer (HTML)."""
+    lang = _lang(language)
+    controls = " · ".join(f"{action.emoji} {_CONTROL_NAMES[action][lang]}" for action in Action)
+    by_action: dict[Action, list[str]] = {}
+    for emoji, action in _REACTION_ALIASES.items():
+        by_action.setdefault(action, []).append(emoji)
+    reactions = " · ".join(
+        f"{''.join(by_action[action])} {_CONTROL_NAMES[action][lang]}"
+        for action in Action
+        if action in by_action
+    )
+    return _HELP[lang].format(controls=controls, reactions=reactions)
+
+
+def hint(key: str, language: str) -> str:
+    return _HINTS[key][_lang(language)]
+
+
+def image_problem(key: str, language: str, **values: object) -> str:
+    return _IMAGE_PROBLEMS[key][_lang(language)].format(**values)
+
+
+# ---- the card ----------------------------------------------------------------------------
+
+
+def card_caption(card: PlaylistCard, limit: int = CAPTION_LIMIT) -> str:
+    """The card as Telegram HTML: bold title, explanation, playlist link, ten track links;
+    trimmed (labels first, then explanation lines) to ``limit`` visible characters."""
+    summary = list(summary_lines(card))
+    while True:
+        for budget in _LABEL_BUDGETS:
+            caption = _compose(card, summary, budget)
+            if visible_length(caption) <= limit:
+                return caption
+        if not summary:
+            return caption  # unreachable for real cards: ten short links fit easily
+        summary.pop()
+
+
+def _compose(card: PlaylistCard, summary: list[str], label_budget: int) -> str:
+    lines = [f"<b>{_escape(title(card))}</b>", *(_escape(line) for line in summary), ""]
+    if card.playlist_url:
+        label = _escape(text("playlist", card.language))
+        lines.append(f'<b><a href="{_escape_attr(card.playlist_url)}">{label}</a></b>')
+    if card.tracks:
+        lines.extend(
+            track_line(number, track, label_budget)
+            for number, track in enumerate(card.tracks, start=1)
+        )
+    else:
+        lines.append(_escape(text("no_tracks", card.language)))
+    return "\n".join(lines)
+
+
+def track_line(number: int, track: Track, label_budget: int = _LABEL_BUDGETS[0]) -> str:
+    """``1. <a href="https://open.spotify.com/track/ID">Artist - Title</a>``."""
+    label = f"{track.artist_line} - {track.name}"
+    if len(label) > label_budget:
+        label = label[: label_budget - 1].rstrip() + "…"
+    return f'{number}. <a href="{_escape_attr(track.url)}">{_escape(label)}</a>'
+
+
+def visible_length(caption_html: str) -> int:
+    """What Telegram counts against the caption limit: the text without tags, entities
+    decoded, in UTF-16 code units."""
+    plain = html.unescape(_TAG.sub("", caption_html))
+    return len(plain.encode("utf-16-le")) // 2
+
+
+def keyboard(card: PlaylistCard) -> InlineKeyboardMarkup:
+    """One row of five controls; each button carries the request id and the action."""
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(action.emoji, callback_data=callback_data(card, action))
+                for action in Action
+            ]
+        ]
+    )
+
+
+def callback_data(card: PlaylistCard, action: Action) -> str:
+    return f"{CALLBACK_PREFIX}:{card.request_id}:{action.value}"
+
+
+def parse_callback(data: str | None) -> tuple[int, Action] | None:
+    """(request id, action) from a button's data, or None for anything not ours."""
+    parts = (data or "").split(":")
+    if len(parts) != 3 or parts[0] != CALLBACK_PREFIX or not parts[1].isdigit():
+        return None
+    try:
+        return int(parts[1]), Action(parts[2])
+    except ValueError:
+        return None
+
+
+def reaction_action(emoji: str) -> Action | None:
+    """The action a reaction asks for: a control emoji itself, or one of its stand-ins."""
+    action = Action.from_emoji(emoji)
+    if action is not None:
+        return action
+    bare = emoji.replace("\ufe0f", "")
+    return next((a for e, a in _REACTION_ALIASES.items() if e.replace("\ufe0f", "") == bare), None)
+
+
+def _escape(value: str) -> str:
+    return html.escape(value, quote=False)
+
+
+def _escape_attr(value: str) -> str:
+    return html.escape(value, quote=True)

@@ -1,0 +1,629 @@
+"""The Telegram adapter against the real python-telegram-bot Application and a fake Bot API.
+
+Only ``base_url``/``base_file_url`` point at the fake (``tests.fake_telegram``); getMe,
+long polling, update parsing, uploads, file downloads and edits all run unmodified. The
+assertions are on what the bot sent (parameters and files) and stay at the contract level
+(ten track links, new ids after 🔁, higher target energy after ⚡, others refused), so the
+``mood_flow`` fixture can later be the real flow.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import re
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass, replace
+from typing import Any
+
+import pytest
+from PIL import Image
+
+from adapters.chat.telegram_bot import ALLOWED_UPDATES, TelegramBot
+from adapters.chat.telegram_render import (
+    CAPTION_LIMIT,
+    card_caption,
+    parse_callback,
+    reaction_action,
+    visible_length,
+)
+from bot.config import Settings
+from bot.flow import Actor, MoodFlow, PhotoRequest
+from core.errors import BadImageError, ConfigError, NotRequesterError
+from core.reply import PlaylistCard, error_text, text
+from core.steering import Action
+from core.tracks import Track
+from tests.fake_telegram import FakeTelegram, Recorded, group_chat, private_chat, user
+from tests.stub_flow import StubFlow
+
+TOKEN = "123456789:test-telegram-token-never-logged"
+MAX_IMAGE_BYTES = 300_000
+WAIT_S = 5.0
+TRACK_LINK = re.compile(r'<a href="https://open\.spotify\.com/track/([A-Za-z0-9]+)">')
+HANGUL = re.compile(r"[\uac00-\ud7a3]")
+REQUESTER = user(111)
+OTHER = user(222)
+ADMIN = user(333)
+KOREAN = user(444, language_code="ko")
+GROUP = group_chat()
+
+
+def photo_bytes(color: tuple[int, int, int] = (40, 80, 160)) -> bytes:
+    image = Image.new("RGB", (64, 64), color)
+    for x in range(0, 64, 8):
+        for y in range(64):
+            image.putpixel((x, y), (255 - color[0], 255 - color[1], 255 - color[2]))
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG")
+    return buffer.getvalue()
+
+
+def _numbers(key: str, source: str, **sentinels: float) -> dict[str, float]:
+    """The numbers in the line ``core.reply.text(key, "en", ...)`` renders, found in
+    ``source`` (so the test follows the wording instead of copying it)."""
+    pattern = re.escape(text(key, "en", **sentinels))
+    for name, value in sentinels.items():
+        pattern = pattern.replace(re.escape(f"{value:.2f}"), rf"(?P<{name}>-?\d+\.\d+)", 1)
+    match = re.search(pattern, source)
+    assert match, f"no {key!r} line in {source!r}"
+    return {name: float(match[name]) for name in sentinels}
+
+
+def final_energy(caption: str) -> float:
+    return _numbers("values", caption, bv=0.11, fv=0.22, be=0.33, fe=0.44)["fe"]
+
+
+def steered_energy(caption: str) -> float:
+    return _numbers("nudged", caption, v=0.55, e=0.66)["e"]
+
+
+def error_prefix(error_type: type[Exception], language: str = "en") -> str:
+    """The fixed start of ``error_text`` for an error whose detail we do not pin down."""
+    return error_text(error_type("\x00"), language).split("\x00")[0]
+
+
+def track_ids(caption: str) -> list[str]:
+    return TRACK_LINK.findall(caption)
+
+
+def edited_caption(request: Recorded) -> str:
+    return request.json("media")["caption"]
+
+
+class RecordingFlow:
+    """Passes everything to the flow under test and keeps what went in and came out;
+    ``fail_next`` and ``rewrite`` let a test inject a failure or an unusual card."""
+
+    def __init__(self, inner: MoodFlow) -> None:
+        self.inner = inner
+        self.requests: list[PhotoRequest] = []
+        self.cards: list[PlaylistCard] = []
+        self.fail_next: Exception | None = None
+        self.rewrite: Callable[[PlaylistCard], PlaylistCard] | None = None
+
+    async def recommend(self, request: PhotoRequest) -> PlaylistCard:
+        self.requests.append(request)
+        if self.fail_next is not None:
+            error, self.fail_next = self.fail_next, None
+            raise error
+        return self._keep(await self.inner.recommend(request))
+
+    async def steer(self, request_id: int, action: Action, actor: Actor) -> PlaylistCard:
+        return self._keep(await self.inner.steer(request_id, action, actor))
+
+    async def remember_message(
+        self, request_id: int, platform: str, chat_id: str, message_id: str
+    ) -> None:
+        await self.inner.remember_message(request_id, platform, chat_id, message_id)
+
+    async def request_for_message(self, platform: str, chat_id: str, message_id: str) -> int | None:
+        return await self.inner.request_for_message(platform, chat_id, message_id)
+
+    def _keep(self, card: PlaylistCard) -> PlaylistCard:
+        if self.rewrite is not None:
+            card, self.rewrite = self.rewrite(card), None
+        self.cards.append(card)
+        return card
+
+
+class _Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+
+@dataclass
+class Harness:
+    fake: FakeTelegram
+    flow: RecordingFlow
+    bot: TelegramBot
+
+    async def ask(
+        self, chat: dict[str, Any], sender: dict[str, Any], caption: str | None = "rainy day"
+    ) -> tuple[dict[str, Any], Recorded]:
+        """Send a photo and wait for the card: (the user's message, the sendPhoto)."""
+        since = self.fake.mark()
+        message = self.fake.photo_message(chat, sender, photo_bytes(), caption)
+        self.fake.send_message_update(message)
+        sent = await self.fake.wait_for(
+            "sendPhoto", lambda r: r.reply_to == message["message_id"], since=since
+        )
+        await self.remembered(sent)
+        return message, sent
+
+    async def remembered(self, sent: Recorded) -> int:
+        """The request id the flow linked to the card ``sent`` (which the bot does right
+        after Telegram confirms the message, so it may take a moment)."""
+        chat, message_id = str(sent.chat_id), str(sent.result["message_id"])
+        async with asyncio.timeout(WAIT_S):
+            while (
+                found := await self.flow.request_for_message("telegram", chat, message_id)
+            ) is None:
+                await asyncio.sleep(0.01)
+        return found
+
+
+# ---- fixtures ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def log_records() -> Iterator[_Records]:
+    """What PTB, httpx and the adapter log at INFO and above (httpx at its own level), to
+    check the token never shows."""
+    handler = _Records()
+    names = ("telegram", "httpx", "adapters")
+    loggers = [logging.getLogger(name) for name in names]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.addHandler(handler)
+    for logger in loggers[0], loggers[2]:
+        logger.setLevel(logging.INFO)
+    yield handler
+    for logger, level in zip(loggers, levels, strict=True):
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
+@pytest.fixture(scope="module")
+def mood_flow() -> MoodFlow:
+    """The flow behind the bot; the in-memory stub for now (see the module docstring)."""
+    return StubFlow()
+
+
+@pytest.fixture(scope="module")
+async def telegram(mood_flow: MoodFlow, log_records: _Records) -> AsyncIterator[Harness]:
+    async with FakeTelegram(TOKEN) as fake:
+        flow = RecordingFlow(mood_flow)
+        settings = Settings(telegram_token=TOKEN, max_image_bytes=MAX_IMAGE_BYTES)
+        bot = TelegramBot(flow, settings, base_url=fake.base_url, base_file_url=fake.base_file_url)
+        await bot.start()
+        try:
+            yield Harness(fake, flow, bot)
+        finally:
+            await bot.stop()
+
+
+# ---- start-up ----------------------------------------------------------------------------
+
+
+async def test_start_publishes_commands_and_polls_for_controls(telegram: Harness) -> None:
+    fake = telegram.fake
+    menus = {r.params.get("language_code"): r.json("commands") for r in fake.calls("setMyCommands")}
+    assert set(menus) == {None, "ko"}
+    for commands in menus.values():
+        assert {c["command"] for c in commands} == {"mood", "help", "start"}
+    assert HANGUL.search(" ".join(c["description"] for c in menus["ko"]))
+    poll = await fake.wait_for("getUpdates", lambda r: "allowed_updates" in r.params)
+    assert set(poll.json("allowed_updates")) == set(ALLOWED_UPDATES)
+    assert {"message", "callback_query", "message_reaction"} <= set(ALLOWED_UPDATES)
+
+
+def test_missing_token_is_a_config_error() -> None:
+    with pytest.raises(ConfigError):
+        TelegramBot(StubFlow(), Settings(telegram_token=None))
+
+
+async def test_rejected_token_is_a_config_error_without_the_token(telegram: Harness) -> None:
+    wrong = "999:rejected-token-must-not-show"
+    fake = telegram.fake
+    bot = TelegramBot(
+        StubFlow(),
+        Settings(telegram_token=wrong),
+        base_url=fake.base_url,
+        base_file_url=fake.base_file_url,
+    )
+    with pytest.raises(ConfigError) as raised:
+        await bot.start()
+    assert "rejected-token" not in str(raised.value)
+    assert raised.value.__cause__ is None and raised.value.__suppress_context__
+    await bot.stop()  # harmless after a failed start
+
+
+# ---- a photo in, a card out --------------------------------------------------------------
+
+
+async def test_photo_with_caption_gets_a_card(telegram: Harness) -> None:
+    fake, flow = telegram.fake, telegram.flow
+    since = fake.mark()
+    _, sent = await telegram.ask(private_chat(REQUESTER), REQUESTER, "비 오는 날 우울해")
+
+    action = await fake.wait_for("sendChatAction", since=since)
+    assert action.params["action"] == "upload_photo"
+    assert fake.requests.index(action) < fake.requests.index(sent)
+    assert fake.calls("downloadFile", since), "the photo was downloaded from the file URL"
+    assert flow.requests[-1].caption == "비 오는 날 우울해"
+    assert flow.requests[-1].image == photo_bytes()
+    assert flow.requests[-1].platform == "telegram"
+    assert flow.requests[-1].user_id == str(REQUESTER["id"])
+
+    assert sent.params["parse_mode"] == "HTML"
+    assert sent.files["photo"] == flow.cards[-1].plane_png
+    caption = sent.params["caption"]
+    assert caption.startswith("<b>")
+    assert len(track_ids(caption)) == 10
+    assert len(set(track_ids(caption))) == 10
+    keyboard = sent.json("reply_markup")["inline_keyboard"]
+    buttons = [button for row in keyboard for button in row]
+    assert [b["text"] for b in buttons] == [a.emoji for a in Action]
+    request_id = flow.cards[-1].request_id
+    assert [b["callback_data"] for b in buttons] == [f"aidj:{request_id}:{a.value}" for a in Action]
+    assert await telegram.remembered(sent) == request_id
+
+
+async def test_photo_without_caption_is_image_only(telegram: Harness) -> None:
+    _, sent = await telegram.ask(private_chat(REQUESTER), REQUESTER, caption=None)
+    assert telegram.flow.requests[-1].caption == ""
+    assert len(track_ids(sent.params["caption"])) == 10
+
+
+async def test_image_sent_as_a_file_gets_a_card(telegram: Harness) -> None:
+    fake = telegram.fake
+    since = fake.mark()
+    message = fake.document_message(
+        private_chat(REQUESTER),
+        REQUESTER,
+        photo_bytes((200, 120, 40)),
+        mime_type="image/jpeg",
+        file_name="sunset.jpg",
+        caption="golden hour",
+    )
+    fake.send_message_update(message)
+    sent = await fake.wait_for(
+        "sendPhoto", lambda r: r.reply_to == message["message_id"], since=since
+    )
+    assert telegram.flow.requests[-1].caption == "golden hour"
+    assert len(track_ids(sent.params["caption"])) == 10
+
+
+async def test_an_album_is_one_request(telegram: Harness) -> None:
+    fake = telegram.fake
+    since = fake.mark()
+    chat = private_chat(REQUESTER)
+    first = fake.photo_message(chat, REQUESTER, photo_bytes(), "trip", media_group_id="album1")
+    second = fake.photo_message(chat, REQUESTER, photo_bytes(), media_group_id="album1")
+    fake.send_message_update(first)
+    fake.send_message_update(second)
+    await fake.wait_for("sendPhoto", lambda r: r.reply_to == first["message_id"], since=since)
+    await fake.settle()
+    assert len(fake.calls("sendPhoto", since)) == 1
+
+
+# ---- controls ----------------------------------------------------------------------------
+
+
+async def test_regenerate_button_edits_in_ten_new_songs(telegram: Harness) -> None:
+    fake = telegram.fake
+    _, sent = await telegram.ask(private_chat(REQUESTER), REQUESTER)
+    first_ids = set(track_ids(sent.params["caption"]))
+    card_message = sent.result
+    request_id = telegram.flow.cards[-1].request_id
+
+    since = fake.mark()
+    fake.press(REQUESTER, card_message, f"aidj:{request_id}:regenerate")
+    edit = await fake.wait_for("editMessageMedia", since=since)
+    answer = await fake.wait_for("answerCallbackQuery", since=since)
+    assert answer.params.get("show_alert") != "true"
+
+    assert edit.int("message_id") == card_message["message_id"]
+    media = edit.json("media")
+    assert media["type"] == "photo" and media["parse_mode"] == "HTML"
+    attached = media["media"].removeprefix("attach://")
+    assert edit.files[attached] == telegram.flow.cards[-1].plane_png
+    new_ids = track_ids(media["caption"])
+    assert len(new_ids) == 10 and len(set(new_ids)) == 10
+    assert not first_ids & set(new_ids)
+    assert edit.json("reply_markup") == sent.json("reply_markup")
+    assert not fake.calls("getChatMember", since), "no admin lookup in a private chat"
+
+
+async def test_more_energy_raises_the_target(telegram: Harness) -> None:
+    fake = telegram.fake
+    _, sent = await telegram.ask(private_chat(REQUESTER), REQUESTER, "calm evening")
+    before = final_energy(sent.params["caption"])
+    request_id = telegram.flow.cards[-1].request_id
+
+    since = fake.mark()
+    fake.press(REQUESTER, sent.result, f"aidj:{request_id}:more_energy")
+    edit = await fake.wait_for("editMessageMedia", since=since)
+    after = steered_energy(edited_caption(edit))
+    assert after > before
+    assert telegram.flow.cards[-1].target.energy > telegram.flow.cards[-2].target.energy
+
+
+async def test_someone_elses_press_is_refused_with_an_alert(telegram: Harness) -> None:
+    fake = telegram.fake
+    caption = "@aidj_test_bot rainy day with friends"
+    _, sent = await telegram.ask(GROUP, REQUESTER, caption)
+    assert telegram.flow.requests[-1].caption == "rainy day with friends"
+    request_id = telegram.flow.cards[-1].request_id
+
+    since = fake.mark()
+    fake.press(OTHER, sent.result, f"aidj:{request_id}:regenerate")
+    answer = await fake.wait_for("answerCallbackQuery", since=since)
+    assert answer.params["show_alert"] == "true"
+    assert answer.params["text"] == error_text(NotRequesterError("x"), "en")
+    member = await fake.wait_for("getChatMember", since=since)
+    assert member.int("user_id") == OTHER["id"]
+    await fake.settle()
+    assert not fake.calls("editMessageMedia", since)
+
+
+async def test_a_group_admin_may_steer(telegram: Harness) -> None:
+    fake = telegram.fake
+    fake.chat_members[(GROUP["id"], ADMIN["id"])] = "administrator"
+    _, sent = await telegram.ask(GROUP, REQUESTER, "/mood sunny picnic")
+    assert telegram.flow.requests[-1].caption == "sunny picnic"
+    request_id = telegram.flow.cards[-1].request_id
+
+    since = fake.mark()
+    fake.press(ADMIN, sent.result, f"aidj:{request_id}:calmer")
+    edit = await fake.wait_for("editMessageMedia", since=since)
+    assert edit.int("message_id") == sent.result["message_id"]
+
+
+async def test_reaction_regenerates_the_card(telegram: Harness) -> None:
+    fake = telegram.fake
+    _, sent = await telegram.ask(private_chat(REQUESTER), REQUESTER)
+    first_ids = set(track_ids(sent.params["caption"]))
+
+    since = fake.mark()
+    fake.react(REQUESTER, sent.result, new=["🔁"])
+    edit = await fake.wait_for("editMessageMedia", since=since)
+    assert edit.int("message_id") == sent.result["message_id"]
+    new_ids = track_ids(edited_caption(edit))
+    assert len(new_ids) == 10 and not first_ids & set(new_ids)
+    assert telegram.flow.cards[-1].last_action is Action.REGENERATE
+
+
+async def test_someone_elses_reaction_changes_nothing(telegram: Harness) -> None:
+    fake = telegram.fake
+    _, sent = await telegram.ask(GROUP, REQUESTER, "@aidj_test_bot night drive")
+
+    since = fake.mark()
+    fake.react(OTHER, sent.result, new=["⚡"])
+    await fake.wait_for("getChatMember", since=since)
+    await fake.settle()
+    assert not fake.calls("editMessageMedia", since)
+    assert not fake.calls("sendMessage", since), "a refused reaction is not answered in chat"
+
+
+# ---- commands ----------------------------------------------------------------------------
+
+
+async def test_mood_command_as_a_reply_to_a_photo(telegram: Harness) -> None:
+    fake = telegram.fake
+    photo = fake.photo_message(GROUP, OTHER, photo_bytes((90, 200, 90)), "park")
+    since = fake.mark()
+    command = fake.text_message(GROUP, REQUESTER, "/mood cheerful", reply_to=photo)
+    fake.send_message_update(command)
+    sent = await fake.wait_for(
+        "sendPhoto", lambda r: r.reply_to == command["message_id"], since=since
+    )
+    request = telegram.flow.requests[-1]
+    assert request.caption == "cheerful"
+    assert request.user_id == str(REQUESTER["id"])
+    assert request.image == photo_bytes((90, 200, 90))
+    assert len(track_ids(sent.params["caption"])) == 10
+
+
+async def test_mood_command_without_a_photo_explains(telegram: Harness) -> None:
+    fake = telegram.fake
+    since = fake.mark()
+    command = fake.text_message(private_chat(REQUESTER), REQUESTER, "/mood")
+    fake.send_message_update(command)
+    reply = await fake.wait_for(
+        "sendMessage", lambda r: r.reply_to == command["message_id"], since=since
+    )
+    assert "/mood" in reply.params["text"]
+
+
+async def test_start_in_korean(telegram: Harness) -> None:
+    fake = telegram.fake
+    since = fake.mark()
+    command = fake.text_message(private_chat(KOREAN), KOREAN, "/start")
+    fake.send_message_update(command)
+    reply = await fake.wait_for(
+        "sendMessage", lambda r: r.reply_to == command["message_id"], since=since
+    )
+    assert HANGUL.search(reply.params["text"])
+    assert reply.params["parse_mode"] == "HTML"
+
+
+async def test_help_in_english_lists_the_controls(telegram: Harness) -> None:
+    fake = telegram.fake
+    since = fake.mark()
+    command = fake.text_message(private_chat(REQUESTER), REQUESTER, "/help")
+    fake.send_message_update(command)
+    reply = await fake.wait_for(
+        "sendMessage", lambda r: r.reply_to == command["message_id"], since=since
+    )
+    assert not HANGUL.search(reply.params["text"])
+    assert all(action.emoji in reply.params["text"] for action in Action)
+
+
+async def test_unknown_command_points_to_help(telegram: Harness) -> None:
+    fake = telegram.fake
+    since = fake.mark()
+    command = fake.text_message(private_chat(REQUESTER), REQUESTER, "/dance")
+    fake.send_message_update(command)
+    reply = await fake.wait_for(
+        "sendMessage", lambda r: r.reply_to == command["message_id"], since=since
+    )
+    assert "/help" in reply.params["text"]
+
+
+async def test_group_photo_not_for_the_bot_is_ignored(telegram: Harness) -> None:
+    fake = telegram.fake
+    since = fake.mark()
+    photo = fake.photo_message(GROUP, OTHER, photo_bytes(), "look at this")
+    fake.send_message_update(photo)
+    command = fake.text_message(GROUP, OTHER, "/help@aidj_test_bot")
+    fake.send_message_update(command)
+    await fake.wait_for("sendMessage", lambda r: r.reply_to == command["message_id"], since=since)
+    await fake.settle(0.2)
+    assert not fake.calls("getFile", since)
+    assert not fake.calls("sendPhoto", since)
+
+
+# ---- problems ----------------------------------------------------------------------------
+
+
+async def test_non_image_document_gets_an_error_reply(telegram: Harness) -> None:
+    fake = telegram.fake
+    since = fake.mark()
+    document = fake.document_message(
+        private_chat(REQUESTER),
+        REQUESTER,
+        b"%PDF-1.4 not a picture",
+        mime_type="application/pdf",
+        file_name="notes.pdf",
+    )
+    fake.send_message_update(document)
+    reply = await fake.wait_for(
+        "sendMessage", lambda r: r.reply_to == document["message_id"], since=since
+    )
+    assert reply.params["text"].startswith(error_prefix(BadImageError))
+    assert not fake.calls("getFile", since)
+
+
+async def test_oversized_photo_is_refused_before_downloading(telegram: Harness) -> None:
+    fake = telegram.fake
+    since = fake.mark()
+    asked = len(telegram.flow.requests)
+    photo = fake.photo_message(
+        private_chat(REQUESTER), REQUESTER, photo_bytes(), "huge", size=MAX_IMAGE_BYTES + 1
+    )
+    fake.send_message_update(photo)
+    reply = await fake.wait_for(
+        "sendMessage", lambda r: r.reply_to == photo["message_id"], since=since
+    )
+    assert reply.params["text"].startswith(error_prefix(BadImageError))
+    assert not fake.calls("getFile", since)
+    assert not fake.calls("downloadFile", since)
+    assert len(telegram.flow.requests) == asked
+
+
+async def test_oversized_photo_in_korean(telegram: Harness) -> None:
+    fake = telegram.fake
+    since = fake.mark()
+    photo = fake.photo_message(
+        private_chat(KOREAN), KOREAN, photo_bytes(), None, size=MAX_IMAGE_BYTES * 2
+    )
+    fake.send_message_update(photo)
+    reply = await fake.wait_for(
+        "sendMessage", lambda r: r.reply_to == photo["message_id"], since=since
+    )
+    assert reply.params["text"].startswith(error_prefix(BadImageError, "ko"))
+
+
+async def test_corrupt_image_gets_the_flows_error(telegram: Harness) -> None:
+    fake = telegram.fake
+    since = fake.mark()
+    broken = fake.document_message(
+        private_chat(REQUESTER),
+        REQUESTER,
+        b"\x89PNG but not really",
+        mime_type="image/png",
+        file_name="broken.png",
+    )
+    fake.send_message_update(broken)
+    reply = await fake.wait_for(
+        "sendMessage", lambda r: r.reply_to == broken["message_id"], since=since
+    )
+    assert reply.params["text"].startswith(error_prefix(BadImageError))
+
+
+async def test_unexpected_failure_is_answered_and_logged_without_the_token(
+    telegram: Harness, log_records: _Records
+) -> None:
+    fake = telegram.fake
+    telegram.flow.fail_next = RuntimeError(f"boom near {TOKEN}")
+    since = fake.mark()
+    photo = fake.photo_message(private_chat(REQUESTER), REQUESTER, photo_bytes(), "x")
+    fake.send_message_update(photo)
+    reply = await fake.wait_for(
+        "sendMessage", lambda r: r.reply_to == photo["message_id"], since=since
+    )
+    assert reply.params["text"] == error_text(RuntimeError(), "en")
+    assert any("RuntimeError" in line for line in log_records.lines)
+    assert any("boom near ***" in line for line in log_records.lines), "traceback, masked"
+    # and the bot still works
+    await telegram.ask(private_chat(REQUESTER), REQUESTER)
+
+
+async def test_long_titles_are_trimmed_to_the_caption_limit(telegram: Harness) -> None:
+    def long_names(card: PlaylistCard) -> PlaylistCard:
+        tracks = tuple(
+            replace(t, name=f"{t.name} <Live> & Friends " + "la " * 60, artists=("A & B",) * 3)
+            for t in card.tracks
+        )
+        return replace(card, tracks=tracks)
+
+    telegram.flow.rewrite = long_names
+    _, sent = await telegram.ask(private_chat(REQUESTER), REQUESTER)
+    caption = sent.params["caption"]  # the fake refuses bad HTML and captions over the limit
+    assert len(track_ids(caption)) == 10
+    assert "&lt;Live&gt; &amp; Friends" in caption
+
+
+async def test_token_never_reaches_the_logs(telegram: Harness, log_records: _Records) -> None:
+    await telegram.ask(private_chat(REQUESTER), REQUESTER)
+    secret = TOKEN.split(":", 1)[1]
+    assert log_records.lines, "expected some log lines"
+    assert not [line for line in log_records.lines if secret in line]
+
+
+# ---- pure helpers ------------------------------------------------------------------------
+
+
+async def test_caption_fits_for_any_track_names() -> None:
+    flow = StubFlow()
+    card = await flow.recommend(PhotoRequest("telegram", "1", "1", _png(), "caption"))
+    long_tracks = tuple(
+        Track(id=f"id{n}", name="가" * 300, artists=("아티스트" * 20,), valence=0.5, energy=0.5)
+        for n in range(10)
+    )
+    caption = card_caption(replace(card, tracks=long_tracks, playlist_url="https://x.y/p?a=1&b=2"))
+    assert visible_length(caption) <= CAPTION_LIMIT
+    assert len(re.findall(r'href="https://open\.spotify\.com/track/id\d"', caption)) == 10
+    assert 'href="https://x.y/p?a=1&amp;b=2"' in caption
+
+
+def test_callback_data_round_trip_and_reactions() -> None:
+    assert parse_callback("aidj:42:more_energy") == (42, Action.MORE_ENERGY)
+    for bad in (None, "", "aidj:x:regenerate", "aidj:1:dance", "other:1:regenerate", "aidj:1"):
+        assert parse_callback(bad) is None
+    assert reaction_action("🔁") is Action.REGENERATE
+    assert reaction_action("⚡️") is Action.MORE_ENERGY
+    assert reaction_action("👎") is Action.REGENERATE  # Telegram's reaction set lacks 🔁
+    assert reaction_action("❤") is None
+
+
+def _png() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), (1, 2, 3)).save(buffer, format="PNG")
+    return buffer.getvalue()
