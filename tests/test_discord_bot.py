@@ -22,13 +22,12 @@ from PIL import Image
 
 from adapters.chat.discord_bot import DiscordBot
 from bot.config import Settings
+from bot.flow import MoodFlow
 from core.errors import BadImageError, ConfigError
-from core.mood import MoodPoint
 from core.reply import error_text, text
 from core.steering import Action
-from core.tracks import Track
+from tests.conftest import recorded_request
 from tests.fake_discord import FakeDiscord, RecordedRequest
-from tests.stub_flow import StubFlow
 
 TOKEN = "test-discord-token-that-must-never-be-logged"
 MAX_IMAGE_BYTES = 300_000
@@ -127,26 +126,15 @@ async def fake() -> AsyncIterator[FakeDiscord]:
         yield server
 
 
-class _DistinctIdFlow(StubFlow):
-    """StubFlow with 22-character track ids that stay distinct: ``StubFlow._tracks`` cuts
-    ``f"track{n:018d}"`` (23 characters) to 22, so tracks 1-9 share one id (reported to the
-    lead; drop this subclass once stub_flow.py is fixed)."""
-
-    def _tracks(self, target: MoodPoint) -> tuple[Track, ...]:
-        return tuple(
-            replace(track, id=f"t{int(track.name.split()[-1]):021d}")
-            for track in super()._tracks(target)
-        )
-
-
 @pytest.fixture(scope="module")
-def mood_flow() -> StubFlow:
-    return _DistinctIdFlow()
+def mood_flow(real_mood_flow) -> MoodFlow:
+    """The real flow behind the bot: tiny models and a synthetic catalog (conftest)."""
+    return real_mood_flow
 
 
 @pytest.fixture(scope="module")
 async def discord_bot(
-    fake: FakeDiscord, mood_flow: StubFlow, log_records: _Records
+    fake: FakeDiscord, mood_flow: MoodFlow, log_records: _Records
 ) -> AsyncIterator[DiscordBot]:
     original_base = discord.http.Route.BASE
     discord.http.Route.BASE = fake.api_base
@@ -218,7 +206,7 @@ async def test_login_identifies_with_intents_and_syncs_commands(
 
 
 async def test_a_rejected_token_is_a_config_error(
-    fake: FakeDiscord, discord_bot: DiscordBot, mood_flow: StubFlow
+    fake: FakeDiscord, discord_bot: DiscordBot, mood_flow: MoodFlow
 ) -> None:
     other = DiscordBot(mood_flow, Settings(discord_token="not-the-token"))
     with pytest.raises(ConfigError):
@@ -229,7 +217,7 @@ async def test_a_rejected_token_is_a_config_error(
 
 
 async def test_photo_with_caption_mentioning_the_bot_gets_a_card(
-    fake: FakeDiscord, discord_bot: DiscordBot, user: int, mood_flow: StubFlow
+    fake: FakeDiscord, discord_bot: DiscordBot, user: int, mood_flow: MoodFlow, flow_settings
 ) -> None:
     mark = len(fake.requests)
     message, card = await send_photo(fake, author_id=user, caption="rainy but hopeful")
@@ -256,11 +244,13 @@ async def test_photo_with_caption_mentioning_the_bot_gets_a_card(
     reactions = await fake.wait_for(reactions_on(channel, card.response["id"]), count=5)
     assert [r.path.split("/")[-2] for r in reactions] == EMOJIS
 
-    if isinstance(mood_flow, StubFlow):  # the caption arrives without the mention
-        request = next(c[1] for c in reversed(mood_flow.calls) if c[0] == "recommend")
-        assert request.caption == "rainy but hopeful"
-        assert request.platform == "discord" and request.user_id == str(user)
-        assert request.locale == "en-US"
+    # the request is recorded with the caption stripped of the mention, and the card
+    # message leads back to it
+    request_id = await mood_flow.request_for_message("discord", str(channel), card.response["id"])
+    assert request_id is not None
+    stored = recorded_request(flow_settings, request_id)
+    assert stored.caption == "rainy but hopeful"
+    assert stored.platform == "discord" and stored.user_id == str(user)
 
 
 async def test_regenerate_edits_the_card_with_ten_new_tracks(

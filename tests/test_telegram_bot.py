@@ -189,9 +189,9 @@ def log_records() -> Iterator[_Records]:
 
 
 @pytest.fixture(scope="module")
-def mood_flow() -> MoodFlow:
-    """The flow behind the bot; the in-memory stub for now (see the module docstring)."""
-    return StubFlow()
+def mood_flow(real_mood_flow) -> MoodFlow:
+    """The real flow behind the bot: tiny models and a synthetic catalog (conftest)."""
+    return real_mood_flow
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,110 @@
+"""Turning uploaded bytes into a safe RGB picture, or a message the user can act on.
+
+Uploads come from strangers, so this is the one place PIL touches untrusted bytes. Limits
+are checked in order of cost: the byte size before parsing, the pixel count from the header
+before any pixel is decoded (a small PNG can claim gigapixels), then the full decode. Every
+PIL failure becomes a ``BadImageError`` whose message can be shown as is.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from core.errors import BadImageError
+
+_MB = 1024 * 1024
+_WHITE = (255, 255, 255)
+
+_EMPTY = "The photo is empty (0 bytes). Please send it again."
+_NOT_AN_IMAGE = (
+    "That file is not an image I can read. Please send a photo (JPEG, PNG, WebP or GIF)."
+)
+_CORRUPT = (
+    "The photo looks corrupt or incomplete (maybe cut off during upload). Please send it again."
+)
+
+
+def load_image(data: bytes, *, max_bytes: int, max_pixels: int) -> Image.Image:
+    """Decode ``data`` into an upright RGB image (first frame if animated).
+
+    Raises ``BadImageError`` for anything unusable; no PIL exception escapes.
+    """
+    if not data:
+        raise BadImageError(_EMPTY)
+    if len(data) > max_bytes:
+        raise BadImageError(
+            f"The photo is too large ({_megabytes(len(data))} MB); "
+            f"the limit is {_megabytes(max_bytes)} MB."
+        )
+    with _open(data, max_pixels) as image:
+        _check_pixels(image.size, max_pixels)
+        return _decode(image, max_pixels)
+
+
+def _open(data: bytes, max_pixels: int) -> Image.Image:
+    """Parse the header only; PIL decodes no pixels until ``load``."""
+    try:
+        # Our own pixel limit (checked next) is the one that decides; PIL's global warning
+        # threshold would only add noise, and its hard error is reported as too many pixels.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            return Image.open(io.BytesIO(data))
+    except UnidentifiedImageError:
+        raise BadImageError(_NOT_AN_IMAGE) from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise BadImageError(_too_many_pixels_message(None, max_pixels)) from None
+    except Exception:  # PIL raises many types (OSError, ValueError, SyntaxError, ...)
+        raise BadImageError(_CORRUPT) from None
+
+
+def _check_pixels(size: tuple[int, int], max_pixels: int) -> None:
+    width, height = size
+    if width <= 0 or height <= 0:
+        raise BadImageError(_CORRUPT)
+    if width * height > max_pixels:
+        raise BadImageError(_too_many_pixels_message((width, height), max_pixels))
+
+
+def _decode(image: Image.Image, max_pixels: int) -> Image.Image:
+    """Decode the first frame, apply EXIF orientation, flatten onto white, convert to RGB."""
+    try:
+        image.seek(0)
+        image.load()
+        return _to_rgb(ImageOps.exif_transpose(image))
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning, MemoryError):
+        raise BadImageError(_too_many_pixels_message(None, max_pixels)) from None
+    except Exception:
+        raise BadImageError(_CORRUPT) from None
+
+
+def _to_rgb(image: Image.Image) -> Image.Image:
+    """RGB, with any transparency composited onto white (CLIP never saw alpha)."""
+    if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
+        rgba = image.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (*_WHITE, 255))
+        return Image.alpha_composite(background, rgba).convert("RGB")
+    return image.convert("RGB")
+
+
+def _too_many_pixels_message(size: tuple[int, int] | None, max_pixels: int) -> str:
+    """Name the size when the header told it (PIL's own bomb check does not)."""
+    found = f" ({size[0]}x{size[1]})" if size else ""
+    limit = _megapixels(max_pixels)
+    return (
+        f"The photo has too many pixels{found}; the limit is {limit} megapixels. "
+        "Please send a smaller one."
+    )
+
+
+def _megapixels(pixels: int) -> str:
+    """``40_000_000`` -> ``"40"``, ``5_000`` -> ``"0.005"``, ``10**12`` -> ``"1,000,000"``."""
+    value = pixels / 1_000_000
+    return f"{value:,.1f}".removesuffix(".0") if value >= 0.1 else f"{value:g}"
+
+
+def _megabytes(size: int) -> str:
+    """``10485760`` -> ``"10"``, ``12345678`` -> ``"11.8"``."""
+    return f"{size / _MB:.1f}".removesuffix(".0")

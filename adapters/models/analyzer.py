@@ -1,0 +1,88 @@
+"""Both models behind one call: a batch of (photo bytes, caption) in, readings out.
+
+The model worker (and the in-process analyzer for one-shot CLI runs) calls
+``analyze_batch``. Bad input is a per-item result, not an exception, so one broken upload
+never fails the requests it was batched with; the good items share one CLIP forward pass
+and one NLI forward pass.
+"""
+
+from __future__ import annotations
+
+from typing import cast
+
+import torch
+from PIL import Image
+
+from adapters.images import load_image
+from adapters.models.clip_backend import ClipSceneScorer
+from adapters.models.nli_backend import ZeroShotCaptionReader
+from bot.config import Settings
+from core.errors import AIDJError, BadCaptionError
+from core.mood import Reading
+
+
+class MoodAnalyzer:
+    """CLIP for the scene, zero-shot NLI for the caption, with the input limits applied."""
+
+    def __init__(
+        self, scorer: ClipSceneScorer, reader: ZeroShotCaptionReader, settings: Settings
+    ) -> None:
+        self._scorer = scorer
+        self._reader = reader
+        self._settings = settings
+
+    @classmethod
+    def load(cls, settings: Settings) -> MoodAnalyzer:
+        """Load both models as configured (slow: seconds to a minute on a CPU)."""
+        if settings.torch_threads > 0:
+            torch.set_num_threads(settings.torch_threads)
+        scorer = ClipSceneScorer.load(settings.clip_model, settings.device)
+        reader = ZeroShotCaptionReader.load(settings.nli_model, settings.device)
+        return cls(scorer, reader, settings)
+
+    @property
+    def scorer(self) -> ClipSceneScorer:
+        return self._scorer
+
+    @property
+    def reader(self) -> ZeroShotCaptionReader:
+        return self._reader
+
+    def analyze_batch(self, items: list[tuple[bytes, str]]) -> list[Reading | AIDJError]:
+        """One result per item, in order: a ``Reading``, or the user-facing error for it."""
+        results: list[Reading | AIDJError | None] = [None] * len(items)
+        positions: list[int] = []
+        images: list[Image.Image] = []
+        captions: list[str] = []
+        for position, (data, caption) in enumerate(items):
+            try:
+                text = self._clean_caption(caption)
+                image = load_image(
+                    data,
+                    max_bytes=self._settings.max_image_bytes,
+                    max_pixels=self._settings.max_image_pixels,
+                )
+            except AIDJError as error:
+                results[position] = error
+                continue
+            positions.append(position)
+            images.append(image)
+            captions.append(text)
+        image_readings = self._scorer.score(images)
+        text_readings = self._reader.read(captions)
+        for position, image_reading, text_reading in zip(
+            positions, image_readings, text_readings, strict=True
+        ):
+            results[position] = Reading(image=image_reading, text=text_reading)
+        return cast(list[Reading | AIDJError], results)  # every slot is filled above
+
+    def _clean_caption(self, caption: str | None) -> str:
+        """The caption without surrounding whitespace, within the configured length."""
+        text = (caption or "").strip()
+        limit = self._settings.max_caption_chars
+        if len(text) > limit:
+            raise BadCaptionError(
+                f"The caption is too long ({len(text)} characters); "
+                f"the limit is {limit}. Please shorten it."
+            )
+        return text

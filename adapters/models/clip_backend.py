@@ -1,0 +1,172 @@
+"""CLIP zero-shot scene scoring over the twelve mood categories.
+
+The category prompts never change, so their text embeddings are computed once at load (with
+prompt ensembling: each prompt embedding is L2-normalised, averaged per category and
+re-normalised). A request then costs one batched image forward pass and a small matrix
+product, instead of re-encoding 48 prompts per photo.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import torch
+from PIL import Image
+
+from core.categories import CATEGORIES
+from core.errors import ModelLoadError
+from core.mood import ImageReading
+
+
+class ClipSceneScorer:
+    """Scores photos against the categories' prompt ensembles."""
+
+    def __init__(self, model: Any, processor: Any, device: str = "cpu") -> None:
+        self._model = model
+        self._processor = processor
+        self._device = torch.device(device)
+        self._category_ids = tuple(category.id for category in CATEGORIES)
+        self._category_embeddings = self._encode_categories()
+        with torch.inference_mode():
+            self._logit_scale = float(model.logit_scale.exp())
+
+    @classmethod
+    def load(cls, model_id_or_path: str, device: str = "cpu") -> ClipSceneScorer:
+        """Load a CLIP model and processor from a hub id or a local folder."""
+        from transformers import CLIPModel, CLIPProcessor
+
+        try:
+            with quiet_loading():
+                model = CLIPModel.from_pretrained(model_id_or_path)
+                processor = CLIPProcessor.from_pretrained(model_id_or_path)
+            model.to(device).eval()
+            return cls(model, processor, device)
+        except Exception as error:
+            raise ModelLoadError(
+                load_failure_message(
+                    "CLIP", model_id_or_path, error, "AIDJ_CLIP_MODEL", "--clip-model"
+                )
+            ) from error
+
+    @property
+    def model(self) -> Any:
+        """The underlying ``CLIPModel`` (for instrumentation and memory accounting)."""
+        return self._model
+
+    @property
+    def category_ids(self) -> tuple[str, ...]:
+        return self._category_ids
+
+    @property
+    def category_embeddings(self) -> torch.Tensor:
+        """One unit vector per category (rows in ``category_ids`` order), fixed at load."""
+        return self._category_embeddings
+
+    @property
+    def logit_scale(self) -> float:
+        return self._logit_scale
+
+    def score(self, images: list[Image.Image]) -> list[ImageReading]:
+        """One reading per image, from a single batched forward pass."""
+        if not images:
+            return []
+        pixels = self._processor.image_processor(images=images, return_tensors="pt")
+        with torch.inference_mode():
+            output = self._model.get_image_features(
+                pixel_values=pixels["pixel_values"].to(self._device)
+            )
+            image_embeddings = _normalise(_features(output))
+            logits = self._logit_scale * image_embeddings @ self._category_embeddings.T
+            probabilities = logits.softmax(dim=-1).cpu().tolist()
+        return [self._reading(row) for row in probabilities]
+
+    def _reading(self, probabilities: list[float]) -> ImageReading:
+        distribution = dict(zip(self._category_ids, probabilities, strict=True))
+        best = max(range(len(probabilities)), key=probabilities.__getitem__)
+        return ImageReading(
+            category_id=self._category_ids[best],
+            confidence=probabilities[best],
+            distribution=distribution,
+        )
+
+    def _encode_categories(self) -> torch.Tensor:
+        """One unit vector per category: the normalised mean of its prompts' unit vectors."""
+        prompts = [prompt for category in CATEGORIES for prompt in category.prompts]
+        tokens = self._processor.tokenizer(
+            prompts, padding=True, truncation=True, return_tensors="pt"
+        )
+        with torch.inference_mode():
+            output = self._model.get_text_features(
+                input_ids=tokens["input_ids"].to(self._device),
+                attention_mask=tokens["attention_mask"].to(self._device),
+            )
+            prompt_embeddings = _normalise(_features(output))
+        per_category = []
+        start = 0
+        for category in CATEGORIES:
+            end = start + len(category.prompts)
+            per_category.append(prompt_embeddings[start:end].mean(dim=0))
+            start = end
+        return _normalise(torch.stack(per_category))
+
+
+def _features(output: Any) -> torch.Tensor:
+    """The projected embeddings, whether transformers returned a tensor (v4) or an output
+    object whose ``pooler_output`` holds them (v5)."""
+    if isinstance(output, torch.Tensor):
+        return output
+    pooled = getattr(output, "pooler_output", None)
+    if isinstance(pooled, torch.Tensor):
+        return pooled
+    raise TypeError(f"unexpected CLIP feature output: {type(output).__name__}")
+
+
+def _normalise(vectors: torch.Tensor) -> torch.Tensor:
+    return vectors / vectors.norm(p=2, dim=-1, keepdim=True)
+
+
+@contextlib.contextmanager
+def quiet_loading() -> Iterator[None]:
+    """No "Loading weights" progress bars while loading: they would clutter the bot's logs
+    and the CLI's one-line errors. The previous setting is restored afterwards."""
+    from transformers.utils import logging as hf_logging
+
+    was_enabled = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            hf_logging.enable_progress_bar()
+
+
+def load_failure_message(
+    kind: str, model_id_or_path: str, error: BaseException, env_var: str, flag: str
+) -> str:
+    """One line that names what failed, why, and which setting points at the model.
+
+    A missing local folder is reported as such; transformers would otherwise complain that
+    the path is not a valid hub repo id, which misleads.
+    """
+    path = Path(model_id_or_path).expanduser()
+    if _looks_local(model_id_or_path) and not path.exists():
+        reason = f"there is no folder at {path}"
+    else:
+        lines = str(error).strip().splitlines()
+        reason = (lines[0] if lines else type(error).__name__)[:300].rstrip(".")
+    return (
+        f"Could not load the {kind} model {model_id_or_path!r}: {reason}. "
+        f"Set {env_var} (or pass {flag}) to a model id or a local model folder."
+    )
+
+
+def _looks_local(model_id_or_path: str) -> bool:
+    """Hub ids are ``name`` or ``namespace/name``; anything else is meant as a path."""
+    return (
+        model_id_or_path.startswith((".", "/", "~"))
+        or "\\" in model_id_or_path
+        or model_id_or_path.count("/") > 1
+    )

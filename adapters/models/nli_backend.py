@@ -1,0 +1,129 @@
+"""Zero-shot reading of captions on the valence and energy axes with an NLI model.
+
+This is what transformers' zero-shot pipeline does with ``multi_label=False`` (each label
+is a hypothesis; a softmax over the entailment logits picks one), done by hand so that every
+(caption, hypothesis) pair of both axes and all captions in a batch goes through the model
+in one padded forward pass, instead of one pass per pair.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from adapters.models.clip_backend import load_failure_message, quiet_loading
+from core.errors import ModelLoadError
+from core.mood import AxisReading, TextReading
+from core.text_axes import TEXT_AXES, TextAxis, hypotheses_for
+
+# Tokenizers without a configured limit report a huge sentinel as their max length.
+_UNSET_MAX_LENGTH = 1_000_000
+
+
+class ZeroShotCaptionReader:
+    """Reads a caption's valence and energy direction with an NLI classifier."""
+
+    def __init__(self, tokenizer: Any, model: Any, device: str = "cpu") -> None:
+        self._tokenizer = tokenizer
+        self._model = model
+        self._device = torch.device(device)
+        name = getattr(model, "name_or_path", "") or "the NLI model"
+        self._entailment = entailment_index(model.config.label2id, name)
+        self._max_length = _max_length(tokenizer, model.config)
+
+    @classmethod
+    def load(cls, model_id_or_path: str, device: str = "cpu") -> ZeroShotCaptionReader:
+        """Load an NLI sequence classifier and its tokenizer from a hub id or local folder."""
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+        try:
+            with quiet_loading():
+                tokenizer = AutoTokenizer.from_pretrained(model_id_or_path)
+                model = AutoModelForSequenceClassification.from_pretrained(model_id_or_path)
+            model.to(device).eval()
+        except Exception as error:
+            raise ModelLoadError(
+                load_failure_message(
+                    "NLI", model_id_or_path, error, "AIDJ_NLI_MODEL", "--nli-model"
+                )
+            ) from error
+        return cls(tokenizer, model, device)
+
+    @property
+    def model(self) -> Any:
+        """The underlying classifier (for instrumentation and memory accounting)."""
+        return self._model
+
+    @property
+    def tokenizer(self) -> Any:
+        return self._tokenizer
+
+    def read(self, captions: list[str]) -> list[TextReading]:
+        """One reading per caption; empty captions are neutral and cost no model time."""
+        texts = [caption.strip() for caption in captions]
+        pairs = [
+            (text, hypothesis)
+            for text in texts
+            if text
+            for axis in TEXT_AXES
+            for hypothesis in hypotheses_for(text, axis)
+        ]
+        logits = iter(self._entailment_logits(pairs))
+        return [self._reading(logits) if text else TextReading.neutral() for text in texts]
+
+    def _entailment_logits(self, pairs: list[tuple[str, str]]) -> list[float]:
+        """The entailment logit of every (premise, hypothesis) pair, in one forward pass."""
+        if not pairs:
+            return []
+        premises, hypotheses = zip(*pairs, strict=True)
+        inputs = self._tokenizer(
+            list(premises),
+            list(hypotheses),
+            padding=True,
+            truncation="only_first",  # cut the caption, never the hypothesis
+            max_length=self._max_length,
+            return_tensors="pt",
+        )
+        with torch.inference_mode():
+            output = self._model(**{key: value.to(self._device) for key, value in inputs.items()})
+        return output.logits[:, self._entailment].float().cpu().tolist()
+
+    def _reading(self, logits: Any) -> TextReading:
+        """Consume one caption's logits (valence axis first, then energy) from ``logits``."""
+        valence, energy = (_axis_reading(axis, logits) for axis in TEXT_AXES)
+        return TextReading(valence=valence, energy=energy)
+
+
+def _axis_reading(axis: TextAxis, logits: Any) -> AxisReading:
+    axis_logits = torch.tensor([next(logits) for _ in axis.labels])
+    probabilities = axis_logits.softmax(dim=0).tolist()
+    best = max(range(len(probabilities)), key=probabilities.__getitem__)
+    label = axis.labels[best]
+    return AxisReading(
+        label=label.name,
+        direction=label.direction,
+        confidence=probabilities[best],
+        scores={lab.name: p for lab, p in zip(axis.labels, probabilities, strict=True)},
+    )
+
+
+def entailment_index(label2id: dict[str, int], model_name: str) -> int:
+    """The id of the entailment label, matched case-insensitively as the pipeline does."""
+    for label, index in label2id.items():
+        if label.lower().startswith("entail"):
+            return int(index)
+    labels = ", ".join(label2id) or "none"
+    raise ModelLoadError(
+        f"The NLI model {model_name!r} has no 'entailment' label (its labels: {labels}); "
+        "set AIDJ_NLI_MODEL (or pass --nli-model) to an NLI model (MNLI/XNLI)."
+    )
+
+
+def _max_length(tokenizer: Any, config: Any) -> int:
+    """The tokenizer's limit, else the model's position limit, else BERT's 512."""
+    limit = getattr(tokenizer, "model_max_length", None)
+    if isinstance(limit, int) and 0 < limit < _UNSET_MAX_LENGTH:
+        return limit
+    positions = getattr(config, "max_position_embeddings", None)
+    return positions if isinstance(positions, int) and positions > 0 else 512

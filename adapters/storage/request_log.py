@@ -1,0 +1,265 @@
+"""What the bot was asked and what it showed, so controls work after a restart.
+
+A request row keeps the whole analysis (category distribution and caption scores as JSON
+too), so a stored request re-renders exactly; ``target`` is the point after any nudges.
+``shown_tracks`` is what regenerate excludes, ``reply_messages`` maps a chat message with
+controls back to its request. Chat, user and message ids are stored as text (Telegram's
+are integers, Discord's snowflakes overflow nothing but are strings in its API).
+
+Synchronous: the flow calls these from a worker thread, one at a time, under its lock.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlite_utils import Database
+
+from adapters.storage.database import utc_now
+from core.mood import (
+    Analysis,
+    AxisReading,
+    ImageReading,
+    MoodPoint,
+    Reading,
+    TextReading,
+)
+
+
+@dataclass(frozen=True)
+class StoredRequest:
+    """A recorded request: enough to show it again and to steer it."""
+
+    id: int
+    platform: str
+    chat_id: str
+    user_id: str
+    language: str
+    caption: str
+    analysis: Analysis
+    target: MoodPoint
+    rounds: int  # cards shown so far; the next card's round number
+    created_at: str
+
+    @property
+    def category_id(self) -> str:
+        return self.analysis.reading.image.category_id
+
+    @property
+    def seed_genres(self) -> tuple[str, ...]:
+        return self.analysis.seed_genres
+
+    @property
+    def base(self) -> MoodPoint:
+        return self.analysis.base
+
+    @property
+    def final(self) -> MoodPoint:
+        return self.analysis.final
+
+
+_REQUEST_COLUMNS = (
+    "id, platform, chat_id, user_id, language, caption, category_id, category_confidence, "
+    "categories, text_valence_label, text_valence_direction, text_valence_confidence, "
+    "text_energy_label, text_energy_direction, text_energy_confidence, text_scores, "
+    "base_valence, base_energy, base_source, final_valence, final_energy, "
+    "target_valence, target_energy, seed_genres, rounds, created_at"
+)
+
+
+class RequestLog:
+    """The ``requests``, ``shown_tracks``, ``reply_messages`` and ``feedback`` tables."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def record_request(
+        self,
+        analysis: Analysis,
+        *,
+        platform: str,
+        chat_id: str | int,
+        user_id: str | int,
+        language: str,
+        caption: str,
+    ) -> int:
+        """Store a new request (target = the analysis' final point); its id."""
+        image = analysis.reading.image
+        text = analysis.reading.text
+        row = {
+            "platform": platform,
+            "chat_id": str(chat_id),
+            "user_id": str(user_id),
+            "language": language,
+            "caption": caption,
+            "category_id": image.category_id,
+            "category_confidence": image.confidence,
+            "categories": json.dumps(image.distribution),
+            "text_valence_label": text.valence.label,
+            "text_valence_direction": text.valence.direction,
+            "text_valence_confidence": text.valence.confidence,
+            "text_energy_label": text.energy.label,
+            "text_energy_direction": text.energy.direction,
+            "text_energy_confidence": text.energy.confidence,
+            "text_scores": json.dumps(
+                {"valence": text.valence.scores, "energy": text.energy.scores}
+            ),
+            "base_valence": analysis.base.valence,
+            "base_energy": analysis.base.energy,
+            "base_source": analysis.base_source,
+            "final_valence": analysis.final.valence,
+            "final_energy": analysis.final.energy,
+            "target_valence": analysis.final.valence,
+            "target_energy": analysis.final.energy,
+            "seed_genres": json.dumps(list(analysis.seed_genres)),
+            "rounds": 0,
+            "created_at": utc_now(),
+        }
+        names = ", ".join(row)
+        marks = ", ".join("?" * len(row))
+        with self._db.atomic():
+            cursor = self._db.execute(
+                f"INSERT INTO requests ({names}) VALUES ({marks})", list(row.values())
+            )
+            request_id = cursor.lastrowid
+        assert request_id is not None
+        return request_id
+
+    def get(self, request_id: int) -> StoredRequest | None:
+        """The request with ``request_id``, or None when there is none."""
+        row = self._db.execute(
+            f"SELECT {_REQUEST_COLUMNS} FROM requests WHERE id = ?", [request_id]
+        ).fetchone()
+        return None if row is None else _stored(row)
+
+    def set_target(self, request_id: int, target: MoodPoint) -> None:
+        """Move the request's current target (after a nudge)."""
+        self._db.execute(
+            "UPDATE requests SET target_valence = ?, target_energy = ? WHERE id = ?",
+            [target.valence, target.energy, request_id],
+        )
+
+    def record_shown(self, request_id: int, track_ids: Sequence[str], round: int) -> None:
+        """Remember the tracks of card number ``round`` so no later card repeats them."""
+        shown_at = utc_now()
+        with self._db.atomic():
+            self._db.conn.executemany(
+                "INSERT OR IGNORE INTO shown_tracks "
+                "(request_id, track_id, round, position, shown_at) VALUES (?, ?, ?, ?, ?)",
+                [(request_id, tid, round, pos, shown_at) for pos, tid in enumerate(track_ids)],
+            )
+            self._db.execute(
+                "UPDATE requests SET rounds = max(rounds, ?) WHERE id = ?",
+                [round + 1, request_id],
+            )
+
+    def shown_ids(self, request_id: int) -> set[str]:
+        """Every track id any card of this request has shown."""
+        rows = self._db.execute(
+            "SELECT track_id FROM shown_tracks WHERE request_id = ?", [request_id]
+        )
+        return {track_id for (track_id,) in rows}
+
+    def shown_rounds(self, request_id: int) -> list[list[str]]:
+        """The track ids of each card, in order (for tests and inspection)."""
+        rows = self._db.execute(
+            "SELECT round, track_id FROM shown_tracks WHERE request_id = ? "
+            "ORDER BY round, position",
+            [request_id],
+        ).fetchall()
+        rounds: dict[int, list[str]] = {}
+        for number, track_id in rows:
+            rounds.setdefault(number, []).append(track_id)
+        return [rounds[number] for number in sorted(rounds)]
+
+    def link_message(
+        self, platform: str, chat_id: str | int, message_id: str | int, request_id: int
+    ) -> None:
+        """Remember that a reply message (with controls) belongs to ``request_id``."""
+        self._db.execute(
+            "INSERT OR REPLACE INTO reply_messages (platform, chat_id, message_id, request_id) "
+            "VALUES (?, ?, ?, ?)",
+            [platform, str(chat_id), str(message_id), request_id],
+        )
+
+    def request_for_message(
+        self, platform: str, chat_id: str | int, message_id: str | int
+    ) -> int | None:
+        """The request a reply message belongs to, or None for a message we never sent."""
+        row = self._db.execute(
+            "SELECT request_id FROM reply_messages "
+            "WHERE platform = ? AND chat_id = ? AND message_id = ?",
+            [platform, str(chat_id), str(message_id)],
+        ).fetchone()
+        return None if row is None else row[0]
+
+    def record_feedback(self, request_id: int, user_id: str | int, action: str) -> None:
+        """Log a control press (regenerate or a nudge) by ``user_id``."""
+        self._db.execute(
+            "INSERT INTO feedback (request_id, user_id, action, created_at) VALUES (?, ?, ?, ?)",
+            [request_id, str(user_id), action, utc_now()],
+        )
+
+
+def _stored(row: tuple) -> StoredRequest:
+    (
+        request_id,
+        platform,
+        chat_id,
+        user_id,
+        language,
+        caption,
+        category_id,
+        category_confidence,
+        categories,
+        v_label,
+        v_direction,
+        v_confidence,
+        e_label,
+        e_direction,
+        e_confidence,
+        text_scores,
+        base_valence,
+        base_energy,
+        base_source,
+        final_valence,
+        final_energy,
+        target_valence,
+        target_energy,
+        seed_genres,
+        rounds,
+        created_at,
+    ) = row
+    scores = json.loads(text_scores)
+    reading = Reading(
+        image=ImageReading(
+            category_id=category_id,
+            confidence=category_confidence,
+            distribution=json.loads(categories),
+        ),
+        text=TextReading(
+            valence=AxisReading(v_label, v_direction, v_confidence, scores.get("valence", {})),
+            energy=AxisReading(e_label, e_direction, e_confidence, scores.get("energy", {})),
+        ),
+    )
+    analysis = Analysis(
+        reading=reading,
+        base=MoodPoint(base_valence, base_energy),
+        final=MoodPoint(final_valence, final_energy),
+        seed_genres=tuple(json.loads(seed_genres)),
+        base_source=base_source,
+    )
+    return StoredRequest(
+        id=request_id,
+        platform=platform,
+        chat_id=chat_id,
+        user_id=user_id,
+        language=language,
+        caption=caption,
+        analysis=analysis,
+        target=MoodPoint(target_valence, target_energy),
+        rounds=rounds,
+        created_at=created_at,
+    )

@@ -1,0 +1,45 @@
+"""Plain-text and JSON forms of a playlist card, for the command line."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from core.reply import PlaylistCard, summary_lines, title
+
+
+def card_lines(card: PlaylistCard) -> list[str]:
+    lines = [f"{title(card)}  (request #{card.request_id})", *summary_lines(card)]
+    if card.playlist_url:
+        lines.append(f"Playlist: {card.playlist_url}")
+    lines.append("")
+    for number, track in enumerate(card.tracks, start=1):
+        lines.append(
+            f"{number:2d}. {track.artist_line} - {track.name}"
+            f"  (valence {track.valence:.2f}, energy {track.energy:.2f})  {track.url}"
+        )
+    return lines
+
+
+def card_json(card: PlaylistCard) -> dict[str, Any]:
+    return {
+        "request_id": card.request_id,
+        **card.analysis.to_json(),
+        "target": asdict(card.target),
+        "round": card.round,
+        "playlist_url": card.playlist_url,
+        "tracks": [
+            {
+                "id": track.id,
+                "name": track.name,
+                "artists": list(track.artists),
+                "valence": track.valence,
+                "energy": track.energy,
+                "popularity": track.popularity,
+                "genres": list(track.genres),
+                "url": track.url,
+                "album_art_url": track.album_art_url,
+            }
+            for track in card.tracks
+        ],
+    }

@@ -1,0 +1,236 @@
+"""The `aidj` command line: analyze, recommend, regenerate, run the bots, manage data.
+
+Every user-facing failure (a bad photo, a missing model, an empty catalog) is an
+``AIDJError`` and ends as one readable line on stderr with exit code 1; argparse usage
+errors exit with 2. No traceback reaches the user.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from bot.config import Settings, load_settings
+from core.errors import AIDJError
+from core.mood import Analysis, AxisReading
+from core.reply import PlaylistCard
+from core.steering import Action
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "handler"):
+        parser.print_help()
+        return 2
+    try:
+        return args.handler(args)
+    except AIDJError as error:
+        print(f"aidj: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="aidj", description="AI DJ: music that fits a photo and a caption."
+    )
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    analyze = commands.add_parser("analyze", help="read a photo and a caption, print the mood")
+    _add_photo_arguments(analyze)
+    analyze.set_defaults(handler=run_analyze)
+
+    recommend = commands.add_parser(
+        "recommend", help="the whole path: mood, then tracks from the catalog"
+    )
+    _add_photo_arguments(recommend)
+    recommend.add_argument("--n", type=int, default=None, help="how many tracks (default 10)")
+    recommend.add_argument("--plane", type=Path, help="also save the mood-plane picture here")
+    recommend.set_defaults(handler=run_recommend)
+
+    again = commands.add_parser(
+        "regenerate", help="ten new tracks for an earlier request, optionally nudged"
+    )
+    again.add_argument("request_id", type=int)
+    again.add_argument(
+        "--action",
+        choices=[a.value for a in Action],
+        default=Action.REGENERATE.value,
+        help="regenerate (default) or nudge: more_energy, calmer, happier, sadder",
+    )
+    again.add_argument("--json", action="store_true", help="print one JSON object")
+    again.add_argument("--db", type=Path, help="database file (default: AIDJ_DB)")
+    again.set_defaults(handler=run_regenerate)
+
+    run = commands.add_parser("run", help="start the chat bots that have tokens")
+    run.set_defaults(handler=run_bots)
+
+    for register in _optional_registrations():
+        register(commands)
+    return parser
+
+
+def _optional_registrations() -> list[Callable[[argparse._SubParsersAction], None]]:
+    from bot import cli_catalog, cli_spotify
+
+    return [cli_catalog.register, cli_spotify.register]
+
+
+def _add_photo_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("photo", type=Path, help="a JPEG, PNG, WebP or GIF file")
+    parser.add_argument("caption", nargs="?", default="", help="how you feel (optional)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--clip-model", help="CLIP model id or local path (AIDJ_CLIP_MODEL)")
+    parser.add_argument("--nli-model", help="NLI model id or local path (AIDJ_NLI_MODEL)")
+    parser.add_argument("--db", type=Path, help="database file (default: AIDJ_DB)")
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    return load_settings(
+        clip_model=getattr(args, "clip_model", None),
+        nli_model=getattr(args, "nli_model", None),
+        db_path=getattr(args, "db", None),
+    )
+
+
+def read_photo(path: Path) -> bytes:
+    from core.errors import BadImageError
+
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise BadImageError(f"no such file: {path}") from None
+    except IsADirectoryError:
+        raise BadImageError(f"{path} is a folder, not a photo") from None
+    except OSError as error:
+        raise BadImageError(f"cannot read {path}: {error.strerror}") from None
+
+
+# ---------------------------------------------------------------- analyze
+
+
+def run_analyze(args: argparse.Namespace) -> int:
+    from adapters.models.in_process import InProcessAnalyzer
+    from adapters.storage.anchors_store import base_for
+    from adapters.storage.database import open_database
+    from core.categories import get_category
+    from core.tuning import place
+
+    settings = settings_from(args)
+    photo = read_photo(args.photo)
+    reader = InProcessAnalyzer(settings)
+    reading = asyncio.run(reader.analyze(photo, args.caption))
+    db = open_database(settings.db_path)
+    base, source = base_for(db, get_category(reading.image.category_id))
+    analysis = place(reading, base, source, settings.delta_max)
+    if args.json:
+        print(json.dumps(analysis.to_json(), ensure_ascii=False, indent=2))
+    else:
+        print("\n".join(describe_analysis(analysis)))
+    return 0
+
+
+def describe_analysis(analysis: Analysis) -> list[str]:
+    """The human form of `aidj analyze`: scene, base, each caption axis, final."""
+    from core.categories import get_category
+
+    image = analysis.reading.image
+    category = get_category(image.category_id)
+    text = analysis.reading.text
+    return [
+        f"Scene:   {category.name_en} / {category.name_ko} ({image.category_id}) "
+        f"{image.confidence:.1%}",
+        f"Base:    valence {analysis.base.valence:.2f}  energy {analysis.base.energy:.2f}"
+        f"  (from {analysis.base_source})",
+        f"Caption: valence {_axis(text.valence)}",
+        f"         energy  {_axis(text.energy)}",
+        f"Final:   valence {analysis.final.valence:.2f}  energy {analysis.final.energy:.2f}",
+    ]
+
+
+def _axis(axis: AxisReading) -> str:
+    return f"{axis.label} {axis.confidence:.3f} (direction {axis.direction:+d})"
+
+
+# ---------------------------------------------------------------- recommend / regenerate
+
+
+def run_recommend(args: argparse.Namespace) -> int:
+    from bot.flow import PhotoRequest
+
+    settings = settings_from(args)
+    if args.n is not None:
+        if not 1 <= args.n <= 50:
+            print("aidj: --n must be between 1 and 50", file=sys.stderr)
+            return 2
+        settings = load_settings(
+            clip_model=settings.clip_model,
+            nli_model=settings.nli_model,
+            db_path=settings.db_path,
+            recommend_count=args.n,
+        )
+    photo = read_photo(args.photo)
+    request = PhotoRequest(
+        platform="cli", chat_id="cli", user_id=getpass.getuser(), image=photo, caption=args.caption
+    )
+
+    async def go() -> PlaylistCard:
+        async with _cli_service(settings, with_models=True, plane=args.plane is not None) as svc:
+            return await svc.recommend(request)
+
+    card = asyncio.run(go())
+    if args.plane is not None and card.plane_png:
+        args.plane.write_bytes(card.plane_png)
+    _print_card(card, as_json=args.json)
+    return 0
+
+
+def run_regenerate(args: argparse.Namespace) -> int:
+    from bot.flow import Actor
+
+    settings = settings_from(args)
+    actor = Actor(platform="cli", chat_id="cli", user_id=getpass.getuser(), is_admin=True)
+
+    async def go() -> PlaylistCard:
+        async with _cli_service(settings, with_models=False, plane=False) as svc:
+            return await svc.steer(args.request_id, Action(args.action), actor)
+
+    _print_card(asyncio.run(go()), as_json=args.json)
+    return 0
+
+
+def _cli_service(settings: Settings, *, with_models: bool, plane: bool):
+    from bot.wiring import service_context
+
+    return service_context(settings, with_models=with_models, worker=False, plane=plane)
+
+
+def _print_card(card: PlaylistCard, *, as_json: bool) -> None:
+    from bot.card_text import card_json, card_lines
+
+    if as_json:
+        print(json.dumps(card_json(card), ensure_ascii=False, indent=2))
+    else:
+        print("\n".join(card_lines(card)))
+
+
+# ---------------------------------------------------------------- run
+
+
+def run_bots(args: argparse.Namespace) -> int:
+    from bot.run import run_forever
+
+    return asyncio.run(run_forever(load_settings()))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,86 @@
+"""Shared fixtures: tiny offline models, photos, settings pointing at them."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from bot.config import Settings, load_settings
+
+pytest_plugins = ["tests.fixtures_models"]
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+def make_photo(
+    color: tuple[int, int, int] = (40, 80, 160), size: int = 64, fmt: str = "JPEG"
+) -> bytes:
+    """A small real image, varied by colour so different photos give different readings."""
+    image = Image.new("RGB", (size, size), color)
+    for x in range(0, size, 8):  # some structure, so CLIP sees more than a flat colour
+        for y in range(size):
+            image.putpixel((x, y), (255 - color[0], 255 - color[1], 255 - color[2]))
+    buffer = io.BytesIO()
+    image.save(buffer, format=fmt)
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def photo() -> bytes:
+    return make_photo()
+
+
+@pytest.fixture(scope="session")
+def model_settings(tiny_models, tmp_path_factory) -> Settings:
+    """Settings that load the tiny models and use a throwaway database."""
+    db = tmp_path_factory.mktemp("db") / "aidj.db"
+    return load_settings(
+        {},
+        dotenv=False,
+        clip_model=str(tiny_models.clip),
+        nli_model=str(tiny_models.nli),
+        db_path=db,
+        torch_threads=1,
+    )
+
+
+@pytest.fixture(scope="session")
+def flow_settings(model_settings, tmp_path_factory) -> Settings:
+    """Tiny models, a synthetic catalog database, and a rate limit chat suites won't hit."""
+    import dataclasses
+
+    from tests.catalog_factory import build_synthetic_catalog
+
+    db_path = tmp_path_factory.mktemp("flow") / "aidj.db"
+    build_synthetic_catalog(db_path).close()
+    return dataclasses.replace(model_settings, db_path=db_path, rate_limit_per_minute=1000)
+
+
+@pytest.fixture(scope="session")
+def real_mood_flow(flow_settings):
+    """The real MoodService (in-process tiny models, synthetic catalog) for chat suites."""
+    from adapters.models.in_process import InProcessAnalyzer
+    from adapters.storage.database import open_database
+    from bot.service import MoodService
+
+    db = open_database(flow_settings.db_path)
+    yield MoodService(InProcessAnalyzer(flow_settings), db, flow_settings)
+    db.close()
+
+
+def recorded_request(settings: Settings, request_id: int):
+    """What the real flow stored for ``request_id`` (read through a fresh connection)."""
+    from adapters.storage.database import open_database
+    from adapters.storage.request_log import RequestLog
+
+    db = open_database(settings.db_path)
+    try:
+        stored = RequestLog(db).get(request_id)
+    finally:
+        db.close()
+    assert stored is not None, f"request #{request_id} was not recorded"
+    return stored

@@ -1,0 +1,162 @@
+"""MoodAnalyzer: per-item errors in place, one CLIP and one NLI pass for the rest."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+from typing import Any
+
+import pytest
+import torch
+from PIL import Image
+
+from adapters.models.analyzer import MoodAnalyzer
+from bot.config import Settings, load_settings
+from core.categories import CATEGORY_BY_ID
+from core.errors import BadCaptionError, BadImageError, ModelLoadError
+from core.mood import Reading
+from tests.fixtures_models import tiny_models  # noqa: F401  (session fixture)
+
+KOREAN = "비가 오지만 오늘 좋은 일이 있어서 신나!"
+CAPTION_LIMIT = 40
+
+
+def jpeg(color: tuple[int, int, int], size: tuple[int, int] = (60, 45)) -> bytes:
+    image = Image.new("RGB", size, color)
+    image.paste((255 - color[0], 255 - color[1], 255 - color[2]), (0, 0, size[0] // 3, size[1]))
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG")
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="module")
+def settings(tiny_models) -> Settings:  # noqa: F811
+    return load_settings(
+        {},
+        dotenv=False,
+        clip_model=str(tiny_models.clip),
+        nli_model=str(tiny_models.nli),
+        max_caption_chars=CAPTION_LIMIT,
+    )
+
+
+@pytest.fixture(scope="module")
+def analyzer(settings) -> MoodAnalyzer:
+    return MoodAnalyzer.load(settings)
+
+
+class Counter:
+    """Counts calls of a model method (test instrumentation only)."""
+
+    def __init__(self, owner: Any, name: str) -> None:
+        self.count = 0
+        original = getattr(owner, name)
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            self.count += 1
+            return original(*args, **kwargs)
+
+        self._owner, self._name = owner, name
+        setattr(owner, name, counted)
+
+    def __enter__(self) -> Counter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        delattr(self._owner, self._name)
+
+
+def test_mixed_batch_keeps_errors_in_place_and_reads_the_rest(analyzer):
+    good = [jpeg((200, 40, 40)), jpeg((40, 40, 200)), jpeg((30, 160, 60))]
+    corrupt = jpeg((90, 90, 90))[:150]
+    items = [
+        (good[0], KOREAN),
+        (corrupt, "this one is broken"),
+        (good[1], ""),
+        (b"", "empty upload"),
+        (good[2], "x" * (CAPTION_LIMIT + 1)),
+        (good[2], "rainy but happy"),
+    ]
+    with (
+        Counter(analyzer.scorer.model, "get_image_features") as clip,
+        Counter(analyzer.reader.model, "forward") as nli,
+    ):
+        results = analyzer.analyze_batch(items)
+    assert [type(result) for result in results] == [
+        Reading,
+        BadImageError,
+        Reading,
+        BadImageError,
+        BadCaptionError,
+        Reading,
+    ]
+    assert "corrupt" in str(results[1]).lower() and "empty" in str(results[3]).lower()
+    assert (clip.count, nli.count) == (1, 1)  # the three good items share one pass each
+    for result in (results[0], results[2], results[5]):
+        assert result.image.category_id in CATEGORY_BY_ID
+    assert results[2].text.valence.direction == 0 and results[2].text.valence.scores == {}
+    assert results[0].text.valence.scores  # a real caption was read by the model
+
+
+def test_batched_readings_equal_single_readings(analyzer):
+    items = [(jpeg((200, 40, 40)), KOREAN), (jpeg((40, 40, 200)), "rainy but happy")]
+    together = analyzer.analyze_batch(items)
+    for (data, caption), batched in zip(items, together, strict=True):
+        alone = analyzer.analyze_batch([(data, caption)])[0]
+        assert batched.image.category_id == alone.image.category_id
+        assert batched.image.confidence == pytest.approx(alone.image.confidence, abs=1e-5)
+        for batched_axis, alone_axis in (
+            (batched.text.valence, alone.text.valence),
+            (batched.text.energy, alone.text.energy),
+        ):
+            assert batched_axis.label == alone_axis.label
+            assert batched_axis.confidence == pytest.approx(alone_axis.confidence, abs=1e-5)
+
+
+def test_same_input_same_answer(analyzer):
+    items = [(jpeg((120, 80, 200)), KOREAN)]
+    assert analyzer.analyze_batch(items) == analyzer.analyze_batch(items)
+
+
+def test_too_long_caption_is_a_caption_error_naming_the_limit(analyzer):
+    result = analyzer.analyze_batch([(jpeg((10, 10, 10)), "가" * (CAPTION_LIMIT + 5))])[0]
+    assert isinstance(result, BadCaptionError)
+    assert f"({CAPTION_LIMIT + 5} characters)" in str(result)
+    assert f"limit is {CAPTION_LIMIT}" in str(result)
+
+
+def test_caption_limit_counts_the_stripped_text(analyzer):
+    padded = "   " + "a" * CAPTION_LIMIT + "\n\n  "
+    assert isinstance(analyzer.analyze_batch([(jpeg((10, 10, 10)), padded)])[0], Reading)
+
+
+def test_image_limits_come_from_the_settings(settings):
+    strict = dataclasses.replace(settings, max_image_bytes=100, torch_threads=0)
+    analyzer = MoodAnalyzer.load(strict)
+    result = analyzer.analyze_batch([(jpeg((10, 10, 10)), "hi")])[0]
+    assert isinstance(result, BadImageError) and "too large" in str(result)
+
+
+def test_all_bad_batch_runs_no_model(analyzer):
+    with (
+        Counter(analyzer.scorer.model, "get_image_features") as clip,
+        Counter(analyzer.reader.model, "forward") as nli,
+    ):
+        results = analyzer.analyze_batch([(b"", "a"), (b"not an image", "b")])
+    assert all(isinstance(result, BadImageError) for result in results)
+    assert (clip.count, nli.count) == (0, 0)
+    assert analyzer.analyze_batch([]) == []
+
+
+def test_torch_threads_setting_is_applied(settings):
+    before = torch.get_num_threads()
+    try:
+        MoodAnalyzer.load(dataclasses.replace(settings, torch_threads=1))
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_a_missing_model_fails_the_load_clearly(settings, tmp_path):
+    with pytest.raises(ModelLoadError, match="AIDJ_NLI_MODEL"):
+        MoodAnalyzer.load(dataclasses.replace(settings, nli_model=str(tmp_path / "gone")))

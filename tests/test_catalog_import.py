@@ -1,0 +1,396 @@
+"""Catalog import: both formats, genres across rows, idempotence, skipped rows, atomicity."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import socket
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlite_utils import Database
+
+from adapters.storage import catalog_import
+from adapters.storage.catalog_import import import_catalog
+from adapters.storage.database import open_database
+from adapters.storage.track_search import nearest
+from bot import cli_catalog
+from core.errors import CatalogError
+from core.mood import MoodPoint
+from migrations import MIGRATIONS, applied_migrations, apply_migrations
+from tests.catalog_factory import (
+    TIDYTUESDAY_HEADER,
+    TRACKS_DATASET_HEADER,
+    make_track,
+    tidytuesday_row,
+    track_id,
+    tracks_dataset_row,
+    write_csv,
+    write_tidytuesday_csv,
+    write_tracks_dataset_csv,
+)
+
+TABLES = ("tracks", "track_genres", "genres", "track_plane", "anchors")
+
+
+def snapshot(db: Database) -> dict[str, list[tuple]]:
+    """Every row of the catalog tables, to compare a database before and after."""
+    return {
+        table: sorted(db.execute(f"SELECT * FROM {table}").fetchall(), key=repr) for table in TABLES
+    }
+
+
+@pytest.fixture
+def db() -> Iterator[Database]:
+    db = open_database(":memory:")
+    yield db
+    db.close()
+
+
+@pytest.fixture
+def three_tracks() -> list:
+    return [
+        make_track("a", 0.2, 0.3, genres=("acoustic", "sad"), popularity=70),
+        make_track("b", 0.8, 0.9, genres=("edm",), artists=("DJ One", "MC Two")),
+        make_track("c", 0.5, 0.5, genres=("r-n-b",), popularity=0),
+    ]
+
+
+# ---------------------------------------------------------------- formats
+
+
+def test_tracks_dataset_format(db, tmp_path, three_tracks) -> None:
+    path = write_tracks_dataset_csv(tmp_path / "tracks.csv", three_tracks)
+    summary = import_catalog(db, path)
+    assert summary.format == "tracks-dataset"
+    assert (summary.rows_read, summary.tracks_in_file, summary.counts.inserted) == (4, 3, 3)
+    assert summary.skipped == {}
+    name, artists, genres, valence, popularity = db.execute(
+        "SELECT name, artists, genres, valence, popularity FROM tracks WHERE id = ?",
+        [track_id("b")],
+    ).fetchone()
+    assert (name, json.loads(artists), json.loads(genres)) == (
+        "Song b",
+        ["DJ One", "MC Two"],
+        ["edm"],
+    )
+    assert (valence, popularity) == (0.8, 50)
+    a_genres = db.execute("SELECT genres FROM tracks WHERE id = ?", [track_id("a")]).fetchone()
+    assert json.loads(a_genres[0]) == ["acoustic", "sad"]
+
+
+def test_tidytuesday_track_gets_genre_and_subgenre_of_every_row(db, tmp_path) -> None:
+    track = make_track("x", 0.4, 0.6)
+    rows = [
+        tidytuesday_row(track, "r&b", "neo soul"),
+        tidytuesday_row(track, "rap", "hip hop"),
+        tidytuesday_row(track, "r&b", "new jack swing"),
+    ]
+    summary = import_catalog(db, write_csv(tmp_path / "tt.csv", TIDYTUESDAY_HEADER, rows))
+    assert summary.format == "tidytuesday"
+    assert (summary.rows_read, summary.tracks_in_file) == (3, 1)
+    stored = db.execute("SELECT genre FROM track_genres ORDER BY genre").fetchall()
+    assert [g for (g,) in stored] == ["hip-hop", "neo-soul", "new-jack-swing", "r-n-b", "rap"]
+    assert summary.genres_in_file == 5
+
+
+def test_both_formats_share_genre_slugs(db, tmp_path) -> None:
+    first = make_track("one", 0.3, 0.3)
+    second = make_track("two", 0.6, 0.6)
+    import_catalog(
+        db,
+        write_csv(tmp_path / "tt.csv", TIDYTUESDAY_HEADER, [tidytuesday_row(first, "r&b")]),
+    )
+    import_catalog(
+        db,
+        write_csv(
+            tmp_path / "td.csv", TRACKS_DATASET_HEADER, [tracks_dataset_row(second, "r-n-b")]
+        ),
+    )
+    assert db.execute("SELECT slug, track_count FROM genres").fetchall() == [("r-n-b", 2)]
+    found = nearest(db, MoodPoint(0.5, 0.5), ["r&b"], n=5)
+    assert {t.id for t in found} == {first.id, second.id}
+
+
+def test_progress_bar_does_not_change_the_result(db, tmp_path, three_tracks, capsys) -> None:
+    path = write_tracks_dataset_csv(tmp_path / "t.csv", three_tracks)
+    summary = import_catalog(db, path, progress=True)
+    assert (summary.rows_read, summary.tracks_in_file) == (4, 3)
+    assert "rows" in capsys.readouterr().err  # tqdm drew its bar on stderr
+
+
+def test_header_with_bom_and_extra_columns(db, tmp_path, three_tracks) -> None:
+    path = write_tracks_dataset_csv(tmp_path / "t.csv", three_tracks)
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    assert import_catalog(db, path).tracks_in_file == 3
+
+
+# ---------------------------------------------------------------- idempotence, upserts
+
+
+def test_reimport_is_idempotent(db, tmp_path, three_tracks) -> None:
+    path = write_tracks_dataset_csv(tmp_path / "t.csv", three_tracks)
+    import_catalog(db, path)
+    before = snapshot(db)
+    again = import_catalog(db, path)
+    assert (again.counts.inserted, again.counts.updated, again.counts.unchanged) == (0, 0, 3)
+    assert snapshot(db) == before
+
+
+def test_reimport_adds_genres_and_moves_changed_tracks(db, tmp_path, three_tracks) -> None:
+    import_catalog(db, write_tracks_dataset_csv(tmp_path / "1.csv", three_tracks))
+    moved = make_track("c", 0.95, 0.05, genres=("chill",), popularity=5)
+    summary = import_catalog(db, write_tracks_dataset_csv(tmp_path / "2.csv", [moved]))
+    assert (summary.counts.inserted, summary.counts.updated) == (0, 1)
+    genres, valence = db.execute(
+        "SELECT genres, valence FROM tracks WHERE id = ?", [moved.id]
+    ).fetchone()
+    assert json.loads(genres) == ["chill", "r-n-b"]  # kept the old genre, added the new
+    assert valence == 0.95
+    # the index moved with it, under both genres, and holds no stale point
+    for genre in ("r-n-b", "chill"):
+        assert [t.id for t in nearest(db, MoodPoint(0.95, 0.05), [genre], n=1)] == [moved.id]
+    points = db.execute("SELECT count(*) FROM track_plane").fetchone()[0]
+    pairs = db.execute("SELECT count(*) FROM track_genres").fetchone()[0]
+    assert points == pairs == 5
+
+
+# ---------------------------------------------------------------- skipped rows
+
+
+def test_bad_rows_are_skipped_and_counted_by_reason(db, tmp_path) -> None:
+    good = make_track("good", 0.5, 0.5)
+    t = [make_track(i, 0.5, 0.5) for i in range(10)]
+    rows = [
+        tracks_dataset_row(good, "pop"),
+        tracks_dataset_row(t[0], "pop", track_id="not-a-spotify-id"),
+        tracks_dataset_row(t[1], "pop", track_id=""),
+        tracks_dataset_row(t[2], "pop", valence="1.5"),
+        tracks_dataset_row(t[3], "pop", energy="-0.1"),
+        tracks_dataset_row(t[4], "pop", popularity="101"),
+        tracks_dataset_row(t[5], "pop", danceability="loud"),
+        tracks_dataset_row(t[6], "pop", track_name=""),
+        tracks_dataset_row(t[7], "pop", artists=""),
+        tracks_dataset_row(t[8], ""),
+        tracks_dataset_row(t[9], "pop", valence="NaN"),
+    ]
+    summary = import_catalog(db, write_csv(tmp_path / "bad.csv", TRACKS_DATASET_HEADER, rows))
+    assert summary.tracks_in_file == 1
+    assert summary.skipped == {
+        "bad id": 1,
+        "missing track_id": 1,
+        "valence out of range": 1,
+        "energy out of range": 1,
+        "popularity out of range": 1,
+        "danceability not a number": 1,
+        "missing track_name": 1,
+        "missing artists": 1,
+        "missing track_genre": 1,
+        "missing valence": 1,
+    }
+    assert db.execute("SELECT id FROM tracks").fetchall() == [(good.id,)]
+    assert "valence out of range: 1" in "\n".join(summary.lines())
+
+
+def test_short_row_counts_as_missing_values(db, tmp_path) -> None:
+    good = make_track("good", 0.5, 0.5)
+    path = write_tracks_dataset_csv(tmp_path / "t.csv", [good])
+    with path.open("a", encoding="utf-8") as file:
+        file.write(f"7,{track_id('short')},Someone,Album,Name,40\n")
+    summary = import_catalog(db, path)
+    assert summary.tracks_in_file == 1
+    assert summary.skipped == {"missing track_genre": 1}  # the first missing cell checked
+
+
+# ---------------------------------------------------------------- failures change nothing
+
+
+@pytest.fixture
+def imported(tmp_path, three_tracks) -> Database:
+    db = open_database(tmp_path / "aidj.db")
+    import_catalog(db, write_tracks_dataset_csv(tmp_path / "first.csv", three_tracks))
+    return db
+
+
+def _bad_files(tmp_path: Path) -> dict[str, Path]:
+    wrong = tmp_path / "wrong.csv"
+    wrong.write_text("id,title,artist\n1,a,b\n", encoding="utf-8")
+    partial = tmp_path / "partial.csv"
+    partial.write_text("track_id,artists,track_genre,track_name\n", encoding="utf-8")
+    empty = tmp_path / "empty.csv"
+    empty.write_text("", encoding="utf-8")
+    binary = tmp_path / "binary.csv"
+    binary.write_bytes(b"\xff\xfe\x00\x81garbage\x00\n" * 10)
+    only_bad = write_csv(
+        tmp_path / "only_bad.csv",
+        TRACKS_DATASET_HEADER,
+        [tracks_dataset_row(make_track("z", 2.0, 0.5), "pop")],
+    )
+    return {
+        "no such file": tmp_path / "missing.csv",
+        "is a folder": tmp_path,
+        "not a known catalog CSV": wrong,
+        "lacks the columns": partial,
+        "is empty": empty,
+        "not a UTF-8": binary,
+        "no usable rows": only_bad,
+    }
+
+
+@pytest.mark.parametrize(
+    "problem",
+    [
+        "no such file",
+        "is a folder",
+        "not a known catalog CSV",
+        "lacks the columns",
+        "is empty",
+        "not a UTF-8",
+        "no usable rows",
+    ],
+)
+def test_failed_import_leaves_the_database_unchanged(imported, tmp_path, problem) -> None:
+    before = snapshot(imported)
+    with pytest.raises(CatalogError, match=problem):
+        import_catalog(imported, _bad_files(tmp_path)[problem])
+    assert snapshot(imported) == before
+
+
+def test_error_during_the_write_rolls_everything_back(imported, tmp_path, monkeypatch) -> None:
+    before = snapshot(imported)
+    path = write_tracks_dataset_csv(
+        tmp_path / "new.csv", [make_track(i, 0.1 * i, 0.5, genres=("jazz",)) for i in range(5)]
+    )
+
+    def broken(*args, **kwargs):
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(catalog_import, "_reindex", broken)
+    with pytest.raises(CatalogError, match="failed and was undone"):
+        import_catalog(imported, path)
+    assert snapshot(imported) == before
+    assert not imported.conn.in_transaction
+
+
+# ---------------------------------------------------------------- migrations, database
+
+
+def test_migrations_are_idempotent(tmp_path) -> None:
+    path = tmp_path / "nested" / "dir" / "aidj.db"
+    db = open_database(path)
+    names = applied_migrations(db)
+    assert names == [m.name for m in MIGRATIONS._migrations]
+    schema = db.execute("SELECT name, sql FROM sqlite_master ORDER BY name").fetchall()
+    assert apply_migrations(db) == []
+    db.close()
+    again = open_database(path)
+    assert applied_migrations(again) == names
+    assert again.execute("SELECT name, sql FROM sqlite_master ORDER BY name").fetchall() == schema
+    assert again.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    for table in (
+        "tracks",
+        "track_genres",
+        "track_plane",
+        "anchors",
+        "requests",
+        "shown_tracks",
+        "reply_messages",
+        "feedback",
+        "spotify_tracks",
+        "spotify_playlists",
+    ):
+        assert again[table].exists(), table
+
+
+def test_unusable_database_file_is_a_catalog_error(tmp_path) -> None:
+    path = tmp_path / "not-a-db.db"
+    path.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(CatalogError, match="cannot use the database"):
+        open_database(path)
+
+
+# ---------------------------------------------------------------- CLI
+
+
+def _args(**values: object) -> argparse.Namespace:
+    return argparse.Namespace(**{"path": None, "url": None, **values})
+
+
+def test_cli_import_prints_a_summary(tmp_path, three_tracks, capsys) -> None:
+    csv_path = write_tracks_dataset_csv(tmp_path / "t.csv", three_tracks)
+    code = cli_catalog.run_catalog_import(_args(db=tmp_path / "aidj.db", path=csv_path))
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "tracks upserted: 3 (3 new" in out
+    assert "catalog now:     3 tracks in 4 genres" in out
+
+
+def test_cli_import_of_a_missing_file_is_one_line(tmp_path, capsys) -> None:
+    code = cli_catalog.run_catalog_import(
+        _args(db=tmp_path / "aidj.db", path=tmp_path / "nope.csv")
+    )
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.strip().splitlines() == [f"aidj: no such file: {tmp_path / 'nope.csv'}"]
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_cli_download_failure_says_offline(tmp_path, capsys) -> None:
+    url = f"http://127.0.0.1:{_closed_port()}/spotify_songs.csv"
+    db_path = tmp_path / "aidj.db"
+    code = cli_catalog.run_catalog_import(_args(db=db_path, url=url))
+    err = capsys.readouterr().err
+    assert code == 1
+    assert f"Downloading the catalog from {url}" in err
+    assert "(offline?)" in err and "Traceback" not in err
+    db = open_database(db_path)
+    assert db.execute("SELECT count(*) FROM tracks").fetchone() == (0,)
+
+
+def test_cli_download_default_url_is_tidytuesday(
+    monkeypatch, tmp_path, three_tracks, capsys
+) -> None:
+    fetched: list[str] = []
+
+    def fake_download(dest: Path, url: str, timeout: float = 60.0) -> Path:
+        fetched.append(url)
+        return write_tidytuesday_csv(dest, three_tracks)
+
+    monkeypatch.setattr("adapters.storage.catalog_download.download_catalog", fake_download)
+    assert cli_catalog.run_catalog_import(_args(db=tmp_path / "aidj.db")) == 0
+    assert "Downloading the TidyTuesday catalog from https://" in capsys.readouterr().err
+    assert fetched == [
+        "https://raw.githubusercontent.com/rfordatascience/tidytuesday/master/"
+        "data/2020/2020-01-21/spotify_songs.csv"
+    ]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="aidj")
+    cli_catalog.register(parser.add_subparsers())
+    return parser
+
+
+def test_cli_parser_wires_the_commands(tmp_path, capsys) -> None:
+    parser = _parser()
+    db_path = tmp_path / "aidj.db"
+    args = parser.parse_args(["db", "migrate", "--db", str(db_path)])
+    assert args.handler(args) == 0
+    assert "Applied 1 migration(s)" in capsys.readouterr().out
+    args = parser.parse_args(["db", "migrate", "--db", str(db_path)])
+    assert args.handler(args) == 0
+    assert "is up to date" in capsys.readouterr().out
+    args = parser.parse_args(["catalog"])
+    assert args.handler(args) == 2
+    args = parser.parse_args(["catalog", "import", "x.csv", "--db", str(db_path)])
+    assert args.handler is cli_catalog.run_catalog_import and args.path == Path("x.csv")
+    with pytest.raises(SystemExit) as exit_info:
+        parser.parse_args(["anchors", "rebuild"])
+    assert exit_info.value.code == 2

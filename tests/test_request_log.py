@@ -1,0 +1,139 @@
+"""The request log: requests survive a restart, controls find them, regenerate never repeats."""
+
+from __future__ import annotations
+
+import pytest
+
+from adapters.storage.database import open_database
+from adapters.storage.request_log import RequestLog
+from adapters.storage.track_search import nearest
+from core.categories import get_category
+from core.mood import (
+    Analysis,
+    AxisReading,
+    ImageReading,
+    MoodPoint,
+    Reading,
+    TextReading,
+)
+from tests.catalog_factory import build_synthetic_catalog
+
+
+def analysis(category_id: str = "rainy_day") -> Analysis:
+    reading = Reading(
+        image=ImageReading(category_id, 0.62, {category_id: 0.62, "sunset": 0.38}),
+        text=TextReading(
+            valence=AxisReading("positive", 1, 0.9, {"positive": 0.9, "negative": 0.1}),
+            energy=AxisReading.neutral(),
+        ),
+    )
+    return Analysis(
+        reading=reading,
+        base=MoodPoint(0.26, 0.41),
+        final=MoodPoint(0.71, 0.41),
+        seed_genres=get_category(category_id).seed_genres,
+        base_source="anchors",
+    )
+
+
+def record(log: RequestLog, **overrides: object) -> int:
+    values: dict[str, object] = {
+        "platform": "telegram",
+        "chat_id": 12345,
+        "user_id": 678,
+        "language": "ko",
+        "caption": "비가 오지만 신나!",
+    }
+    values.update(overrides)
+    return log.record_request(analysis(), **values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def db_path(tmp_path):
+    return tmp_path / "aidj.db"
+
+
+def test_a_request_round_trips_after_a_restart(db_path) -> None:
+    db = open_database(db_path)
+    request_id = record(RequestLog(db))
+    db.close()
+    stored = RequestLog(open_database(db_path)).get(request_id)
+    assert stored is not None
+    assert stored.analysis == analysis()
+    assert (stored.platform, stored.chat_id, stored.user_id) == ("telegram", "12345", "678")
+    assert (stored.language, stored.caption) == ("ko", "비가 오지만 신나!")
+    assert stored.category_id == "rainy_day"
+    assert stored.seed_genres == get_category("rainy_day").seed_genres
+    assert (stored.base, stored.final) == (MoodPoint(0.26, 0.41), MoodPoint(0.71, 0.41))
+    assert stored.target == stored.final
+    assert stored.rounds == 0
+    assert stored.created_at.endswith("+00:00")
+
+
+def test_request_ids_increase_and_unknown_is_none() -> None:
+    log = RequestLog(open_database(":memory:"))
+    first, second = record(log), record(log, user_id="other")
+    assert second == first + 1
+    assert log.get(second + 100) is None
+
+
+def test_set_target_moves_only_the_target() -> None:
+    log = RequestLog(open_database(":memory:"))
+    request_id = record(log)
+    log.set_target(request_id, MoodPoint(0.71, 0.56))
+    stored = log.get(request_id)
+    assert stored.target == MoodPoint(0.71, 0.56)
+    assert stored.final == MoodPoint(0.71, 0.41)
+
+
+def test_shown_tracks_and_rounds() -> None:
+    log = RequestLog(open_database(":memory:"))
+    request_id = record(log)
+    other = record(log)
+    log.record_shown(request_id, ["a", "b", "c"], 0)
+    log.record_shown(request_id, ["d", "e"], 1)
+    log.record_shown(other, ["a"], 0)
+    assert log.shown_ids(request_id) == {"a", "b", "c", "d", "e"}
+    assert log.shown_rounds(request_id) == [["a", "b", "c"], ["d", "e"]]
+    assert log.get(request_id).rounds == 2
+    assert log.shown_ids(other) == {"a"}
+    log.record_shown(request_id, [], 2)  # an empty card still counts as a round
+    assert log.get(request_id).rounds == 3
+
+
+def test_reply_messages_find_their_request_after_a_restart(db_path) -> None:
+    log = RequestLog(open_database(db_path))
+    request_id = record(log)
+    log.link_message("discord", "chan-1", "msg-9", request_id)
+    log.link_message("telegram", 12345, 77, request_id)
+    restarted = RequestLog(open_database(db_path))
+    assert restarted.request_for_message("discord", "chan-1", "msg-9") == request_id
+    assert restarted.request_for_message("telegram", "12345", "77") == request_id
+    assert restarted.request_for_message("telegram", 12345, 77) == request_id
+    assert restarted.request_for_message("discord", "chan-1", "msg-10") is None
+    assert restarted.request_for_message("telegram", "chan-1", "msg-9") is None
+
+
+def test_feedback_is_logged() -> None:
+    db = open_database(":memory:")
+    log = RequestLog(db)
+    request_id = record(log)
+    log.record_feedback(request_id, 678, "more_energy")
+    log.record_feedback(request_id, "678", "regenerate")
+    rows = db.execute("SELECT request_id, user_id, action FROM feedback ORDER BY id").fetchall()
+    assert rows == [(request_id, "678", "more_energy"), (request_id, "678", "regenerate")]
+
+
+def test_regenerate_with_the_log_never_repeats(db_path) -> None:
+    db = build_synthetic_catalog(db_path, tracks_per_genre=4)
+    log = RequestLog(db)
+    request_id = record(log)
+    stored = log.get(request_id)
+    seen: list[str] = []
+    for round_number in range(4):
+        tracks = nearest(db, stored.target, stored.seed_genres, 10, log.shown_ids(request_id))
+        assert len(tracks) == 10
+        log.record_shown(request_id, [t.id for t in tracks], round_number)
+        seen += [t.id for t in tracks]
+    assert len(seen) == len(set(seen)) == 40
+    assert log.get(request_id).rounds == 4
