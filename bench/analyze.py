@@ -179,7 +179,13 @@ def measure(path: str, clip: Path, nli: Path, runs: int) -> dict[str, Any]:
         load_s = time.perf_counter() - started
         rss = rss_mb()
         single = _median_ms(lambda: naive.analyze(photos[0], CAPTIONS[0]), runs)
-        return {"load_s": load_s, "rss_mb": rss, "single_ms": single, "threads": _threads()}
+        return {
+            "load_s": load_s,
+            "rss_mb": rss,
+            "rss_after_runs_mb": rss_mb(),
+            "single_ms": single,
+            "threads": _threads(),
+        }
 
     from adapters.models.analyzer import MoodAnalyzer
     from bot.config import load_settings
@@ -195,6 +201,7 @@ def measure(path: str, clip: Path, nli: Path, runs: int) -> dict[str, Any]:
     return {
         "load_s": load_s,
         "rss_mb": rss,
+        "rss_after_runs_mb": rss_mb(),
         "single_ms": single,
         "batch_ms": batch,
         "threads": _threads(),
@@ -279,11 +286,20 @@ def report(naive: dict[str, Any], fast: dict[str, Any], runs: int) -> str:
     lines += [
         f"(c) whole batch of {BATCH}: {fast['batch_ms']:.1f} ms",
         "",
-        "resident memory after loading (MiB), each path in its own process:",
-        f"  naive:        {naive['rss_mb']['now']:.0f} (load {naive['load_s']:.1f} s)",
-        f"  MoodAnalyzer: {fast['rss_mb']['now']:.0f} (load {fast['load_s']:.1f} s)",
+        "resident memory (MiB, VmRSS), each path in its own process:",
+        f"{'':<14} {'after load':>10} {'after runs':>10} {'peak':>6} {'load s':>7}",
+        _memory_line("naive", naive),
+        _memory_line("MoodAnalyzer", fast),
     ]
     return "\n".join(lines)
+
+
+def _memory_line(name: str, result: dict[str, Any]) -> str:
+    after_load, after_runs = result["rss_mb"]["now"], result["rss_after_runs_mb"]["now"]
+    peak = result["rss_after_runs_mb"]["peak"]
+    return (
+        f"{name:<14} {after_load:>10.0f} {after_runs:>10.0f} {peak:>6.0f} {result['load_s']:>7.1f}"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

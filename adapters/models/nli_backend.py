@@ -8,6 +8,7 @@ in one padded forward pass, instead of one pass per pair.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import torch
@@ -89,13 +90,14 @@ class ZeroShotCaptionReader:
             output = self._model(**{key: value.to(self._device) for key, value in inputs.items()})
         return output.logits[:, self._entailment].float().cpu().tolist()
 
-    def _reading(self, logits: Any) -> TextReading:
+    def _reading(self, logits: Iterator[float]) -> TextReading:
         """Consume one caption's logits (valence axis first, then energy) from ``logits``."""
         valence, energy = (_axis_reading(axis, logits) for axis in TEXT_AXES)
         return TextReading(valence=valence, energy=energy)
 
 
-def _axis_reading(axis: TextAxis, logits: Any) -> AxisReading:
+def _axis_reading(axis: TextAxis, logits: Iterator[float]) -> AxisReading:
+    """Softmax over the axis' entailment logits: which hypothesis fits best, and how well."""
     axis_logits = torch.tensor([next(logits) for _ in axis.labels])
     probabilities = axis_logits.softmax(dim=0).tolist()
     best = max(range(len(probabilities)), key=probabilities.__getitem__)
