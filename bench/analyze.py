@@ -22,6 +22,7 @@ import argparse
 import contextlib
 import io
 import json
+import os
 import random
 import re
 import resource
@@ -275,7 +276,10 @@ def report(naive: dict[str, Any], fast: dict[str, Any], runs: int) -> str:
     ]
     lines = [
         f"median of {runs} runs after 1 warm-up; torch threads: {fast['threads']}; "
-        f"photo {PHOTO_SIZE[0]}x{PHOTO_SIZE[1]} JPEG",
+        f"{os.cpu_count()} CPUs; photo {PHOTO_SIZE[0]}x{PHOTO_SIZE[1]} JPEG",
+        "load average (1/5/15 min) at the end: "
+        + " ".join(f"{load:.2f}" for load in os.getloadavg())
+        + " (other work on the machine skews timings)",
         f"NLI tokens per (caption, hypothesis) pair: {fast['nli_pair_tokens']}",
         "",
         f"{'path':<48} {'median ms':>10} {'vs naive':>9}",

@@ -61,14 +61,21 @@ def flow_settings(model_settings, tmp_path_factory) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def real_mood_flow(flow_settings):
-    """The real MoodService (in-process tiny models, synthetic catalog) for chat suites."""
+def tiny_analyzer(flow_settings):
+    """The real analyzer on the tiny models, in this process (loaded once per run)."""
     from adapters.models.in_process import InProcessAnalyzer
+
+    return InProcessAnalyzer(flow_settings)
+
+
+@pytest.fixture(scope="session")
+def real_mood_flow(flow_settings, tiny_analyzer):
+    """The real MoodService (in-process tiny models, synthetic catalog) for chat suites."""
     from adapters.storage.database import open_database
     from bot.service import MoodService
 
     db = open_database(flow_settings.db_path)
-    yield MoodService(InProcessAnalyzer(flow_settings), db, flow_settings)
+    yield MoodService(tiny_analyzer, db, flow_settings)
     db.close()
 
 

@@ -6,7 +6,6 @@ import dataclasses
 
 import pytest
 
-from adapters.models.in_process import InProcessAnalyzer
 from adapters.storage.database import open_database
 from bot.flow import Actor, PhotoRequest
 from bot.service import MoodService
@@ -16,9 +15,9 @@ from core.steering import Action
 from tests.conftest import make_photo, recorded_request
 
 
-@pytest.fixture(scope="module")
-def analyzer(flow_settings) -> InProcessAnalyzer:
-    return InProcessAnalyzer(flow_settings)
+@pytest.fixture
+def analyzer(tiny_analyzer):
+    return tiny_analyzer
 
 
 @pytest.fixture
