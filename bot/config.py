@@ -7,6 +7,7 @@ are only ever read here and are kept out of ``repr`` so they never reach a log l
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
@@ -44,6 +45,8 @@ class Settings:
     nudge_step: float = 0.15
     rate_limit_per_minute: int = 6
     recommender: str = "catalog"  # "catalog" or "spotify" (legacy, opt-in)
+    discord_channels: frozenset[int] = frozenset()  # answer photos here without a mention
+    discord_sync_guild: int | None = None  # sync slash commands to one guild (instant)
     discord_token: str | None = _secret()
     telegram_token: str | None = _secret()
     spotify_client_id: str | None = _secret()
@@ -62,8 +65,15 @@ class Settings:
         return tuple(v for v in values if v)
 
 
+def _id_set(raw: str) -> frozenset[int]:
+    """Comma-separated numeric ids, e.g. Discord channel ids."""
+    return frozenset(int(part) for part in raw.replace(" ", "").split(",") if part)
+
+
+_id_set.__name__ = "comma-separated list of numbers"
+
 # environment variable -> (field name, parser)
-_ENV: dict[str, tuple[str, type]] = {
+_ENV: dict[str, tuple[str, Callable[[str], object]]] = {
     "AIDJ_CLIP_MODEL": ("clip_model", str),
     "AIDJ_NLI_MODEL": ("nli_model", str),
     "AIDJ_DEVICE": ("device", str),
@@ -82,6 +92,8 @@ _ENV: dict[str, tuple[str, type]] = {
     "AIDJ_NUDGE_STEP": ("nudge_step", float),
     "AIDJ_RATE_LIMIT_PER_MINUTE": ("rate_limit_per_minute", int),
     "AIDJ_RECOMMENDER": ("recommender", str),
+    "AIDJ_DISCORD_CHANNELS": ("discord_channels", _id_set),
+    "AIDJ_DISCORD_SYNC_GUILD": ("discord_sync_guild", int),
     "DISCORD_TOKEN": ("discord_token", str),
     "TELEGRAM_TOKEN": ("telegram_token", str),
     "SPOTIFY_CLIENT_ID": ("spotify_client_id", str),
@@ -112,7 +124,8 @@ def load_settings(
         try:
             values[attribute] = parse(raw.strip())
         except ValueError:
-            raise ConfigError(f"{name} must be a {parse.__name__}, got {raw!r}") from None
+            kind = getattr(parse, "__name__", "value")
+            raise ConfigError(f"{name} must be a {kind}, got {raw!r}") from None
     known = {f.name for f in fields(Settings)}
     for key, value in overrides.items():
         if key not in known:

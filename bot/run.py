@@ -37,7 +37,14 @@ async def run_forever(settings: Settings) -> int:
         if settings.discord_token:
             from adapters.chat.discord_bot import DiscordBot
 
-            bots.append(DiscordBot(flow, settings))
+            bots.append(
+                DiscordBot(
+                    flow,
+                    settings,
+                    enabled_channel_ids=settings.discord_channels,
+                    sync_guild_id=settings.discord_sync_guild,
+                )
+            )
         started = []
         try:
             for chat_bot in bots:

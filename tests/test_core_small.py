@@ -34,6 +34,14 @@ def test_bad_settings_are_named(env, message):
         load_settings(env)
 
 
+def test_discord_channel_list_parses_and_rejects_junk():
+    settings = load_settings({"AIDJ_DISCORD_CHANNELS": "12, 34,56", "AIDJ_DISCORD_SYNC_GUILD": "9"})
+    assert settings.discord_channels == frozenset({12, 34, 56})
+    assert settings.discord_sync_guild == 9
+    with pytest.raises(ConfigError, match="AIDJ_DISCORD_CHANNELS"):
+        load_settings({"AIDJ_DISCORD_CHANNELS": "general"})
+
+
 def test_overrides_win_over_the_environment():
     settings = load_settings({"AIDJ_NLI_MODEL": "env"}, nli_model="flag")
     assert settings.nli_model == "flag"
