@@ -91,7 +91,7 @@ def _word_pieces(word: str) -> list[str]:
 
 def build_full_models(out: Path) -> tuple[Path, Path]:
     """Save full-size random CLIP and NLI models with offline tokenizers under ``out``."""
-    from adapters.models.clip_backend import quiet_loading
+    from adapters.models.loading import quiet_loading
     from tests.tiny_models import nli_corpus, save_clip, save_nli
 
     clip, nli = out / "clip", out / "nli"
@@ -136,7 +136,7 @@ class NaivePath:
     def __init__(self, clip: Path, nli: Path) -> None:
         from transformers import CLIPModel, CLIPProcessor, pipeline
 
-        from adapters.models.clip_backend import quiet_loading
+        from adapters.models.loading import quiet_loading
         from core.categories import CATEGORIES
 
         with quiet_loading():

@@ -89,21 +89,32 @@ def axis_move(axis_name: str, axis: AxisReading, delta_max: float, language: str
     return f"{label} {axis.confidence:.2f} → {_AXIS_NAMES[axis_name][lang]} {moved:+.2f}"
 
 
-def summary_lines(card: PlaylistCard) -> list[str]:
-    """The card's explanation, one line each: scene, values, what the caption moved."""
+def scene_lines(card: PlaylistCard) -> list[str]:
+    """The scene with its confidence, and base -> final valence and energy."""
     analysis = card.analysis
-    lang = card.language
-    lines = [
-        text("scene", lang, scene=card.category_name, confidence=analysis.reading.image.confidence),
+    return [
+        text(
+            "scene",
+            card.language,
+            scene=card.category_name,
+            confidence=analysis.reading.image.confidence,
+        ),
         text(
             "values",
-            lang,
+            card.language,
             bv=analysis.base.valence,
             fv=analysis.final.valence,
             be=analysis.base.energy,
             fe=analysis.final.energy,
         ),
     ]
+
+
+def summary_lines(card: PlaylistCard) -> list[str]:
+    """The card's explanation, one line each: scene, values, what the caption moved."""
+    analysis = card.analysis
+    lang = card.language
+    lines = scene_lines(card)
     moves = [
         move
         for name in ("valence", "energy")
@@ -123,6 +134,20 @@ def summary_lines(card: PlaylistCard) -> list[str]:
 
 def title(card: PlaylistCard) -> str:
     return text("title", card.language, scene=card.category_name)
+
+
+_CONTROL_NAMES: dict[Action, dict[str, str]] = {
+    Action.REGENERATE: {"en": "ten new songs", "ko": "새로운 열 곡"},
+    Action.MORE_ENERGY: {"en": "more energy", "ko": "더 신나게"},
+    Action.CALMER: {"en": "calmer", "ko": "더 차분하게"},
+    Action.HAPPIER: {"en": "happier", "ko": "더 밝게"},
+    Action.SADDER: {"en": "sadder", "ko": "더 우울하게"},
+}
+
+
+def control_name(action: Action, language: str) -> str:
+    """What a control does, in words ("more energy" / "더 신나게"), for help texts and buttons."""
+    return _CONTROL_NAMES[action]["ko" if language == "ko" else "en"]
 
 
 _ERRORS = {

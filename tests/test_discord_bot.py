@@ -9,7 +9,6 @@ bot sent (payloads and files) and stay at the contract level (ten track links, n
 from __future__ import annotations
 
 import asyncio
-import io
 import logging
 import re
 from collections.abc import AsyncIterator, Iterator
@@ -18,15 +17,15 @@ from typing import Any
 
 import discord
 import pytest
-from PIL import Image
 
 from adapters.chat.discord_bot import DiscordBot
 from bot.config import Settings
 from bot.flow import MoodFlow
 from core.errors import BadImageError, ConfigError
-from core.reply import error_text, text
+from core.reply import error_text
 from core.steering import Action
-from tests.conftest import recorded_request
+from tests.card_numbers import final_energy, steered_energy
+from tests.conftest import make_photo, recorded_request
 from tests.fake_discord import FakeDiscord, RecordedRequest
 
 TOKEN = "test-discord-token-that-must-never-be-logged"
@@ -35,35 +34,6 @@ WAIT_S = 5.0
 TRACK_LINK = re.compile(r"\]\(https://open\.spotify\.com/track/([A-Za-z0-9]+)\)")
 EMOJIS = [action.emoji for action in Action]
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
-
-
-def photo_bytes(color: tuple[int, int, int] = (40, 80, 160)) -> bytes:
-    image = Image.new("RGB", (64, 64), color)
-    for x in range(0, 64, 8):
-        for y in range(64):
-            image.putpixel((x, y), (255 - color[0], 255 - color[1], 255 - color[2]))
-    buffer = io.BytesIO()
-    image.save(buffer, format="JPEG")
-    return buffer.getvalue()
-
-
-def _numbers(key: str, line_source: str, **sentinels: float) -> dict[str, float]:
-    """The numbers in the line that ``core.reply.text(key, "en", ...)`` renders, found in
-    ``line_source`` (so the test follows the wording instead of copying it)."""
-    pattern = re.escape(text(key, "en", **sentinels))
-    for name, value in sentinels.items():
-        pattern = pattern.replace(re.escape(f"{value:.2f}"), rf"(?P<{name}>-?\d+\.\d+)", 1)
-    match = re.search(pattern, line_source)
-    assert match, f"no {key!r} line in {line_source!r}"
-    return {name: float(match[name]) for name in sentinels}
-
-
-def final_energy(description: str) -> float:
-    return _numbers("values", description, bv=0.11, fv=0.22, be=0.33, fe=0.44)["fe"]
-
-
-def steered_energy(description: str) -> float:
-    return _numbers("nudged", description, v=0.55, e=0.66)["e"]
 
 
 def track_ids(request: RecordedRequest) -> list[str]:
@@ -167,7 +137,7 @@ async def send_photo(
 ) -> tuple[dict[str, Any], RecordedRequest]:
     """Post a photo message; returns it and the bot's card reply, once its controls are on."""
     channel = fake.dm_channel_id if dm else (channel_id or fake.channel_id)
-    attachment = fake.attachment("photo.jpg", photo_bytes(), "image/jpeg", channel_id=channel)
+    attachment = fake.attachment("photo.jpg", make_photo(), "image/jpeg", channel_id=channel)
     message = fake.message_create(
         author_id=author_id,
         content=caption,
@@ -335,7 +305,7 @@ async def test_oversized_photo_is_refused_before_download(
 ) -> None:
     big = fake.attachment(
         "huge.png",
-        photo_bytes(),
+        make_photo(),
         "image/png",
         size=MAX_IMAGE_BYTES + 1,
         channel_id=fake.enabled_channel_id,
@@ -368,11 +338,11 @@ async def test_unaddressed_and_bot_messages_are_ignored(
     ignored = [
         fake.message_create(  # a photo in a normal channel without a mention
             author_id=user,
-            attachments=[fake.attachment("a.jpg", photo_bytes(), "image/jpeg")],
+            attachments=[fake.attachment("a.jpg", make_photo(), "image/jpeg")],
         ),
         fake.message_create(  # another bot mentioning us with a photo
             author_id=fake.bystander_id,
-            attachments=[fake.attachment("b.jpg", photo_bytes(), "image/jpeg")],
+            attachments=[fake.attachment("b.jpg", make_photo(), "image/jpeg")],
             mention_bot=True,
             bot_author=True,
         ),
@@ -390,7 +360,7 @@ async def test_unaddressed_and_bot_messages_are_ignored(
 async def test_slash_mood_defers_then_follows_up_with_a_steerable_card(
     fake: FakeDiscord, discord_bot: DiscordBot, user: int
 ) -> None:
-    photo = fake.attachment("slash.jpg", photo_bytes((200, 120, 40)), "image/jpeg")
+    photo = fake.attachment("slash.jpg", make_photo((200, 120, 40)), "image/jpeg")
     interaction = fake.slash_command(
         "mood",
         user_id=user,
@@ -508,7 +478,7 @@ async def test_unexpected_errors_get_the_generic_reply_and_the_bot_keeps_going(
     discord_bot.flow = _FailingFlow(flow)
     try:
         attachment = fake.attachment(
-            "photo.jpg", photo_bytes(), "image/jpeg", channel_id=fake.dm_channel_id
+            "photo.jpg", make_photo(), "image/jpeg", channel_id=fake.dm_channel_id
         )
         message = fake.message_create(author_id=user, attachments=[attachment], dm=True)
         await fake.dispatch("MESSAGE_CREATE", message)

@@ -31,9 +31,11 @@ from adapters.chat.telegram_render import (
 from bot.config import Settings
 from bot.flow import Actor, MoodFlow, PhotoRequest
 from core.errors import BadImageError, ConfigError, NotRequesterError
-from core.reply import PlaylistCard, error_text, text
+from core.reply import PlaylistCard, error_text
 from core.steering import Action
 from core.tracks import Track
+from tests.card_numbers import final_energy, steered_energy
+from tests.conftest import make_photo
 from tests.fake_telegram import FakeTelegram, Recorded, group_chat, private_chat, user
 from tests.stub_flow import StubFlow
 
@@ -47,35 +49,6 @@ OTHER = user(222)
 ADMIN = user(333)
 KOREAN = user(444, language_code="ko")
 GROUP = group_chat()
-
-
-def photo_bytes(color: tuple[int, int, int] = (40, 80, 160)) -> bytes:
-    image = Image.new("RGB", (64, 64), color)
-    for x in range(0, 64, 8):
-        for y in range(64):
-            image.putpixel((x, y), (255 - color[0], 255 - color[1], 255 - color[2]))
-    buffer = io.BytesIO()
-    image.save(buffer, format="JPEG")
-    return buffer.getvalue()
-
-
-def _numbers(key: str, source: str, **sentinels: float) -> dict[str, float]:
-    """The numbers in the line ``core.reply.text(key, "en", ...)`` renders, found in
-    ``source`` (so the test follows the wording instead of copying it)."""
-    pattern = re.escape(text(key, "en", **sentinels))
-    for name, value in sentinels.items():
-        pattern = pattern.replace(re.escape(f"{value:.2f}"), rf"(?P<{name}>-?\d+\.\d+)", 1)
-    match = re.search(pattern, source)
-    assert match, f"no {key!r} line in {source!r}"
-    return {name: float(match[name]) for name in sentinels}
-
-
-def final_energy(caption: str) -> float:
-    return _numbers("values", caption, bv=0.11, fv=0.22, be=0.33, fe=0.44)["fe"]
-
-
-def steered_energy(caption: str) -> float:
-    return _numbers("nudged", caption, v=0.55, e=0.66)["e"]
 
 
 def error_prefix(error_type: type[Exception], language: str = "en") -> str:
@@ -147,7 +120,7 @@ class Harness:
     ) -> tuple[dict[str, Any], Recorded]:
         """Send a photo and wait for the card: (the user's message, the sendPhoto)."""
         since = self.fake.mark()
-        message = self.fake.photo_message(chat, sender, photo_bytes(), caption)
+        message = self.fake.photo_message(chat, sender, make_photo(), caption)
         self.fake.send_message_update(message)
         sent = await self.fake.wait_for(
             "sendPhoto", lambda r: r.reply_to == message["message_id"], since=since
@@ -256,7 +229,7 @@ async def test_photo_with_caption_gets_a_card(telegram: Harness) -> None:
     assert fake.requests.index(action) < fake.requests.index(sent)
     assert fake.calls("downloadFile", since), "the photo was downloaded from the file URL"
     assert flow.requests[-1].caption == "비 오는 날 우울해"
-    assert flow.requests[-1].image == photo_bytes()
+    assert flow.requests[-1].image == make_photo()
     assert flow.requests[-1].platform == "telegram"
     assert flow.requests[-1].user_id == str(REQUESTER["id"])
 
@@ -286,7 +259,7 @@ async def test_image_sent_as_a_file_gets_a_card(telegram: Harness) -> None:
     message = fake.document_message(
         private_chat(REQUESTER),
         REQUESTER,
-        photo_bytes((200, 120, 40)),
+        make_photo((200, 120, 40)),
         mime_type="image/jpeg",
         file_name="sunset.jpg",
         caption="golden hour",
@@ -303,8 +276,8 @@ async def test_an_album_is_one_request(telegram: Harness) -> None:
     fake = telegram.fake
     since = fake.mark()
     chat = private_chat(REQUESTER)
-    first = fake.photo_message(chat, REQUESTER, photo_bytes(), "trip", media_group_id="album1")
-    second = fake.photo_message(chat, REQUESTER, photo_bytes(), media_group_id="album1")
+    first = fake.photo_message(chat, REQUESTER, make_photo(), "trip", media_group_id="album1")
+    second = fake.photo_message(chat, REQUESTER, make_photo(), media_group_id="album1")
     fake.send_message_update(first)
     fake.send_message_update(second)
     await fake.wait_for("sendPhoto", lambda r: r.reply_to == first["message_id"], since=since)
@@ -416,7 +389,7 @@ async def test_someone_elses_reaction_changes_nothing(telegram: Harness) -> None
 
 async def test_mood_command_as_a_reply_to_a_photo(telegram: Harness) -> None:
     fake = telegram.fake
-    photo = fake.photo_message(GROUP, OTHER, photo_bytes((90, 200, 90)), "park")
+    photo = fake.photo_message(GROUP, OTHER, make_photo((90, 200, 90)), "park")
     since = fake.mark()
     command = fake.text_message(GROUP, REQUESTER, "/mood cheerful", reply_to=photo)
     fake.send_message_update(command)
@@ -426,7 +399,7 @@ async def test_mood_command_as_a_reply_to_a_photo(telegram: Harness) -> None:
     request = telegram.flow.requests[-1]
     assert request.caption == "cheerful"
     assert request.user_id == str(REQUESTER["id"])
-    assert request.image == photo_bytes((90, 200, 90))
+    assert request.image == make_photo((90, 200, 90))
     assert len(track_ids(sent.params["caption"])) == 10
 
 
@@ -479,7 +452,7 @@ async def test_unknown_command_points_to_help(telegram: Harness) -> None:
 async def test_group_photo_not_for_the_bot_is_ignored(telegram: Harness) -> None:
     fake = telegram.fake
     since = fake.mark()
-    photo = fake.photo_message(GROUP, OTHER, photo_bytes(), "look at this")
+    photo = fake.photo_message(GROUP, OTHER, make_photo(), "look at this")
     fake.send_message_update(photo)
     command = fake.text_message(GROUP, OTHER, "/help@aidj_test_bot")
     fake.send_message_update(command)
@@ -515,7 +488,7 @@ async def test_oversized_photo_is_refused_before_downloading(telegram: Harness) 
     since = fake.mark()
     asked = len(telegram.flow.requests)
     photo = fake.photo_message(
-        private_chat(REQUESTER), REQUESTER, photo_bytes(), "huge", size=MAX_IMAGE_BYTES + 1
+        private_chat(REQUESTER), REQUESTER, make_photo(), "huge", size=MAX_IMAGE_BYTES + 1
     )
     fake.send_message_update(photo)
     reply = await fake.wait_for(
@@ -531,7 +504,7 @@ async def test_oversized_photo_in_korean(telegram: Harness) -> None:
     fake = telegram.fake
     since = fake.mark()
     photo = fake.photo_message(
-        private_chat(KOREAN), KOREAN, photo_bytes(), None, size=MAX_IMAGE_BYTES * 2
+        private_chat(KOREAN), KOREAN, make_photo(), None, size=MAX_IMAGE_BYTES * 2
     )
     fake.send_message_update(photo)
     reply = await fake.wait_for(
@@ -563,7 +536,7 @@ async def test_unexpected_failure_is_answered_and_logged_without_the_token(
     fake = telegram.fake
     telegram.flow.fail_next = RuntimeError(f"boom near {TOKEN}")
     since = fake.mark()
-    photo = fake.photo_message(private_chat(REQUESTER), REQUESTER, photo_bytes(), "x")
+    photo = fake.photo_message(private_chat(REQUESTER), REQUESTER, make_photo(), "x")
     fake.send_message_update(photo)
     reply = await fake.wait_for(
         "sendMessage", lambda r: r.reply_to == photo["message_id"], since=since

@@ -25,7 +25,7 @@ import torch
 from tokenizers import Regex, Tokenizer, normalizers, pre_tokenizers, trainers
 from tokenizers.models import BPE, Unigram
 
-from adapters.models.clip_backend import quiet_loading
+from adapters.models.loading import quiet_loading
 from core.categories import CATEGORIES
 from core.text_axes import TEXT_AXES
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import discord
 
-from core.reply import PlaylistCard, summary_lines, text, title
+from core.reply import PlaylistCard, control_name, summary_lines, text, title
 from core.steering import Action
 from core.tracks import Track
 
@@ -40,13 +40,6 @@ _HELP = {
         "• 반응으로 조정해요: {controls}\n"
         "플레이리스트는 요청한 사람(또는 관리자)만 조정할 수 있어요."
     ),
-}
-_CONTROL_NAMES = {
-    Action.REGENERATE: {"en": "ten new songs", "ko": "새로운 열 곡"},
-    Action.MORE_ENERGY: {"en": "more energy", "ko": "더 신나게"},
-    Action.CALMER: {"en": "calmer", "ko": "더 차분하게"},
-    Action.HAPPIER: {"en": "happier", "ko": "더 밝게"},
-    Action.SADDER: {"en": "sadder", "ko": "더 우울하게"},
 }
 
 
@@ -117,7 +110,7 @@ def track_line(number: int, track: Track) -> str:
 def help_text(language: str) -> str:
     """The /help answer (not card wording, so it lives here rather than in core.reply)."""
     lang = "ko" if language == "ko" else "en"
-    controls = " · ".join(f"{action.emoji} {_CONTROL_NAMES[action][lang]}" for action in Action)
+    controls = " · ".join(f"{action.emoji} {control_name(action, lang)}" for action in Action)
     return _HELP[lang].format(controls=controls)
 
 

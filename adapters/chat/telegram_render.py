@@ -17,7 +17,7 @@ import re
 
 from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup
 
-from core.reply import PlaylistCard, summary_lines, text, title
+from core.reply import PlaylistCard, control_name, summary_lines, text, title
 from core.steering import Action
 from core.tracks import Track
 
@@ -43,13 +43,6 @@ _REACTION_ALIASES: dict[str, Action] = {
     "😭": Action.SADDER,
 }
 
-_CONTROL_NAMES = {
-    Action.REGENERATE: {"en": "ten new songs", "ko": "새로운 열 곡"},
-    Action.MORE_ENERGY: {"en": "more energy", "ko": "더 신나게"},
-    Action.CALMER: {"en": "calmer", "ko": "더 차분하게"},
-    Action.HAPPIER: {"en": "happier", "ko": "더 밝게"},
-    Action.SADDER: {"en": "sadder", "ko": "더 우울하게"},
-}
 
 _HELP = {
     "en": (
@@ -122,12 +115,12 @@ def _lang(language: str) -> str:
 def help_text(language: str) -> str:
     """The /start and /help answer (HTML)."""
     lang = _lang(language)
-    controls = " · ".join(f"{action.emoji} {_CONTROL_NAMES[action][lang]}" for action in Action)
+    controls = " · ".join(f"{action.emoji} {control_name(action, lang)}" for action in Action)
     by_action: dict[Action, list[str]] = {}
     for emoji, action in _REACTION_ALIASES.items():
         by_action.setdefault(action, []).append(emoji)
     reactions = " · ".join(
-        f"{''.join(by_action[action])} {_CONTROL_NAMES[action][lang]}"
+        f"{''.join(by_action[action])} {control_name(action, lang)}"
         for action in Action
         if action in by_action
     )

@@ -8,14 +8,12 @@ product, instead of re-encoding 48 prompts per photo.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import torch
 from PIL import Image
 
+from adapters.models.loading import load_failure_message, quiet_loading
 from core.categories import CATEGORIES
 from core.errors import ModelLoadError
 from core.mood import ImageReading
@@ -126,47 +124,3 @@ def _features(output: Any) -> torch.Tensor:
 
 def _normalise(vectors: torch.Tensor) -> torch.Tensor:
     return vectors / vectors.norm(p=2, dim=-1, keepdim=True)
-
-
-@contextlib.contextmanager
-def quiet_loading() -> Iterator[None]:
-    """No "Loading weights" progress bars while loading: they would clutter the bot's logs
-    and the CLI's one-line errors. The previous setting is restored afterwards."""
-    from transformers.utils import logging as hf_logging
-
-    was_enabled = hf_logging.is_progress_bar_enabled()
-    hf_logging.disable_progress_bar()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            hf_logging.enable_progress_bar()
-
-
-def load_failure_message(
-    kind: str, model_id_or_path: str, error: BaseException, env_var: str, flag: str
-) -> str:
-    """One line that names what failed, why, and which setting points at the model.
-
-    A missing local folder is reported as such; transformers would otherwise complain that
-    the path is not a valid hub repo id, which misleads.
-    """
-    path = Path(model_id_or_path).expanduser()
-    if _looks_local(model_id_or_path) and not path.exists():
-        reason = f"there is no folder at {path}"
-    else:
-        lines = str(error).strip().splitlines()
-        reason = (lines[0] if lines else type(error).__name__)[:300].rstrip(".")
-    return (
-        f"Could not load the {kind} model {model_id_or_path!r}: {reason}. "
-        f"Set {env_var} (or pass {flag}) to a model id or a local model folder."
-    )
-
-
-def _looks_local(model_id_or_path: str) -> bool:
-    """Hub ids are ``name`` or ``namespace/name``; anything else is meant as a path."""
-    return (
-        model_id_or_path.startswith((".", "/", "~"))
-        or "\\" in model_id_or_path
-        or model_id_or_path.count("/") > 1
-    )

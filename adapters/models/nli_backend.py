@@ -13,7 +13,7 @@ from typing import Any
 
 import torch
 
-from adapters.models.clip_backend import load_failure_message, quiet_loading
+from adapters.models.loading import load_failure_message, quiet_loading
 from core.errors import ModelLoadError
 from core.mood import AxisReading, TextReading
 from core.text_axes import TEXT_AXES, TextAxis, hypotheses_for

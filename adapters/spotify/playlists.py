@@ -23,7 +23,7 @@ from sqlite_utils import Database
 
 from adapters.spotify.resilience import RetryPolicy, SpotifyUnavailable
 from adapters.spotify.track_details import utc_now
-from core.reply import PlaylistCard, text, title
+from core.reply import PlaylistCard, scene_lines, text, title
 
 log = logging.getLogger(__name__)
 
@@ -41,21 +41,9 @@ def playlist_name(card: PlaylistCard, caption: str) -> str:
 
 def playlist_description(card: PlaylistCard) -> str:
     """The numbers behind the playlist: scene and confidence, base -> final mood."""
-    analysis = card.analysis
-    lang = card.language
-    parts = [
-        text("scene", lang, scene=card.category_name, confidence=analysis.reading.image.confidence),
-        text(
-            "values",
-            lang,
-            bv=analysis.base.valence,
-            fv=analysis.final.valence,
-            be=analysis.base.energy,
-            fe=analysis.final.energy,
-        ),
-    ]
-    if card.target != analysis.final:
-        parts.append(text("nudged", lang, v=card.target.valence, e=card.target.energy))
+    parts = scene_lines(card)
+    if card.target != card.analysis.final:
+        parts.append(text("nudged", card.language, v=card.target.valence, e=card.target.energy))
     return shorten(" · ".join(parts), DESCRIPTION_CHARS)
 
 

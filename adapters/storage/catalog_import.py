@@ -20,6 +20,7 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from adapters.storage.catalog_csv import FORMAT_NAMES, CatalogTrack, read_catalog
+from core.anchors import FEATURES
 from core.errors import CatalogError
 
 
@@ -36,15 +37,7 @@ TRACK_COLUMNS: tuple[str, ...] = (
     "genres",
     "popularity",
     "duration_ms",
-    "valence",
-    "energy",
-    "danceability",
-    "acousticness",
-    "instrumentalness",
-    "speechiness",
-    "liveness",
-    "tempo",
-    "loudness",
+    *FEATURES,
     "key",
     "mode",
 )
