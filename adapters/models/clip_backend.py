@@ -13,9 +13,8 @@ from typing import Any
 import torch
 from PIL import Image
 
-from adapters.models.loading import load_failure_message, quiet_loading
+from adapters.models.loading import load_pretrained
 from core.categories import CATEGORIES
-from core.errors import ModelLoadError
 from core.mood import ImageReading
 
 
@@ -36,18 +35,13 @@ class ClipSceneScorer:
         """Load a CLIP model and processor from a hub id or a local folder."""
         from transformers import CLIPModel, CLIPProcessor
 
-        try:
-            with quiet_loading():
-                model = CLIPModel.from_pretrained(model_id_or_path)
-                processor = CLIPProcessor.from_pretrained(model_id_or_path)
+        def load() -> ClipSceneScorer:
+            model = CLIPModel.from_pretrained(model_id_or_path)
+            processor = CLIPProcessor.from_pretrained(model_id_or_path)
             model.to(device).eval()
             return cls(model, processor, device)
-        except Exception as error:
-            raise ModelLoadError(
-                load_failure_message(
-                    "CLIP", model_id_or_path, error, "AIDJ_CLIP_MODEL", "--clip-model"
-                )
-            ) from error
+
+        return load_pretrained("CLIP", model_id_or_path, "AIDJ_CLIP_MODEL", "--clip-model", load)
 
     @property
     def model(self) -> Any:

@@ -4,8 +4,28 @@ error: shared by the CLIP and NLI backends (and the tiny test models)."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
+
+from core.errors import ModelLoadError
+
+T = TypeVar("T")
+
+
+def load_pretrained(
+    kind: str, model_id_or_path: str, env_var: str, flag: str, load: Callable[[], T]
+) -> T:
+    """Run ``load`` without progress bars; any failure becomes one ModelLoadError that names
+    the model and the setting that points at it."""
+    try:
+        with quiet_loading():
+            return load()
+    except ModelLoadError:
+        raise  # already says what is wrong (e.g. a classifier without an entailment label)
+    except Exception as error:
+        message = load_failure_message(kind, model_id_or_path, error, env_var, flag)
+        raise ModelLoadError(message) from error
 
 
 @contextlib.contextmanager

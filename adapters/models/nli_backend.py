@@ -13,7 +13,7 @@ from typing import Any
 
 import torch
 
-from adapters.models.loading import load_failure_message, quiet_loading
+from adapters.models.loading import load_pretrained
 from core.errors import ModelLoadError
 from core.mood import AxisReading, TextReading
 from core.text_axes import TEXT_AXES, TextAxis, hypotheses_for
@@ -38,18 +38,13 @@ class ZeroShotCaptionReader:
         """Load an NLI sequence classifier and its tokenizer from a hub id or local folder."""
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-        try:
-            with quiet_loading():
-                tokenizer = AutoTokenizer.from_pretrained(model_id_or_path)
-                model = AutoModelForSequenceClassification.from_pretrained(model_id_or_path)
+        def load() -> ZeroShotCaptionReader:
+            tokenizer = AutoTokenizer.from_pretrained(model_id_or_path)
+            model = AutoModelForSequenceClassification.from_pretrained(model_id_or_path)
             model.to(device).eval()
-        except Exception as error:
-            raise ModelLoadError(
-                load_failure_message(
-                    "NLI", model_id_or_path, error, "AIDJ_NLI_MODEL", "--nli-model"
-                )
-            ) from error
-        return cls(tokenizer, model, device)
+            return cls(tokenizer, model, device)
+
+        return load_pretrained("NLI", model_id_or_path, "AIDJ_NLI_MODEL", "--nli-model", load)
 
     @property
     def model(self) -> Any:
