@@ -9,19 +9,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import getpass
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
+from bot import cli_catalog, cli_spotify
 from bot.config import Settings, load_settings
 from core.errors import AIDJError
 from core.mood import Analysis, AxisReading
 from core.reply import PlaylistCard
 from core.steering import Action
-
-Handler = Callable[[argparse.Namespace], int]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -74,15 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="start the chat bots that have tokens")
     run.set_defaults(handler=run_bots)
 
-    for register in _optional_registrations():
-        register(commands)
+    cli_catalog.register(commands)
+    cli_spotify.register(commands)
     return parser
-
-
-def _optional_registrations() -> list[Callable[[argparse._SubParsersAction], None]]:
-    from bot import cli_catalog, cli_spotify
-
-    return [cli_catalog.register, cli_spotify.register]
 
 
 def _add_photo_arguments(parser: argparse.ArgumentParser) -> None:
@@ -166,25 +160,22 @@ def _axis(axis: AxisReading) -> str:
 
 def run_recommend(args: argparse.Namespace) -> int:
     from bot.flow import PhotoRequest
+    from bot.wiring import service_context
 
     settings = settings_from(args)
     if args.n is not None:
         if not 1 <= args.n <= 50:
             print("aidj: --n must be between 1 and 50", file=sys.stderr)
             return 2
-        settings = load_settings(
-            clip_model=settings.clip_model,
-            nli_model=settings.nli_model,
-            db_path=settings.db_path,
-            recommend_count=args.n,
-        )
+        settings = dataclasses.replace(settings, recommend_count=args.n)
     photo = read_photo(args.photo)
     request = PhotoRequest(
         platform="cli", chat_id="cli", user_id=getpass.getuser(), image=photo, caption=args.caption
     )
 
     async def go() -> PlaylistCard:
-        async with _cli_service(settings, with_models=True, plane=args.plane is not None) as svc:
+        plane = args.plane is not None
+        async with service_context(settings, with_models=True, worker=False, plane=plane) as svc:
             return await svc.recommend(request)
 
     card = asyncio.run(go())
@@ -196,22 +187,17 @@ def run_recommend(args: argparse.Namespace) -> int:
 
 def run_regenerate(args: argparse.Namespace) -> int:
     from bot.flow import Actor
+    from bot.wiring import service_context
 
     settings = settings_from(args)
     actor = Actor(platform="cli", chat_id="cli", user_id=getpass.getuser(), is_admin=True)
 
     async def go() -> PlaylistCard:
-        async with _cli_service(settings, with_models=False, plane=False) as svc:
+        async with service_context(settings, with_models=False, worker=False, plane=False) as svc:
             return await svc.steer(args.request_id, Action(args.action), actor)
 
     _print_card(asyncio.run(go()), as_json=args.json)
     return 0
-
-
-def _cli_service(settings: Settings, *, with_models: bool, plane: bool):
-    from bot.wiring import service_context
-
-    return service_context(settings, with_models=with_models, worker=False, plane=plane)
 
 
 def _print_card(card: PlaylistCard, *, as_json: bool) -> None:

@@ -197,6 +197,12 @@ class FakeTelegram:
             seen = [r.method for r in self.requests[since:]]
             raise AssertionError(f"no {method} request within {timeout} s; saw {seen}") from None
 
+    async def reply_to(self, message: dict[str, Any], *, since: int = 0) -> Recorded:
+        """The bot's text reply (sendMessage) to ``message``."""
+        return await self.wait_for(
+            "sendMessage", lambda r: r.reply_to == message["message_id"], since=since
+        )
+
     async def settle(self, seconds: float = 0.3) -> None:
         """Give the bot a moment, to check that something did *not* happen."""
         await asyncio.sleep(seconds)

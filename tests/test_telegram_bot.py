@@ -408,9 +408,7 @@ async def test_mood_command_without_a_photo_explains(telegram: Harness) -> None:
     since = fake.mark()
     command = fake.text_message(private_chat(REQUESTER), REQUESTER, "/mood")
     fake.send_message_update(command)
-    reply = await fake.wait_for(
-        "sendMessage", lambda r: r.reply_to == command["message_id"], since=since
-    )
+    reply = await fake.reply_to(command, since=since)
     assert "/mood" in reply.params["text"]
 
 
@@ -419,9 +417,7 @@ async def test_start_in_korean(telegram: Harness) -> None:
     since = fake.mark()
     command = fake.text_message(private_chat(KOREAN), KOREAN, "/start")
     fake.send_message_update(command)
-    reply = await fake.wait_for(
-        "sendMessage", lambda r: r.reply_to == command["message_id"], since=since
-    )
+    reply = await fake.reply_to(command, since=since)
     assert HANGUL.search(reply.params["text"])
     assert reply.params["parse_mode"] == "HTML"
 
@@ -431,9 +427,7 @@ async def test_help_in_english_lists_the_controls(telegram: Harness) -> None:
     since = fake.mark()
     command = fake.text_message(private_chat(REQUESTER), REQUESTER, "/help")
     fake.send_message_update(command)
-    reply = await fake.wait_for(
-        "sendMessage", lambda r: r.reply_to == command["message_id"], since=since
-    )
+    reply = await fake.reply_to(command, since=since)
     assert not HANGUL.search(reply.params["text"])
     assert all(action.emoji in reply.params["text"] for action in Action)
 
@@ -443,9 +437,7 @@ async def test_unknown_command_points_to_help(telegram: Harness) -> None:
     since = fake.mark()
     command = fake.text_message(private_chat(REQUESTER), REQUESTER, "/dance")
     fake.send_message_update(command)
-    reply = await fake.wait_for(
-        "sendMessage", lambda r: r.reply_to == command["message_id"], since=since
-    )
+    reply = await fake.reply_to(command, since=since)
     assert "/help" in reply.params["text"]
 
 
@@ -456,7 +448,7 @@ async def test_group_photo_not_for_the_bot_is_ignored(telegram: Harness) -> None
     fake.send_message_update(photo)
     command = fake.text_message(GROUP, OTHER, "/help@aidj_test_bot")
     fake.send_message_update(command)
-    await fake.wait_for("sendMessage", lambda r: r.reply_to == command["message_id"], since=since)
+    await fake.reply_to(command, since=since)
     await fake.settle(0.2)
     assert not fake.calls("getFile", since)
     assert not fake.calls("sendPhoto", since)
@@ -476,9 +468,7 @@ async def test_non_image_document_gets_an_error_reply(telegram: Harness) -> None
         file_name="notes.pdf",
     )
     fake.send_message_update(document)
-    reply = await fake.wait_for(
-        "sendMessage", lambda r: r.reply_to == document["message_id"], since=since
-    )
+    reply = await fake.reply_to(document, since=since)
     assert reply.params["text"].startswith(error_prefix(BadImageError))
     assert not fake.calls("getFile", since)
 
@@ -491,9 +481,7 @@ async def test_oversized_photo_is_refused_before_downloading(telegram: Harness) 
         private_chat(REQUESTER), REQUESTER, make_photo(), "huge", size=MAX_IMAGE_BYTES + 1
     )
     fake.send_message_update(photo)
-    reply = await fake.wait_for(
-        "sendMessage", lambda r: r.reply_to == photo["message_id"], since=since
-    )
+    reply = await fake.reply_to(photo, since=since)
     assert reply.params["text"].startswith(error_prefix(BadImageError))
     assert not fake.calls("getFile", since)
     assert not fake.calls("downloadFile", since)
@@ -507,9 +495,7 @@ async def test_oversized_photo_in_korean(telegram: Harness) -> None:
         private_chat(KOREAN), KOREAN, make_photo(), None, size=MAX_IMAGE_BYTES * 2
     )
     fake.send_message_update(photo)
-    reply = await fake.wait_for(
-        "sendMessage", lambda r: r.reply_to == photo["message_id"], since=since
-    )
+    reply = await fake.reply_to(photo, since=since)
     assert reply.params["text"].startswith(error_prefix(BadImageError, "ko"))
 
 
@@ -524,9 +510,7 @@ async def test_corrupt_image_gets_the_flows_error(telegram: Harness) -> None:
         file_name="broken.png",
     )
     fake.send_message_update(broken)
-    reply = await fake.wait_for(
-        "sendMessage", lambda r: r.reply_to == broken["message_id"], since=since
-    )
+    reply = await fake.reply_to(broken, since=since)
     assert reply.params["text"].startswith(error_prefix(BadImageError))
 
 
@@ -538,9 +522,7 @@ async def test_unexpected_failure_is_answered_and_logged_without_the_token(
     since = fake.mark()
     photo = fake.photo_message(private_chat(REQUESTER), REQUESTER, make_photo(), "x")
     fake.send_message_update(photo)
-    reply = await fake.wait_for(
-        "sendMessage", lambda r: r.reply_to == photo["message_id"], since=since
-    )
+    reply = await fake.reply_to(photo, since=since)
     assert reply.params["text"] == error_text(RuntimeError(), "en")
     assert any("RuntimeError" in line for line in log_records.lines)
     assert any("boom near ***" in line for line in log_records.lines), "traceback, masked"

@@ -124,7 +124,6 @@ class ModelWorker:
         self._process: SpawnProcess | None = None
         self._requests: Any = None
         self._answers: Any = None
-        self._reader: threading.Thread | None = None
         self._generation = 0
         self._restart_lock = asyncio.Lock()
         self._ready = asyncio.Event()
@@ -216,13 +215,13 @@ class ModelWorker:
         self._process, self._requests, self._answers = process, requests, answers
         self._generation += 1
         self._starts += 1
-        self._reader = threading.Thread(
+        reader = threading.Thread(
             target=self._read_answers,
             args=(process, answers, self._generation),
             name="aidj-model-worker-reader",
             daemon=True,
         )
-        self._reader.start()
+        reader.start()
         self._ready.set()
         log.info("model worker ready (pid %s)", process.pid)
 
