@@ -186,15 +186,13 @@ def run_recommend(args: argparse.Namespace) -> int:
 
 
 def run_regenerate(args: argparse.Namespace) -> int:
-    from bot.flow import Actor
     from bot.wiring import service_context
 
     settings = settings_from(args)
-    actor = Actor(platform="cli", chat_id="cli", user_id=getpass.getuser(), is_admin=True)
 
     async def go() -> PlaylistCard:
         async with service_context(settings, with_models=False, worker=False, plane=False) as svc:
-            return await svc.steer(args.request_id, Action(args.action), actor)
+            return await svc.steer_as_owner(args.request_id, Action(args.action))
 
     _print_card(asyncio.run(go()), as_json=args.json)
     return 0

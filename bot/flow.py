@@ -1,33 +1,48 @@
 """The contract between chat adapters and the platform-neutral mood flow.
 
-Adapters (Discord, Telegram) only translate platform events into these requests and render
+Adapters (Discord, Telegram) only translate platform events into these requests and deliver
 the ``PlaylistCard`` they get back; everything about moods lives behind ``MoodFlow``.
 Errors come back as ``core.errors.AIDJError`` subclasses whose text the adapter shows via
 ``core.reply.error_text``.
+
+Why the flow calls the adapter back to deliver: what a card changes (a request counted
+against the rate limit, the tracks it showed, a nudged target) must only stand once the user
+has the card. The flow hands the card to ``send``/``edit`` and keeps its changes only when
+that returns; when delivery fails (a chat API that stays at 429, a 5xx) it takes them back,
+so the next card neither skips songs the user never saw nor costs them a photo.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
 from core.reply import PlaylistCard
 from core.steering import Action
 
+ImageFetch = Callable[[], Awaitable[bytes]]
+SendCard = Callable[[PlaylistCard], Awaitable[str | None]]  # the posted message's id
+EditCard = Callable[[PlaylistCard], Awaitable[None]]
+Acknowledge = Callable[[], Awaitable[None]]
+
 
 @dataclass(frozen=True)
 class PhotoRequest:
-    platform: str  # "discord" or "telegram"
+    platform: str  # "discord", "telegram" or "cli"
     chat_id: str
     user_id: str
-    image: bytes
+    # the bytes, or how to download them: the flow checks the rate limit before fetching,
+    # so a user over the limit costs the bot no download
+    image: bytes | ImageFetch
     caption: str
     locale: str | None = None  # the user's locale / language code, when the platform says
 
 
 @dataclass(frozen=True)
 class Actor:
-    """Who pressed a control: only the requester or a chat admin may steer."""
+    """Who pressed a control: only the requester, or an admin of the chat the request was
+    made in, may steer. ``is_admin`` speaks of ``chat_id``, the chat the press came from."""
 
     platform: str
     chat_id: str
@@ -36,19 +51,39 @@ class Actor:
     locale: str | None = None
 
 
+@dataclass(frozen=True)
+class CardMessage:
+    """A posted card: the message its controls were pressed on."""
+
+    platform: str
+    chat_id: str
+    message_id: str
+
+
 class MoodFlow(Protocol):
-    async def recommend(self, request: PhotoRequest) -> PlaylistCard:
-        """Analyse, tune, recommend and record; the first card for a photo."""
+    async def recommend(self, request: PhotoRequest, send: SendCard | None = None) -> PlaylistCard:
+        """Analyse, tune, recommend, record; ``send`` posts the first card and returns the
+        message id its controls live on. If ``send`` raises, nothing is kept or counted."""
         ...
 
-    async def steer(self, request_id: int, action: Action, actor: Actor) -> PlaylistCard:
-        """Regenerate or nudge an earlier request; raises NotRequesterError for others."""
-        ...
+    async def steer(
+        self,
+        card: CardMessage,
+        action: Action,
+        actor: Actor,
+        edit: EditCard,
+        *,
+        claimed_request: int | None = None,
+        acknowledge: Acknowledge | None = None,
+    ) -> PlaylistCard:
+        """Regenerate or nudge the request posted as ``card``, one press at a time.
 
-    async def remember_message(
-        self, request_id: int, platform: str, chat_id: str, message_id: str
-    ) -> None:
-        """Link the bot's reply message to its request, so controls on it work after restart."""
+        The request is the one linked to the message, never one named by the client
+        (``claimed_request``, from a button's data, must match it). Refuses with
+        NotRequesterError anyone but the requester or an admin of the request's chat, and
+        UnknownRequestError a message that is not a card. ``acknowledge`` runs once the
+        press is accepted (before any work); ``edit`` delivers the new card, and the press
+        counts only if it returns."""
         ...
 
     async def request_for_message(self, platform: str, chat_id: str, message_id: str) -> int | None:

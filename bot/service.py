@@ -19,12 +19,14 @@ from typing import Any, Protocol, TypeVar
 from sqlite_utils import Database
 
 from adapters.storage.anchors_store import anchor_points, base_for
-from adapters.storage.request_log import RequestLog
+from adapters.storage.request_log import RequestLog, StoredRequest
 from adapters.storage.track_search import GenresNotInCatalogError, nearest
 from bot.config import Settings
-from bot.flow import Actor, PhotoRequest
+from bot.flow import Acknowledge, Actor, CardMessage, EditCard, PhotoRequest, SendCard
+from bot.keyed_locks import KeyedLocks
+from core.captions import normalize_caption
 from core.categories import get_category
-from core.errors import NotRequesterError, UnknownRequestError
+from core.errors import BadCaptionError, BadImageError, NotRequesterError, UnknownRequestError
 from core.language import reply_language
 from core.mood import Analysis, MoodPoint, Reading
 from core.ratelimit import SlidingWindowLimiter
@@ -37,7 +39,8 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 _STEER_RATE_FACTOR = 3  # pressing a control is cheap; allow more of those than photos
-_EXEMPT_PLATFORMS = frozenset({"cli"})  # the owner at a terminal is not rate limited
+OWNER_PLATFORM = "cli"  # the owner at a terminal: not rate limited, may steer anything
+_EXEMPT_PLATFORMS = frozenset({OWNER_PLATFORM})
 
 
 class MoodReader(Protocol):
@@ -92,6 +95,7 @@ class MoodService:
         self._track_source = track_source
         self._render_plane = render_plane
         self._db_lock = db_lock or threading.Lock()
+        self._request_locks = KeyedLocks()
         self._photo_limiter = SlidingWindowLimiter(settings.rate_limit_per_minute)
         self._steer_limiter = SlidingWindowLimiter(
             settings.rate_limit_per_minute * _STEER_RATE_FACTOR
@@ -99,46 +103,73 @@ class MoodService:
 
     # -- MoodFlow ----------------------------------------------------------------------
 
-    async def recommend(self, request: PhotoRequest) -> PlaylistCard:
+    async def recommend(self, request: PhotoRequest, send: SendCard | None = None) -> PlaylistCard:
         if self._reader is None:
             raise RuntimeError("this MoodService was built without a model reader")
-        language = reply_language(request.locale, request.caption)
-        self._limit(self._photo_limiter, request.platform, request.user_id)
-        caption = request.caption.strip()
-        reading = await self._reader.analyze(request.image, caption)
-        analysis = await self._in_db(self._place, reading)
-        request_id = await self._in_db(
-            self._requests.record_request,
-            analysis,
-            platform=request.platform,
-            chat_id=request.chat_id,
-            user_id=request.user_id,
-            language=language,
-            caption=caption,
-        )
-        return await self._card(request_id, analysis, analysis.final, language, caption, 0, None)
+        caption = normalize_caption(request.caption)
+        language = reply_language(request.locale, caption)
+        user = (request.platform, request.user_id)
+        self._limit(self._photo_limiter, user)
+        request_id: int | None = None
+        try:
+            image = request.image if isinstance(request.image, bytes) else await request.image()
+            reading = await self._reader.analyze(image, caption)
+            analysis = await self._in_db(self._place, reading)
+            request_id = await self._in_db(
+                self._requests.record_request,
+                analysis,
+                platform=request.platform,
+                chat_id=request.chat_id,
+                user_id=request.user_id,
+                language=language,
+                caption=caption,
+            )
+            tracks = await self._pick_tracks(request_id, analysis.seed_genres, analysis.final)
+            await self._in_db(self._requests.record_shown, request_id, _ids(tracks), 0)
+            card = await self._card(request_id, analysis, analysis.final, tracks, language, caption)
+            message_id = await send(card) if send is not None else None
+        except BaseException as error:
+            if not isinstance(error, (BadImageError, BadCaptionError)):
+                self._photo_limiter.refund(user)  # not the user's doing: it costs them nothing
+            if request_id is not None:
+                await self._in_db(self._requests.forget, request_id)
+            raise
+        if message_id is not None:
+            await self._in_db(
+                self._requests.link_message,
+                request.platform,
+                request.chat_id,
+                message_id,
+                card.request_id,
+            )
+        return card
 
-    async def steer(self, request_id: int, action: Action, actor: Actor) -> PlaylistCard:
-        stored = await self._in_db(self._requests.get, request_id)
-        if stored is None:
-            raise UnknownRequestError(f"no request #{request_id}")
-        if not (
-            actor.is_admin or (actor.platform, actor.user_id) == (stored.platform, stored.user_id)
-        ):
-            raise NotRequesterError("only the requester or a chat admin can steer this playlist")
-        self._limit(self._steer_limiter, actor.platform, actor.user_id)
-        target = steer(stored.target, action, self._settings.nudge_step)
-        await self._in_db(self._requests.set_target, request_id, target)
-        await self._in_db(self._requests.record_feedback, request_id, actor.user_id, action.value)
-        return await self._card(
-            request_id,
-            stored.analysis,
-            target,
-            stored.language,
-            stored.caption,
-            stored.rounds,
-            action,
-        )
+    async def steer(
+        self,
+        card: CardMessage,
+        action: Action,
+        actor: Actor,
+        edit: EditCard,
+        *,
+        claimed_request: int | None = None,
+        acknowledge: Acknowledge | None = None,
+    ) -> PlaylistCard:
+        request_id = await self.request_for_message(card.platform, card.chat_id, card.message_id)
+        if request_id is None:
+            raise UnknownRequestError("that message is not one of my playlists")
+        if claimed_request is not None and claimed_request != request_id:
+            log.warning(
+                "a control named request #%s on request #%s's card", claimed_request, request_id
+            )
+            raise NotRequesterError("that control does not belong to this playlist")
+        return await self._steer(request_id, action, actor, edit, acknowledge)
+
+    async def steer_as_owner(
+        self, request_id: int, action: Action, edit: EditCard | None = None
+    ) -> PlaylistCard:
+        """Steer any request by its id: for the bot's owner at the command line."""
+        owner = Actor(platform=OWNER_PLATFORM, chat_id=OWNER_PLATFORM, user_id="owner")
+        return await self._steer(request_id, action, owner, edit, None)
 
     async def remember_message(
         self, request_id: int, platform: str, chat_id: str, message_id: str
@@ -147,6 +178,63 @@ class MoodService:
 
     async def request_for_message(self, platform: str, chat_id: str, message_id: str) -> int | None:
         return await self._in_db(self._requests.request_for_message, platform, chat_id, message_id)
+
+    # -- steering ------------------------------------------------------------------------
+
+    async def _steer(
+        self,
+        request_id: int,
+        action: Action,
+        actor: Actor,
+        edit: EditCard | None,
+        acknowledge: Acknowledge | None,
+    ) -> PlaylistCard:
+        """One press: checked, acknowledged, then computed, delivered and kept while holding
+        the request's lock, so presses that arrive together give distinct rounds and add up."""
+        stored = await self._stored(request_id)
+        _authorize(stored, actor)
+        user = (actor.platform, actor.user_id)
+        self._limit(self._steer_limiter, user)
+        try:
+            if acknowledge is not None:
+                await acknowledge()
+            async with self._request_locks.hold(request_id):
+                stored = await self._stored(request_id)  # as the previous press left it
+                target = steer(stored.target, action, self._settings.nudge_step)
+                tracks = await self._pick_tracks(request_id, stored.seed_genres, target)
+                card = await self._card(
+                    request_id,
+                    stored.analysis,
+                    target,
+                    tracks,
+                    stored.language,
+                    stored.caption,
+                    round_number=stored.rounds,
+                    action=action,
+                )
+                if edit is not None:
+                    await edit(card)
+                kept = await self._in_db(
+                    self._requests.commit_round,
+                    request_id,
+                    round=stored.rounds,
+                    target=target,
+                    track_ids=_ids(tracks),
+                    user_id=actor.user_id,
+                    action=action.value,
+                )
+        except BaseException:
+            self._steer_limiter.refund(user)  # the press never reached the user
+            raise
+        if not kept:
+            log.warning("request #%s was steered elsewhere at the same time", request_id)
+        return card
+
+    async def _stored(self, request_id: int) -> StoredRequest:
+        stored = await self._in_db(self._requests.get, request_id)
+        if stored is None:
+            raise UnknownRequestError(f"no request #{request_id}")
+        return stored
 
     # -- steps ---------------------------------------------------------------------------
 
@@ -159,12 +247,13 @@ class MoodService:
         request_id: int,
         analysis: Analysis,
         target: MoodPoint,
+        tracks: list[Track],
         language: str,
         caption: str,
-        round_number: int,
-        action: Action | None,
+        *,
+        round_number: int = 0,
+        action: Action | None = None,
     ) -> PlaylistCard:
-        tracks = await self._pick_tracks(request_id, analysis.seed_genres, target, round_number)
         if self._spotify is not None:
             tracks = await self._spotify.enrich(tracks)
         plane = (
@@ -188,18 +277,14 @@ class MoodService:
         return card
 
     async def _pick_tracks(
-        self, request_id: int, genres: tuple[str, ...], target: MoodPoint, round_number: int
+        self, request_id: int, genres: tuple[str, ...], target: MoodPoint
     ) -> list[Track]:
+        """The next card's tracks: none that an earlier card of this request showed."""
         exclude = await self._in_db(self._requests.shown_ids, request_id)
         n = self._settings.recommend_count
         if self._track_source is not None:
-            tracks = await self._track_source.recommend(target, genres, n, exclude)
-        else:
-            tracks = await self._in_db(catalog_tracks, self._db, target, genres, n, exclude)
-        await self._in_db(
-            self._requests.record_shown, request_id, [t.id for t in tracks], round_number
-        )
-        return tracks
+            return await self._track_source.recommend(target, genres, n, exclude)
+        return await self._in_db(catalog_tracks, self._db, target, genres, n, exclude)
 
     async def _plane(
         self, analysis: Analysis, target: MoodPoint, tracks: list[Track], language: str
@@ -217,9 +302,9 @@ class MoodService:
             analysis.reading.image.category_id,
         )
 
-    def _limit(self, limiter: SlidingWindowLimiter, platform: str, user_id: str) -> None:
-        if platform not in _EXEMPT_PLATFORMS:
-            limiter.check((platform, user_id))
+    def _limit(self, limiter: SlidingWindowLimiter, user: tuple[str, str]) -> None:
+        if user[0] not in _EXEMPT_PLATFORMS:
+            limiter.check(user)
 
     async def _in_db(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         def locked() -> T:
@@ -227,3 +312,18 @@ class MoodService:
                 return function(*args, **kwargs)
 
         return await asyncio.to_thread(locked)
+
+
+def _ids(tracks: list[Track]) -> list[str]:
+    return [track.id for track in tracks]
+
+
+def _authorize(stored: StoredRequest, actor: Actor) -> None:
+    """The requester, or an admin of the chat the request was made in; the owner always.
+    ``actor.is_admin`` speaks of the actor's chat, so it counts only in the request's."""
+    if actor.platform == OWNER_PLATFORM:
+        return
+    same_chat = (actor.platform, actor.chat_id) == (stored.platform, stored.chat_id)
+    if same_chat and (actor.is_admin or actor.user_id == stored.user_id):
+        return
+    raise NotRequesterError("only the requester or a chat admin can steer this playlist")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import quote
 
 SPOTIFY_TRACK_URL = "https://open.spotify.com/track/{id}"
 
@@ -21,7 +22,8 @@ class Track:
 
     @property
     def url(self) -> str:
-        return SPOTIFY_TRACK_URL.format(id=self.id)
+        # quoted: an id from an imported file must not be able to break out of a link
+        return SPOTIFY_TRACK_URL.format(id=quote(self.id, safe=""))
 
     @property
     def artist_line(self) -> str:

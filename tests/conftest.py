@@ -61,6 +61,30 @@ def flow_settings(model_settings, tmp_path_factory) -> Settings:
 
 
 @pytest.fixture(scope="session")
+def catalog_template(tmp_path_factory) -> Path:
+    """A synthetic catalog built once and never written to: tests copy it."""
+    from tests.catalog_factory import build_synthetic_catalog
+
+    path = tmp_path_factory.mktemp("template") / "catalog.db"
+    db = build_synthetic_catalog(path)
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.close()
+    return path
+
+
+@pytest.fixture
+def own_settings(flow_settings, catalog_template, tmp_path) -> Settings:
+    """``flow_settings`` with a database of this test's own (a copy of the catalog), so no
+    other test's requests, and no test order, can change what this one sees."""
+    import dataclasses
+    import shutil
+
+    db_path = tmp_path / "aidj.db"
+    shutil.copyfile(catalog_template, db_path)
+    return dataclasses.replace(flow_settings, db_path=db_path)
+
+
+@pytest.fixture(scope="session")
 def tiny_analyzer(flow_settings):
     """The real analyzer on the tiny models, in this process (loaded once per run)."""
     from adapters.models.in_process import InProcessAnalyzer

@@ -434,13 +434,16 @@ async def test_the_token_is_never_logged(
     assert not [line for line in log_records.lines if TOKEN in line]
 
 
+PLAYLIST = "https://open.spotify.com/playlist/37i9dQZF1DX0"
+
+
 class _FailingFlow:
     """Wraps the flow so ``recommend`` fails with an internal (non-user) error."""
 
     def __init__(self, inner: Any) -> None:
         self._inner = inner
 
-    async def recommend(self, request: Any) -> Any:
+    async def recommend(self, request: Any, send: Any = None) -> Any:
         raise RuntimeError("internal detail that must not reach the chat")
 
     def __getattr__(self, name: str) -> Any:
@@ -450,9 +453,11 @@ class _FailingFlow:
 class _PlaylistFlow(_FailingFlow):
     """Wraps the flow so its cards carry a Spotify playlist link."""
 
-    async def recommend(self, request: Any) -> Any:
-        card = await self._inner.recommend(request)
-        return replace(card, playlist_url="https://open.spotify.com/playlist/37i9dQZF1DX0")
+    async def recommend(self, request: Any, send: Any) -> Any:
+        async def with_playlist(card: Any) -> Any:
+            return await send(replace(card, playlist_url=PLAYLIST))
+
+        return await self._inner.recommend(request, with_playlist)
 
 
 async def test_a_playlist_link_goes_first_and_into_the_message_text(
@@ -464,7 +469,7 @@ async def test_a_playlist_link_goes_first_and_into_the_message_text(
         _, card = await send_photo(fake, author_id=user, dm=True, caption="with a playlist")
     finally:
         discord_bot.flow = flow
-    playlist = "https://open.spotify.com/playlist/37i9dQZF1DX0"
+    playlist = PLAYLIST
     assert card.content == playlist  # Discord unfurls it into a playable Spotify embed
     description = card.embeds[0]["description"]
     assert description.index(playlist) < description.index("open.spotify.com/track/")

@@ -77,13 +77,47 @@ def test_request_ids_increase_and_unknown_is_none() -> None:
     assert log.get(second + 100) is None
 
 
-def test_set_target_moves_only_the_target() -> None:
+def test_commit_round_moves_the_target_and_keeps_the_card_at_once() -> None:
     log = RequestLog(open_database(":memory:"))
     request_id = record(log)
-    log.set_target(request_id, MoodPoint(0.71, 0.56))
+    log.record_shown(request_id, ["a", "b"], 0)
+    kept = log.commit_round(
+        request_id,
+        round=1,
+        target=MoodPoint(0.71, 0.56),
+        track_ids=["c", "d"],
+        user_id=42,
+        action="calmer",
+    )
     stored = log.get(request_id)
-    assert stored.target == MoodPoint(0.71, 0.56)
+    assert kept and stored.target == MoodPoint(0.71, 0.56)
     assert stored.final == MoodPoint(0.71, 0.41)
+    assert stored.rounds == 2
+    assert log.shown_rounds(request_id) == [["a", "b"], ["c", "d"]]
+
+
+def test_commit_round_refuses_a_round_that_another_press_took() -> None:
+    log = RequestLog(open_database(":memory:"))
+    request_id = record(log)
+    log.record_shown(request_id, ["a"], 0)
+    first = dict(round=1, target=MoodPoint(0.2, 0.2), user_id=1, action="regenerate")
+    assert log.commit_round(request_id, track_ids=["b"], **first)
+    assert not log.commit_round(request_id, track_ids=["c"], **first)
+    assert log.shown_ids(request_id) == {"a", "b"}
+    assert log.get(request_id).target == MoodPoint(0.2, 0.2)
+
+
+def test_forget_removes_the_request_and_all_that_hangs_on_it() -> None:
+    log = RequestLog(open_database(":memory:"))
+    request_id, other = record(log), record(log)
+    for rid in (request_id, other):
+        log.record_shown(rid, ["a"], 0)
+        log.link_message("telegram", "1", f"m{rid}", rid)
+    log.forget(request_id)
+    assert log.get(request_id) is None
+    assert log.shown_ids(request_id) == set()
+    assert log.request_for_message("telegram", "1", f"m{request_id}") is None
+    assert log.request_for_message("telegram", "1", f"m{other}") == other
 
 
 def test_shown_tracks_and_rounds() -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from adapters.spotify.extras import SpotifyExtras
 from adapters.storage.database import open_database
-from bot.flow import Actor, PhotoRequest
+from bot.flow import PhotoRequest
 from bot.service import MoodService
 from core.steering import Action
 from tests.conftest import make_photo
@@ -52,7 +52,7 @@ async def test_card_gets_a_playlist_and_regenerate_replaces_its_items(fake, spot
     [add] = fake.requests("POST", f"/v1/playlists/{playlist_id}/items")
     assert add.json["uris"] == [f"spotify:track:{t.id}" for t in card.tracks]
 
-    again = await service.steer(card.request_id, Action.REGENERATE, Actor("telegram", "c9", "erin"))
+    again = await service.steer_as_owner(card.request_id, Action.REGENERATE)
     assert again.playlist_url == card.playlist_url
     assert len(fake.state.playlists) == 1, "regenerate reuses the playlist"
     [replace] = fake.requests("PUT", f"/v1/playlists/{playlist_id}/items")

@@ -29,7 +29,7 @@ from adapters.chat.telegram_render import (
     visible_length,
 )
 from bot.config import Settings
-from bot.flow import Actor, MoodFlow, PhotoRequest
+from bot.flow import Actor, CardMessage, EditCard, MoodFlow, PhotoRequest, SendCard
 from core.errors import BadImageError, ConfigError, NotRequesterError
 from core.reply import PlaylistCard, error_text
 from core.steering import Action
@@ -37,7 +37,6 @@ from core.tracks import Track
 from tests.card_numbers import final_energy, steered_energy
 from tests.conftest import make_photo
 from tests.fake_telegram import FakeTelegram, Recorded, group_chat, private_chat, user
-from tests.stub_flow import StubFlow
 
 TOKEN = "123456789:test-telegram-token-never-logged"
 MAX_IMAGE_BYTES = 300_000
@@ -65,30 +64,42 @@ def edited_caption(request: Recorded) -> str:
 
 
 class RecordingFlow:
-    """Passes everything to the flow under test and keeps what went in and came out;
-    ``fail_next`` and ``rewrite`` let a test inject a failure or an unusual card."""
+    """Passes everything to the flow under test and keeps what went in and came out (the
+    downloaded photos too); ``fail_next`` and ``rewrite`` let a test inject a failure or
+    an unusual card."""
 
     def __init__(self, inner: MoodFlow) -> None:
         self.inner = inner
         self.requests: list[PhotoRequest] = []
+        self.images: list[bytes] = []
         self.cards: list[PlaylistCard] = []
         self.fail_next: Exception | None = None
         self.rewrite: Callable[[PlaylistCard], PlaylistCard] | None = None
 
-    async def recommend(self, request: PhotoRequest) -> PlaylistCard:
+    async def recommend(self, request: PhotoRequest, send: SendCard | None = None) -> PlaylistCard:
         self.requests.append(request)
         if self.fail_next is not None:
             error, self.fail_next = self.fail_next, None
             raise error
-        return self._keep(await self.inner.recommend(request))
 
-    async def steer(self, request_id: int, action: Action, actor: Actor) -> PlaylistCard:
-        return self._keep(await self.inner.steer(request_id, action, actor))
+        async def fetch() -> bytes:
+            image = request.image if isinstance(request.image, bytes) else await request.image()
+            self.images.append(image)
+            return image
 
-    async def remember_message(
-        self, request_id: int, platform: str, chat_id: str, message_id: str
-    ) -> None:
-        await self.inner.remember_message(request_id, platform, chat_id, message_id)
+        async def keep_and_send(card: PlaylistCard) -> str | None:
+            card = self._keep(card)
+            return await send(card) if send is not None else None
+
+        return await self.inner.recommend(replace(request, image=fetch), keep_and_send)
+
+    async def steer(
+        self, card: CardMessage, action: Action, actor: Actor, edit: EditCard, **options: Any
+    ) -> PlaylistCard:
+        async def keep_and_edit(new: PlaylistCard) -> None:
+            await edit(self._keep(new))
+
+        return await self.inner.steer(card, action, actor, keep_and_edit, **options)
 
     async def request_for_message(self, platform: str, chat_id: str, message_id: str) -> int | None:
         return await self.inner.request_for_message(platform, chat_id, message_id)
@@ -195,16 +206,16 @@ async def test_start_publishes_commands_and_polls_for_controls(telegram: Harness
     assert {"message", "callback_query", "message_reaction"} <= set(ALLOWED_UPDATES)
 
 
-def test_missing_token_is_a_config_error() -> None:
+def test_missing_token_is_a_config_error(telegram: Harness) -> None:
     with pytest.raises(ConfigError):
-        TelegramBot(StubFlow(), Settings(telegram_token=None))
+        TelegramBot(telegram.flow, Settings(telegram_token=None))
 
 
 async def test_rejected_token_is_a_config_error_without_the_token(telegram: Harness) -> None:
     wrong = "999:rejected-token-must-not-show"
     fake = telegram.fake
     bot = TelegramBot(
-        StubFlow(),
+        telegram.flow,
         Settings(telegram_token=wrong),
         base_url=fake.base_url,
         base_file_url=fake.base_file_url,
@@ -229,7 +240,7 @@ async def test_photo_with_caption_gets_a_card(telegram: Harness) -> None:
     assert fake.requests.index(action) < fake.requests.index(sent)
     assert fake.calls("downloadFile", since), "the photo was downloaded from the file URL"
     assert flow.requests[-1].caption == "비 오는 날 우울해"
-    assert flow.requests[-1].image == make_photo()
+    assert flow.images[-1] == make_photo()
     assert flow.requests[-1].platform == "telegram"
     assert flow.requests[-1].user_id == str(REQUESTER["id"])
 
@@ -399,7 +410,7 @@ async def test_mood_command_as_a_reply_to_a_photo(telegram: Harness) -> None:
     request = telegram.flow.requests[-1]
     assert request.caption == "cheerful"
     assert request.user_id == str(REQUESTER["id"])
-    assert request.image == make_photo((90, 200, 90))
+    assert telegram.flow.images[-1] == make_photo((90, 200, 90))
     assert len(track_ids(sent.params["caption"])) == 10
 
 
@@ -555,9 +566,8 @@ async def test_token_never_reaches_the_logs(telegram: Harness, log_records: _Rec
 # ---- pure helpers ------------------------------------------------------------------------
 
 
-async def test_caption_fits_for_any_track_names() -> None:
-    flow = StubFlow()
-    card = await flow.recommend(PhotoRequest("telegram", "1", "1", _png(), "caption"))
+async def test_caption_fits_for_any_track_names(real_mood_flow) -> None:
+    card = await real_mood_flow.recommend(PhotoRequest("telegram", "1", "1", _png(), "caption"))
     long_tracks = tuple(
         Track(id=f"id{n}", name="가" * 300, artists=("아티스트" * 20,), valence=0.5, energy=0.5)
         for n in range(10)

@@ -46,7 +46,6 @@ import asyncio
 import contextlib
 import logging
 import re
-import weakref
 from collections.abc import Iterator
 from pathlib import PurePath
 
@@ -54,9 +53,16 @@ import discord
 from discord import app_commands
 
 from adapters.chat.discord_render import CONTROL_EMOJIS, help_text, render_card
+from adapters.chat.notices import NoticeGate
 from bot.config import Settings
-from bot.flow import Actor, MoodFlow, PhotoRequest
-from core.errors import AIDJError, BadImageError, ConfigError, NotRequesterError
+from bot.flow import Actor, CardMessage, MoodFlow, PhotoRequest
+from core.errors import (
+    AIDJError,
+    BadImageError,
+    ConfigError,
+    NotRequesterError,
+    UnknownRequestError,
+)
 from core.language import reply_language
 from core.reply import PlaylistCard, error_text
 from core.steering import Action
@@ -66,6 +72,7 @@ log = logging.getLogger(__name__)
 PLATFORM = "discord"
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp"})
 _STOP_TIMEOUT_S = 10.0
+MAX_RATELIMIT_WAIT_S = 30.0  # a longer 429 wait fails the call (no call waits unbounded)
 
 
 def is_image_attachment(attachment: discord.Attachment) -> bool:
@@ -105,6 +112,7 @@ class DiscordBot:
             intents=build_intents(),
             shard_count=shard_count,
             allowed_mentions=discord.AllowedMentions(everyone=False, roles=False, users=True),
+            max_ratelimit_timeout=MAX_RATELIMIT_WAIT_S,
         )
         self.tree = app_commands.CommandTree(self.client)
         self._register_commands()
@@ -115,10 +123,7 @@ class DiscordBot:
         self._closing = False
         self._in_flight: set[asyncio.Task[object]] = set()
         self._connection: asyncio.Task[None] | None = None
-        # one steer at a time per card, so quick presses edit the message in order
-        self._card_locks: weakref.WeakValueDictionary[int, asyncio.Lock] = (
-            weakref.WeakValueDictionary()
-        )
+        self._notices = NoticeGate()
 
     # ---- lifecycle -----------------------------------------------------------------------
 
@@ -217,27 +222,35 @@ class DiscordBot:
         caption = self._caption(message)
         locale = _guild_locale(message.guild)
         language = reply_language(locale, caption)
+        max_bytes = self.settings.max_image_bytes
+        sent: list[discord.Message] = []
+
+        async def send(card: PlaylistCard) -> str:
+            reply = render_card(card).send_kwargs()
+            sent.append(await message.reply(mention_author=False, **reply))
+            return str(sent[-1].id)
+
         try:
-            attachment = _pick_image(message.attachments, self.settings.max_image_bytes)
+            attachment = _pick_image(message.attachments, max_bytes)
             async with message.channel.typing():
-                image = await _download(attachment, self.settings.max_image_bytes)
                 card = await self.flow.recommend(
                     PhotoRequest(
                         platform=PLATFORM,
                         chat_id=str(message.channel.id),
                         user_id=str(message.author.id),
-                        image=image,
+                        image=lambda: _download(attachment, max_bytes),
                         caption=caption,
                         locale=locale,
-                    )
+                    ),
+                    send,
                 )
-            sent = await message.reply(mention_author=False, **render_card(card).send_kwargs())
         except Exception as error:
             _log_unexpected(error, "photo message", message.channel.id, message.author.id)
-            with _quietly("error reply", message.channel.id):
-                await message.reply(error_text(error, language), mention_author=False)
+            if self._notices.for_photo(error, message.channel.id, message.author.id):
+                with _quietly("error reply", message.channel.id):
+                    await message.reply(error_text(error, language), mention_author=False)
             return
-        await self._add_controls(card, sent.channel.id, sent.id)
+        await self._add_controls(card, message.channel.id, sent[-1].id)
 
     async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
         me = self.client.user
@@ -297,45 +310,48 @@ class DiscordBot:
     async def _on_mood_command(
         self, interaction: discord.Interaction, photo: discord.Attachment, caption: str
     ) -> None:
-        caption = caption.strip()
         locale = str(interaction.locale)
         language = reply_language(locale, caption)
         channel_id = interaction.channel_id
+        max_bytes = self.settings.max_image_bytes
+        sent: list[discord.WebhookMessage] = []
+
+        async def send(card: PlaylistCard) -> str:
+            followup = render_card(card).send_kwargs()
+            sent.append(await interaction.followup.send(wait=True, **followup))
+            return str(sent[-1].id)
+
         try:
             await interaction.response.defer(thinking=True)
         except discord.HTTPException as error:  # expired (> 3 s) or already answered
             log.warning("could not defer /mood: %s %s", error.status, error.text)
             return
         try:
-            attachment = _pick_image([photo], self.settings.max_image_bytes)
-            image = await _download(attachment, self.settings.max_image_bytes)
+            attachment = _pick_image([photo], max_bytes)
             card = await self.flow.recommend(
                 PhotoRequest(
                     platform=PLATFORM,
                     chat_id=str(channel_id),
                     user_id=str(interaction.user.id),
-                    image=image,
+                    image=lambda: _download(attachment, max_bytes),
                     caption=caption,
                     locale=locale,
-                )
+                ),
+                send,
             )
-            sent = await interaction.followup.send(wait=True, **render_card(card).send_kwargs())
         except Exception as error:
             _log_unexpected(error, "/mood", channel_id, interaction.user.id)
-            with _quietly("/mood error reply", channel_id):
+            with _quietly("/mood error reply", channel_id):  # answers the deferral: always
                 await interaction.followup.send(error_text(error, language))
             return
         if channel_id is not None:
-            await self._add_controls(card, channel_id, sent.id)
+            await self._add_controls(card, channel_id, sent[-1].id)
 
     # ---- controls ------------------------------------------------------------------------
 
     async def _add_controls(self, card: PlaylistCard, channel_id: int, message_id: int) -> None:
-        """Remember the reply first (so an early press already finds it), then react."""
-        with _quietly("remember message", channel_id):
-            await self.flow.remember_message(
-                card.request_id, PLATFORM, str(channel_id), str(message_id)
-            )
+        """React with the controls (the flow already linked the message to its request, so
+        an early press finds it)."""
         message = self._partial_message(channel_id, message_id)
         for emoji in CONTROL_EMOJIS:
             try:
@@ -350,37 +366,35 @@ class DiscordBot:
                 return
 
     async def _steer(self, payload: discord.RawReactionActionEvent, action: Action) -> None:
-        chat_id = str(payload.channel_id)
-        request_id = await self.flow.request_for_message(PLATFORM, chat_id, str(payload.message_id))
-        if request_id is None:
-            return
+        """A control reaction. The card is the message reacted on; the flow refuses anyone
+        but the requester or a moderator of that channel, and runs presses one at a time."""
+        card = CardMessage(PLATFORM, str(payload.channel_id), str(payload.message_id))
+        if await self.flow.request_for_message(PLATFORM, card.chat_id, card.message_id) is None:
+            return  # not one of our cards
         locale = _guild_locale(self.client.get_guild(payload.guild_id or 0))
         actor = Actor(
             platform=PLATFORM,
-            chat_id=chat_id,
+            chat_id=card.chat_id,
             user_id=str(payload.user_id),
             is_admin=self._may_moderate(payload),
             locale=locale,
         )
-        lock = self._card_locks.setdefault(payload.message_id, asyncio.Lock())
-        async with lock:
-            try:
-                card = await self.flow.steer(request_id, action, actor)
-            except NotRequesterError:
-                log.debug("ignored a control from a non-requester in %s", payload.channel_id)
-                await self._remove_reaction(payload)
-                return
-            except Exception as error:
-                _log_unexpected(error, "steer", payload.channel_id, payload.user_id)
-                message = self._partial_message(payload.channel_id, payload.message_id)
+        message = self._partial_message(payload.channel_id, payload.message_id)
+
+        async def edit(new_card: PlaylistCard) -> None:
+            await message.edit(**render_card(new_card).edit_kwargs())
+
+        try:
+            await self.flow.steer(card, action, actor, edit)
+        except (NotRequesterError, UnknownRequestError):
+            log.debug("ignored a control from a non-requester in %s", payload.channel_id)
+        except Exception as error:
+            _log_unexpected(error, "steer", payload.channel_id, payload.user_id)
+            if self._notices.for_control(payload.channel_id, payload.user_id):
                 with _quietly("steer error reply", payload.channel_id):
                     await message.reply(
                         error_text(error, reply_language(locale)), mention_author=False
                     )
-                return
-            message = self._partial_message(payload.channel_id, payload.message_id)
-            with _quietly("card edit", payload.channel_id):
-                await message.edit(**render_card(card).edit_kwargs())
         await self._remove_reaction(payload)
 
     def _may_moderate(self, payload: discord.RawReactionActionEvent) -> bool:

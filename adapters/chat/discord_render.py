@@ -8,6 +8,7 @@ link into a playable embed while links inside an embed's description stay plain 
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +23,7 @@ EMBED_COLOUR = discord.Colour(0x1DB954)  # Spotify green
 CONTROL_EMOJIS: tuple[str, ...] = tuple(action.emoji for action in Action)
 _MAX_LINK_TEXT = 90  # keeps ten tracks far below the 4096-character description limit
 _DESCRIPTION_LIMIT = 4096
+_MARKDOWN_SIGNIFICANT = re.compile(r"[\\`*_~|>#\-\[\]()<:@]")
 
 _HELP = {
     "en": (
@@ -115,5 +117,7 @@ def help_text(language: str) -> str:
 
 
 def _escape_link_text(value: str) -> str:
-    escaped = discord.utils.escape_markdown(value, as_needed=False)
-    return escaped.replace("[", "\\[").replace("]", "\\]")
+    """Every markdown-significant character escaped exactly once: Discord's markdown takes
+    a backslash before any punctuation as that character, so a catalog name can neither
+    close the link, nor start a link, a mention, a heading or emphasis of its own."""
+    return _MARKDOWN_SIGNIFICANT.sub(r"\\\g<0>", value)

@@ -53,6 +53,7 @@ from telegram.ext import (
     filters,
 )
 
+from adapters.chat.notices import NoticeGate
 from adapters.chat.telegram_render import (
     CALLBACK_PREFIX,
     COMMANDS,
@@ -66,10 +67,17 @@ from adapters.chat.telegram_render import (
     parse_callback,
     reaction_action,
 )
+from adapters.chat.telegram_retry import RetryAfterLimiter
 from bot.config import Settings
-from bot.flow import Actor, MoodFlow, PhotoRequest
+from bot.flow import Actor, CardMessage, MoodFlow, PhotoRequest
 from bot.logs import RedactingFilter
-from core.errors import AIDJError, BadImageError, ConfigError, NotRequesterError
+from core.errors import (
+    AIDJError,
+    BadImageError,
+    ConfigError,
+    NotRequesterError,
+    UnknownRequestError,
+)
 from core.language import reply_language
 from core.reply import PlaylistCard, error_text
 
@@ -98,6 +106,7 @@ class TelegramBot:
         *,
         base_url: str | None = None,
         base_file_url: str | None = None,
+        rate_limiter: RetryAfterLimiter | None = None,
     ) -> None:
         if not settings.telegram_token:
             raise ConfigError("TELEGRAM_TOKEN is not set")
@@ -108,6 +117,8 @@ class TelegramBot:
         self._base_file_url = base_file_url
         self._application: Application | None = None
         self._albums: OrderedDict[str, None] = OrderedDict()
+        self._rate_limiter = rate_limiter or RetryAfterLimiter()
+        self._notices = NoticeGate()
         _REDACTOR.add(self._token)
         # httpx logs every request URL (token included) at INFO; keep it quiet unless the
         # operator chose a level for it
@@ -125,7 +136,12 @@ class TelegramBot:
 
     def build_application(self) -> Application:
         """The PTB application with every handler registered (not started)."""
-        builder = ApplicationBuilder().token(self._token).concurrent_updates(CONCURRENT_UPDATES)
+        builder = (
+            ApplicationBuilder()
+            .token(self._token)
+            .concurrent_updates(CONCURRENT_UPDATES)
+            .rate_limiter(self._rate_limiter)
+        )
         if self._base_url:
             builder = builder.base_url(self._base_url)
         if self._base_file_url:
@@ -141,6 +157,7 @@ class TelegramBot:
                     filters.TEXT & filters.ChatType.PRIVATE & ~filters.COMMAND, self._on_text
                 ),
                 CallbackQueryHandler(self._on_button, pattern=rf"^{CALLBACK_PREFIX}:"),
+                CallbackQueryHandler(self._on_foreign_button),  # stale or not ours: answered
                 MessageReactionHandler(
                     self._on_reaction,
                     message_reaction_types=MessageReactionHandler.MESSAGE_REACTION_UPDATED,
@@ -271,33 +288,36 @@ class TelegramBot:
     async def _recommend(
         self, message: Message, media: Message, caption: str, user: User | None, bot: Bot
     ) -> None:
-        """Download the photo in ``media``, ask the flow for a card, reply to ``message``."""
+        """Ask the flow for a card for the photo in ``media`` and reply to ``message``; the
+        photo is downloaded only once the flow has checked the user's rate limit."""
         locale = _locale(user)
         language = reply_language(locale, caption)
         chat_id = message.chat.id
+        user_id = str(user.id if user else chat_id)
+
+        async def send(card: PlaylistCard) -> str:
+            sent = await self._send_card(bot, chat_id, message.message_id, card)
+            return str(sent.message_id)
+
         try:
             file_id = self._pick_file(media, language)
             async with _chat_action(bot, chat_id, ChatAction.UPLOAD_PHOTO):
-                image = await self._download(bot, file_id, language)
-                card = await self._flow.recommend(
+                await self._flow.recommend(
                     PhotoRequest(
                         platform=PLATFORM,
                         chat_id=str(chat_id),
-                        user_id=str(user.id if user else chat_id),
-                        image=image,
+                        user_id=user_id,
+                        image=lambda: self._download(bot, file_id, language),
                         caption=caption,
                         locale=locale,
-                    )
+                    ),
+                    send,
                 )
-                sent = await self._send_card(bot, chat_id, message.message_id, card)
-            await self._flow.remember_message(
-                card.request_id, PLATFORM, str(chat_id), str(sent.message_id)
-            )
-        except AIDJError as error:
-            await self._reply_text(message, error_text(error, language))
         except Exception as error:
-            log.exception("a photo request failed: %s", type(error).__name__)
-            await self._reply_text(message, error_text(error, language))
+            if not isinstance(error, AIDJError):
+                log.exception("a photo request failed: %s", type(error).__name__)
+            if self._notices.for_photo(error, chat_id, user_id):
+                await self._reply_text(message, error_text(error, language))
 
     def _pick_file(self, message: Message, language: str) -> str:
         """The file id to download, checked against the size limit *before* downloading.
@@ -334,35 +354,45 @@ class TelegramBot:
     # ---- controls ------------------------------------------------------------------------
 
     async def _on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A press on a card's button. The card is the message it was pressed on; the request
+        id in the button's data is only checked against it, never trusted."""
         query = update.callback_query
         if query is None:
             return
-        user = query.from_user
-        language = reply_language(_locale(user))
         parsed = parse_callback(query.data)
         message = query.message
         if parsed is None or message is None:
             await _answer(query)
             return
-        request_id, action = parsed
+        claimed_request, action = parsed
+        user = query.from_user
+        language = reply_language(_locale(user))
         chat = message.chat
+        bot = context.bot
         try:
-            actor = await self._actor(context.bot, chat, user)
-            card = await self._flow.steer(request_id, action, actor)
-        except AIDJError as error:
+            await self._flow.steer(
+                CardMessage(PLATFORM, str(chat.id), str(message.message_id)),
+                action,
+                await self._actor(bot, chat, user),
+                lambda card: self._edit_card(
+                    bot, chat.id, message.message_id, card, photo=_has_photo(message)
+                ),
+                claimed_request=claimed_request,
+                acknowledge=lambda: _answer(query),
+            )
+        except (NotRequesterError, UnknownRequestError) as error:
             await _answer(query, error_text(error, language), alert=True)
-            return
+        except AIDJError as error:  # a popup per press, never a chat message
+            await _answer(query, error_text(error, language))
         except Exception as error:
             log.exception("a button press failed: %s", type(error).__name__)
-            await _answer(query, error_text(error, language), alert=True)
-            return
-        await _answer(query)
-        try:
-            await self._edit_card(
-                context.bot, chat.id, message.message_id, card, photo=_has_photo(message)
-            )
-        except Exception as error:
-            log.exception("editing a card failed: %s", type(error).__name__)
+            await _answer(query, error_text(error, language))
+
+    async def _on_foreign_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Buttons whose data is not ours (another bot's format, a stale one): answered, so
+        the user's spinner stops, and otherwise ignored."""
+        if update.callback_query is not None:
+            await _answer(update.callback_query)
 
     async def _on_reaction(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         reaction = update.message_reaction
@@ -378,39 +408,44 @@ class TelegramBot:
         if action is None:
             return
         chat = reaction.chat
-        request_id = await self._flow.request_for_message(
-            PLATFORM, str(chat.id), str(reaction.message_id)
-        )
-        if request_id is None:
-            return  # not one of our cards
+        card = CardMessage(PLATFORM, str(chat.id), str(reaction.message_id))
+        if (
+            await self._flow.request_for_message(card.platform, card.chat_id, card.message_id)
+            is None
+        ):
+            return  # not one of our cards: no need to look anyone up
         user = reaction.user
         language = reply_language(_locale(user))
+        bot = context.bot
+        if user is not None:
+            actor = await self._actor(bot, chat, user)
+        else:  # an anonymous group admin reacts as the group itself
+            sender = reaction.actor_chat
+            actor = Actor(
+                PLATFORM,
+                str(chat.id),
+                str(sender.id if sender else chat.id),
+                is_admin=sender is not None and sender.id == chat.id,
+            )
         try:
-            if user is not None:
-                actor = await self._actor(context.bot, chat, user)
-            else:  # an anonymous group admin reacts as the group itself
-                sender = reaction.actor_chat
-                actor = Actor(
-                    PLATFORM,
-                    str(chat.id),
-                    str(sender.id if sender else chat.id),
-                    is_admin=sender is not None and sender.id == chat.id,
-                )
-            async with _chat_action(context.bot, chat.id, ChatAction.UPLOAD_PHOTO):
-                card = await self._flow.steer(request_id, action, actor)
-                await self._edit_card(context.bot, chat.id, reaction.message_id, card)
-        except NotRequesterError:
+            await self._flow.steer(
+                card,
+                action,
+                actor,
+                lambda new_card: self._edit_card(bot, chat.id, reaction.message_id, new_card),
+                acknowledge=lambda: _show_action(bot, chat.id, ChatAction.UPLOAD_PHOTO),
+            )
+        except (NotRequesterError, UnknownRequestError):
             # everyone sees reactions; answering each refused one would only spam the chat
             log.info("ignored a reaction from someone other than the requester")
-        except AIDJError as error:
-            await self._send_text(
-                context.bot, chat.id, reaction.message_id, error_text(error, language)
-            )
         except Exception as error:
-            log.exception("a reaction failed: %s", type(error).__name__)
-            await self._send_text(
-                context.bot, chat.id, reaction.message_id, error_text(error, language)
-            )
+            if not isinstance(error, AIDJError):
+                log.exception("a reaction failed: %s", type(error).__name__)
+            # a reaction has no popup: at most one notice per user per window, never a storm
+            if self._notices.for_control(chat.id, actor.user_id):
+                await self._send_text(
+                    bot, chat.id, reaction.message_id, error_text(error, language)
+                )
 
     async def _actor(self, bot: Bot, chat: Chat, user: User) -> Actor:
         return Actor(
@@ -572,6 +607,14 @@ async def _answer(query: Any, text: str | None = None, *, alert: bool = False) -
         log.info("could not answer a button press: %s", error)
 
 
+async def _show_action(bot: Bot, chat_id: int, action: str) -> None:
+    """Show "sending photo…" (or typing) for a few seconds; not worth failing over."""
+    try:
+        await bot.send_chat_action(chat_id, action)
+    except TelegramError as error:
+        log.info("could not send a chat action: %s", error)
+
+
 @contextlib.asynccontextmanager
 async def _chat_action(bot: Bot, chat_id: int, action: str) -> AsyncIterator[None]:
     """Show "sending photo…" (or typing) while the body runs, renewed until it ends."""
@@ -582,10 +625,7 @@ async def _chat_action(bot: Bot, chat_id: int, action: str) -> AsyncIterator[Non
             with contextlib.suppress(TelegramError):
                 await bot.send_chat_action(chat_id, action)
 
-    try:
-        await bot.send_chat_action(chat_id, action)
-    except TelegramError as error:
-        log.info("could not send a chat action: %s", error)
+    await _show_action(bot, chat_id, action)
     task = asyncio.create_task(keep_showing())
     try:
         yield

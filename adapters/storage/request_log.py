@@ -134,26 +134,54 @@ class RequestLog:
         ).fetchone()
         return None if row is None else _stored(row)
 
-    def set_target(self, request_id: int, target: MoodPoint) -> None:
-        """Move the request's current target (after a nudge)."""
-        self._db.execute(
-            "UPDATE requests SET target_valence = ?, target_energy = ? WHERE id = ?",
-            [target.valence, target.energy, request_id],
-        )
+    def commit_round(
+        self,
+        request_id: int,
+        *,
+        round: int,
+        target: MoodPoint,
+        track_ids: Sequence[str],
+        user_id: str | int,
+        action: str,
+    ) -> bool:
+        """Keep a delivered steer in one transaction: the new target, the card's tracks as
+        round ``round``, and the press. False (nothing written) when the request is no
+        longer at that round: another press (another process on the same file) won."""
+        with self._db.atomic():
+            moved = self._db.execute(
+                "UPDATE requests SET target_valence = ?, target_energy = ?, rounds = ? "
+                "WHERE id = ? AND rounds = ?",
+                [target.valence, target.energy, round + 1, request_id, round],
+            ).rowcount
+            if moved != 1:
+                return False
+            self._insert_shown(request_id, track_ids, round)
+            self.record_feedback(request_id, user_id, action)
+        return True
+
+    def forget(self, request_id: int) -> None:
+        """Remove a request that never reached its user, with all that hangs on it."""
+        with self._db.atomic():
+            for table in ("shown_tracks", "reply_messages", "feedback"):
+                self._db.execute(f"DELETE FROM {table} WHERE request_id = ?", [request_id])
+            self._db.execute("DELETE FROM requests WHERE id = ?", [request_id])
 
     def record_shown(self, request_id: int, track_ids: Sequence[str], round: int) -> None:
         """Remember the tracks of card number ``round`` so no later card repeats them."""
-        shown_at = utc_now()
         with self._db.atomic():
-            self._db.conn.executemany(
-                "INSERT OR IGNORE INTO shown_tracks "
-                "(request_id, track_id, round, position, shown_at) VALUES (?, ?, ?, ?, ?)",
-                [(request_id, tid, round, pos, shown_at) for pos, tid in enumerate(track_ids)],
-            )
+            self._insert_shown(request_id, track_ids, round)
             self._db.execute(
                 "UPDATE requests SET rounds = max(rounds, ?) WHERE id = ?",
                 [round + 1, request_id],
             )
+
+    def _insert_shown(self, request_id: int, track_ids: Sequence[str], round: int) -> None:
+        shown_at = utc_now()
+        self._db.conn.executemany(
+            "INSERT OR IGNORE INTO shown_tracks "
+            "(request_id, track_id, round, position, shown_at) VALUES (?, ?, ?, ?, ?)",
+            [(request_id, tid, round, pos, shown_at) for pos, tid in enumerate(track_ids)],
+        )
 
     def shown_ids(self, request_id: int) -> set[str]:
         """Every track id any card of this request has shown."""
