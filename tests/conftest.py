@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -101,6 +103,14 @@ def real_mood_flow(flow_settings, tiny_analyzer):
     db = open_database(flow_settings.db_path)
     yield MoodService(tiny_analyzer, db, flow_settings)
     db.close()
+
+
+async def eventually(check: Callable[[], object], timeout: float = 5.0) -> None:
+    """Wait until ``check()`` is truthy (a positive event, e.g. a row the bot writes right
+    after a call the test saw), failing after ``timeout`` seconds."""
+    async with asyncio.timeout(timeout):
+        while not check():
+            await asyncio.sleep(0.01)
 
 
 def recorded_request(settings: Settings, request_id: int):

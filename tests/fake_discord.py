@@ -16,6 +16,12 @@ gateway events with :meth:`FakeDiscord.dispatch` and payload builders (:meth:`me
 :meth:`reaction_add`, :meth:`slash_command`), then wait for and inspect the REST requests the
 client sent (:attr:`requests`, :meth:`wait_for`).
 
+Faults: ``fail`` makes the next requests to a route answer as Discord does under load or
+refusal: 429 with ``retry_after`` in the body and the rate-limit headers (and the ``Via``
+header discord.py checks to tell Discord's 429 from a Cloudflare ban), 5xx, or 403 with
+Discord's JSON error code. Events dispatched back to back reach the client in order, as
+several gateway frames read in one go.
+
 Gateway encoding: JSON. Compression: when the client asks for ``compress=zlib-stream`` (what
 discord.py does without a zstd module), every frame is deflated with one shared ``compressobj``
 per connection and ended with ``Z_SYNC_FLUSH``, as Discord does; any other (or no) compression
@@ -27,6 +33,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import re
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -79,6 +86,11 @@ class RecordedRequest:
     files: list[UploadedFile] = field(default_factory=list)
     multipart: bool = False
     response: Any = None
+    status: int = 200  # what the fake answered
+
+    @property
+    def ok(self) -> bool:
+        return self.status < 400
 
     @property
     def payload(self) -> dict[str, Any]:
@@ -104,12 +116,48 @@ def _matches(parts: list[str], pattern: list[object]) -> bool:
     )
 
 
-def _json_response(body: Any, status: int) -> web.Response:
+def _json_response(body: Any, status: int, headers: dict[str, str] | None = None) -> web.Response:
     """JSON with exactly ``Content-Type: application/json``, as Discord sends it (discord.py
     compares the header verbatim; aiohttp's json_response would add a charset)."""
     return web.Response(
-        body=json.dumps(body).encode(), status=status, headers={"Content-Type": "application/json"}
+        body=json.dumps(body).encode(),
+        status=status,
+        headers={"Content-Type": "application/json", **(headers or {})},
     )
+
+
+@dataclass
+class _Fault:
+    method: str
+    path: re.Pattern[str]
+    status: int
+    retry_after: float
+    code: int
+    times: int
+
+    def answer(self) -> web.Response:
+        """The error response Discord gives (https://discord.com/developers/docs/topics/
+        rate-limits, .../opcodes-and-status-codes#json)."""
+        if self.status == 429:
+            body = {
+                "message": "You are being rate limited.",
+                "retry_after": self.retry_after,
+                "global": False,
+                "code": 0,
+            }
+            headers = {
+                "Retry-After": str(max(1, round(self.retry_after))),
+                "X-RateLimit-Limit": "5",
+                "X-RateLimit-Remaining": "0",
+                "X-RateLimit-Reset-After": str(self.retry_after),
+                "X-RateLimit-Bucket": "fake-bucket",
+                "X-RateLimit-Scope": "user",
+                "Via": "1.1 google",
+            }
+            return _json_response(body, 429, headers)
+        messages = {403: "Missing Permissions", 404: "Unknown Message"}
+        message = messages.get(self.status, f"{self.status}: Internal Server Error")
+        return _json_response({"message": message, "code": self.code}, self.status)
 
 
 class _GatewayConnection:
@@ -167,6 +215,7 @@ class FakeDiscord:
         self._originals: dict[str, int] = {}  # interaction token -> original response id
         self._thinking: set[str] = set()  # deferred interactions with no followup yet
         self._files: dict[str, tuple[bytes, str]] = {}
+        self._faults: list[_Fault] = []
         self._connections: list[_GatewayConnection] = []
         self._changed = asyncio.Event()
         self._runner: web.AppRunner | None = None
@@ -214,6 +263,28 @@ class FakeDiscord:
 
     def snowflake(self) -> int:
         return next(self._ids)
+
+    def fail(
+        self,
+        method: str,
+        path: str,
+        status: int,
+        *,
+        retry_after: float = 0.05,
+        code: int = 0,
+        times: int = 1,
+    ) -> None:
+        """The next ``times`` ``method`` requests whose path (without /api/v10) matches the
+        regular expression ``path`` fail with ``status``: 429 waits ``retry_after`` seconds;
+        403/404 carry the JSON ``code`` (50013 Missing Permissions, 10008 Unknown Message)."""
+        self._faults.append(_Fault(method, re.compile(path), status, retry_after, code, times))
+
+    def _take_fault(self, method: str, path: str) -> _Fault | None:
+        for fault in self._faults:
+            if fault.method == method and fault.times > 0 and fault.path.fullmatch(path):
+                fault.times -= 1
+                return fault
+        return None
 
     # ---- waiting and inspecting ----------------------------------------------------------
 
@@ -359,12 +430,18 @@ class FakeDiscord:
             and request.headers.get("Authorization") != f"Bot {self.token}"
         ):
             return _json_response({"message": "401: Unauthorized", "code": 0}, 401)
+        fault = self._take_fault(request.method, recorded.path)
+        if fault is not None:
+            recorded.status = fault.status
+            return fault.answer()
         answer = self._route(request.method, parts, recorded)
         if answer is None:
             body = {"message": f"fake: no route {request.method} {recorded.path}", "code": 0}
+            recorded.status = 404
             return _json_response(body, 404)
         status, body = answer
         recorded.response = body
+        recorded.status = status
         if body is None:
             return web.Response(status=status)
         return _json_response(body, status)

@@ -8,7 +8,10 @@ parameters, uploaded files) for assertions, and answers are realistic Bot API JS
 
 Like the real server it refuses what Telegram would refuse: a wrong token, an unknown
 file id, editing a message that does not exist, HTML it cannot parse, a caption over 1024
-visible characters. The builders at the bottom make the updates a test pushes in.
+visible characters. ``fail`` makes the next calls of a method answer as Telegram does under
+load or refusal (429 with ``parameters.retry_after``, 5xx, 403), and updates pushed together
+(``push_together``) come back from one getUpdates call, as a busy bot gets them. The builders
+at the bottom make the updates a test pushes in.
 """
 
 from __future__ import annotations
@@ -50,10 +53,19 @@ _ATTACH = re.compile(r"^attach://(.+)$")
 
 
 class ApiError(Exception):
-    def __init__(self, code: int, description: str) -> None:
+    def __init__(self, code: int, description: str, retry_after: int | None = None) -> None:
         super().__init__(description)
         self.code = code
         self.description = description
+        self.retry_after = retry_after
+
+
+_FAULT_DESCRIPTIONS = {
+    403: "Forbidden: bot was blocked by the user",
+    429: "Too Many Requests: retry after {retry_after}",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+}
 
 
 @dataclass
@@ -64,6 +76,12 @@ class Recorded:
     params: dict[str, str]
     files: dict[str, bytes] = field(default_factory=dict)
     result: Any = None  # what the fake answered (for sendPhoto: the message the bot got)
+    error: int | None = None  # the error code the fake answered instead, if any
+
+    @property
+    def ok(self) -> bool:
+        """Whether the fake carried the call out (rather than answering an error)."""
+        return self.error is None
 
     def json(self, name: str) -> Any:
         """A JSON-encoded parameter (reply_markup, media, commands, ...), decoded."""
@@ -107,7 +125,10 @@ class FakeTelegram:
         self.messages: dict[tuple[int, int], dict[str, Any]] = {}  # what exists, to edit
         self._files: dict[str, tuple[bytes, int, str]] = {}  # id -> (data, size, path)
         self._updates: list[dict[str, Any]] = []
+        self._faults: dict[str, list[ApiError]] = {}
+        self._answered: set[str] = set()
         self._update_ids = itertools.count(1)
+        self._query_ids = itertools.count(1)
         self._message_ids = itertools.count(1000)
         self._file_numbers = itertools.count(1)
         self._changed = asyncio.Condition()
@@ -158,6 +179,22 @@ class FakeTelegram:
         asyncio.get_running_loop().create_task(self._notify())
         return update_id
 
+    def push_together(self, updates: Iterable[dict[str, Any]]) -> list[int]:
+        """Queue several updates at once: the next getUpdates returns them all together."""
+        return [self.push(update) for update in updates]  # no await between: one batch
+
+    def fail(
+        self, method: str, code: int, *, retry_after: int | None = None, times: int = 1
+    ) -> None:
+        """The next ``times`` calls of ``method`` fail as Telegram answers them: 429 "Too Many
+        Requests" carries ``parameters.retry_after`` (seconds), others their usual text."""
+        if code == 429 and retry_after is None:
+            raise ValueError("Telegram's 429 always says when to retry")
+        description = _FAULT_DESCRIPTIONS.get(code, "Error").format(retry_after=retry_after)
+        self._faults.setdefault(method, []).extend(
+            ApiError(code, description, retry_after) for _ in range(times)
+        )
+
     def add_file(self, data: bytes, *, size: int | None = None, folder: str = "photos") -> str:
         """Store a file the bot may download; ``size`` is what Telegram reports for it."""
         number = next(self._file_numbers)
@@ -197,6 +234,35 @@ class FakeTelegram:
             seen = [r.method for r in self.requests[since:]]
             raise AssertionError(f"no {method} request within {timeout} s; saw {seen}") from None
 
+    async def wait_for_all(
+        self,
+        method: str,
+        count: int,
+        predicate: Callable[[Recorded], bool] | None = None,
+        *,
+        since: int = 0,
+        timeout: float = 5.0,
+    ) -> list[Recorded]:
+        """The first ``count`` requests for ``method`` (after ``since``) matching
+        ``predicate``, once that many have arrived."""
+
+        def found() -> list[Recorded]:
+            return [
+                r
+                for r in self.requests[since:]
+                if r.method == method and (predicate is None or predicate(r))
+            ]
+
+        try:
+            async with asyncio.timeout(timeout), self._changed:
+                while len(matching := found()) < count:
+                    await self._changed.wait()
+                return matching[:count]
+        except TimeoutError:
+            raise AssertionError(
+                f"{len(found())} of {count} {method} requests within {timeout} s"
+            ) from None
+
     async def reply_to(self, message: dict[str, Any], *, since: int = 0) -> Recorded:
         """The bot's text reply (sendMessage) to ``message``."""
         return await self.wait_for(
@@ -224,10 +290,13 @@ class FakeTelegram:
             self._record(recorded)
             return _error(404, "Not Found")
         try:
+            if self._faults.get(method):
+                raise self._faults[method].pop(0)
             recorded.result = await handler(recorded)
         except ApiError as error:
+            recorded.error = error.code
             self._record(recorded)
-            return _error(error.code, error.description)
+            return _error(error.code, error.description, error.retry_after)
         self._record(recorded)
         return web.json_response({"ok": True, "result": recorded.result})
 
@@ -262,6 +331,13 @@ class FakeTelegram:
     async def _m_answerCallbackQuery(self, r: Recorded) -> Any:
         if len(r.params.get("text", "")) > 200:
             raise ApiError(400, "Bad Request: MESSAGE_TOO_LONG")
+        query_id = r.params.get("callback_query_id", "")
+        if query_id in self._answered:  # a query is answered once
+            raise ApiError(
+                400,
+                "Bad Request: query is too old and response timeout expired or query ID is invalid",
+            )
+        self._answered.add(query_id)
         return True
 
     async def _m_setMessageReaction(self, r: Recorded) -> Any:
@@ -480,17 +556,21 @@ class FakeTelegram:
 
     def press(self, sender: dict[str, Any], message: dict[str, Any], data: str) -> int:
         """A callback_query: ``sender`` pressed the button with ``data`` under ``message``."""
-        return self.push(
-            {
-                "callback_query": {
-                    "id": f"cq{next(self._update_ids)}",
-                    "from": sender,
-                    "message": message,
-                    "chat_instance": f"ci{message['chat']['id']}",
-                    "data": data,
-                }
+        return self.push(self.press_update(sender, message, data))
+
+    def press_update(
+        self, sender: dict[str, Any], message: dict[str, Any], data: str
+    ) -> dict[str, Any]:
+        """The update of a press, not queued yet (for ``push_together``)."""
+        return {
+            "callback_query": {
+                "id": f"cq{next(self._query_ids)}",
+                "from": sender,
+                "message": message,
+                "chat_instance": f"ci{message['chat']['id']}",
+                "data": data,
             }
-        )
+        }
 
     def react(
         self,
@@ -500,6 +580,16 @@ class FakeTelegram:
         old: Iterable[str] = (),
     ) -> int:
         """A message_reaction update: ``sender`` changed their reaction on ``message``."""
+        return self.push(self.reaction_update(sender, message, new, old))
+
+    def reaction_update(
+        self,
+        sender: dict[str, Any] | None,
+        message: dict[str, Any],
+        new: Iterable[str],
+        old: Iterable[str] = (),
+    ) -> dict[str, Any]:
+        """The update of a reaction change, not queued yet (for ``push_together``)."""
         update: dict[str, Any] = {
             "chat": message["chat"],
             "message_id": message["message_id"],
@@ -511,7 +601,7 @@ class FakeTelegram:
             update["actor_chat"] = message["chat"]
         else:
             update["user"] = sender
-        return self.push({"message_reaction": update})
+        return {"message_reaction": update}
 
 
 # ---- plain JSON builders -----------------------------------------------------------------
@@ -644,7 +734,8 @@ async def _read_params(request: web.Request) -> tuple[dict[str, str], dict[str, 
     return params, files
 
 
-def _error(code: int, description: str) -> web.Response:
-    return web.json_response(
-        {"ok": False, "error_code": code, "description": description}, status=code
-    )
+def _error(code: int, description: str, retry_after: int | None = None) -> web.Response:
+    body: dict[str, Any] = {"ok": False, "error_code": code, "description": description}
+    if retry_after is not None:
+        body["parameters"] = {"retry_after": retry_after}
+    return web.json_response(body, status=code)

@@ -16,11 +16,13 @@ from __future__ import annotations
 import asyncio
 import datetime as dtm
 import logging
+import warnings
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
+from telegram.warnings import PTBDeprecationWarning
 
 log = logging.getLogger(__name__)
 
@@ -66,5 +68,7 @@ class RetryAfterLimiter(BaseRateLimiter[None]):
 
 def retry_seconds(error: RetryAfter) -> float:
     """``retry_after`` in seconds, whether PTB gives it as an int or a timedelta."""
-    value = error.retry_after
+    with warnings.catch_warnings():  # PTB 22 warns that the type will become timedelta
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = error.retry_after
     return value.total_seconds() if isinstance(value, dtm.timedelta) else float(value)
