@@ -5,12 +5,12 @@
 - Short, configurable timeouts, so a slow Spotify delays a chat reply by seconds at most.
 - Tokens never on disk except the owner's (``auth.TokenFile``): the app token from client
   credentials stays in memory (spotipy would otherwise write ``.cache`` into the CWD).
+- Tokens never in logs either, with or without the CLI's logging setup (``logs``).
 - The API prefix and the accounts URL are options, so tests can point at a fake server.
 """
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -20,6 +20,7 @@ from spotipy.cache_handler import CacheHandler, MemoryCacheHandler
 from spotipy.oauth2 import SpotifyClientCredentials, SpotifyOAuth
 
 from adapters.spotify.auth import owner_oauth
+from adapters.spotify.logs import guard_spotipy_logs
 from adapters.spotify.resilience import RetryPolicy
 
 if TYPE_CHECKING:
@@ -61,6 +62,7 @@ def credentials_from(settings: Settings) -> Credentials | None:
 
 def app_client(credentials: Credentials, options: SpotifyOptions) -> spotipy.Spotify:
     """A client-credentials client: catalog reads (track details, recommendations)."""
+    guard_spotipy_logs(credentials.client_id, credentials.client_secret)
     auth = SpotifyClientCredentials(
         client_id=credentials.client_id,
         client_secret=credentials.client_secret,
@@ -76,6 +78,7 @@ def user_client(
     credentials: Credentials, cache: CacheHandler, options: SpotifyOptions
 ) -> spotipy.Spotify:
     """A client acting as the owner (playlists), refreshing the token stored in ``cache``."""
+    guard_spotipy_logs(credentials.client_id, credentials.client_secret)
     auth = owner_oauth(
         credentials.client_id,
         credentials.client_secret,
@@ -88,27 +91,7 @@ def user_client(
     return _client(auth, options)
 
 
-class DemoteHandledErrors(logging.Filter):
-    """spotipy logs every HTTP error at ERROR before raising it; we handle those (retry,
-    fall back) and log the outcome once, so its line is demoted to DEBUG: a removed
-    endpoint answering 404 is expected, not an error for whoever reads the bot's log."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if record.levelno >= logging.WARNING and str(record.msg).startswith("HTTP Error for"):
-            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
-            # the level check already passed at ERROR; redo it at DEBUG
-            return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
-        return True
-
-
-def _demote_spotipy_errors() -> None:
-    logger = logging.getLogger("spotipy.client")
-    if not any(isinstance(f, DemoteHandledErrors) for f in logger.filters):
-        logger.addFilter(DemoteHandledErrors())
-
-
 def _client(auth: object, options: SpotifyOptions) -> spotipy.Spotify:
-    _demote_spotipy_errors()
     client = spotipy.Spotify(
         auth_manager=auth,
         requests_session=requests.Session(),  # no urllib3 retry adapter at all

@@ -20,6 +20,7 @@ from spotipy.oauth2 import SpotifyOAuth
 
 from adapters.spotify.auth import TokenFile, owner_oauth
 from adapters.spotify.client import Credentials, SpotifyOptions
+from adapters.spotify.logs import guard_spotipy_logs
 
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")
 _DONE_PAGE = (
@@ -52,6 +53,7 @@ def login(
 
     ``read_line`` (default ``input``) takes the pasted address."""
     read_line = read_line or input
+    guard_spotipy_logs(credentials.client_id, credentials.client_secret)
     state = secrets.token_urlsafe(16)
     oauth = owner_oauth(
         credentials.client_id,
