@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -19,7 +20,7 @@ import spotipy
 from spotipy.cache_handler import CacheHandler, MemoryCacheHandler
 from spotipy.oauth2 import SpotifyClientCredentials, SpotifyOAuth
 
-from adapters.spotify.auth import owner_oauth
+from adapters.spotify.auth import PLAYLIST_SCOPES, owner_oauth
 from adapters.spotify.logs import guard_spotipy_logs
 from adapters.spotify.resilience import RetryPolicy
 
@@ -38,7 +39,6 @@ class SpotifyOptions:
     accounts_url: str = DEFAULT_ACCOUNTS_URL
     requests_timeout: float = 3.0
     policy: RetryPolicy = field(default_factory=RetryPolicy)
-    market: str | None = None  # e.g. "KR": availability then means playable there
     public_playlists: bool = False
 
 
@@ -75,9 +75,13 @@ def app_client(credentials: Credentials, options: SpotifyOptions) -> spotipy.Spo
 
 
 def user_client(
-    credentials: Credentials, cache: CacheHandler, options: SpotifyOptions
+    credentials: Credentials,
+    cache: CacheHandler,
+    options: SpotifyOptions,
+    scopes: Sequence[str] = PLAYLIST_SCOPES,
 ) -> spotipy.Spotify:
-    """A client acting as the owner (playlists), refreshing the token stored in ``cache``."""
+    """A client acting as the owner, refreshing the token stored in ``cache``; ``scopes``:
+    what its calls need (the stored login must have granted them)."""
     guard_spotipy_logs(credentials.client_id, credentials.client_secret)
     auth = owner_oauth(
         credentials.client_id,
@@ -87,6 +91,7 @@ def user_client(
         accounts_url=options.accounts_url,
         requests_timeout=options.requests_timeout,
         session=requests.Session(),
+        scopes=scopes,
     )
     return _client(auth, options)
 

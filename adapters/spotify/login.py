@@ -4,7 +4,8 @@ Runs on the owner's machine, once. It prints the authorize URL, then either catc
 browser's redirect with a tiny local server on the redirect URI's port (when that URI is a
 loopback http address) or takes the redirected URL pasted back. The code is exchanged for
 tokens, which ``TokenFile`` stores 0600 in the config folder. A random ``state`` guards
-against a forged redirect.
+against a forged redirect. It asks for every scope AI DJ uses (``auth.SCOPES``), so running it
+again is also how an older login gains the ones added since.
 """
 
 from __future__ import annotations
