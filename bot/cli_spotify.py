@@ -104,7 +104,7 @@ def run_login(args: argparse.Namespace) -> int:
 
 
 def run_cleanup(args: argparse.Namespace) -> int:
-    from adapters.spotify.auth import TokenFile, token_path
+    from adapters.spotify.auth import CLEANUP_SCOPES, TokenFile, token_path
     from adapters.spotify.client import credentials_from, user_client
     from adapters.spotify.playlists import PlaylistMaker
 
@@ -118,19 +118,31 @@ def run_cleanup(args: argparse.Namespace) -> int:
     token_file = TokenFile(token_path(settings.config_dir))
     if not token_file.has_login():
         raise ConfigError("no Spotify login yet; run `aidj spotify login` first")
+    missing = token_file.missing(CLEANUP_SCOPES)
+    if missing:
+        raise ConfigError(
+            f"the Spotify login predates the permission cleanup needs ({', '.join(missing)}); "
+            "run `aidj spotify login` again"
+        )
     options = _options(args)
     db = open_db(settings.db_path)
     try:
-        maker = PlaylistMaker(
-            user_client(credentials, token_file, options), db, policy=options.policy
-        )
+        client = user_client(credentials, token_file, options, scopes=CLEANUP_SCOPES)
+        maker = PlaylistMaker(client, db, policy=options.policy)
         result = maker.cleanup(timedelta(days=args.older_than))
     finally:
         db.close()
     print(f"Removed {result.removed} playlist(s) older than {args.older_than} day(s).")
+    if result.failed and result.refused:
+        print(
+            f"aidj: {result.failed} left: Spotify refused to remove them ({result.reason})",
+            file=sys.stderr,
+        )
+        return 1
     if result.failed:
         print(
-            f"aidj: {result.failed} left for a later run: Spotify is unavailable now",
+            f"aidj: {result.failed} left for a later run: Spotify is unavailable now "
+            f"({result.reason})",
             file=sys.stderr,
         )
         return 1

@@ -52,6 +52,9 @@ class Settings:
     spotify_client_id: str | None = _secret()
     spotify_client_secret: str | None = _secret()
     spotify_redirect_uri: str = "http://127.0.0.1:8888/callback"
+    # A country code ("KR") sent as market= on track lookups: Spotify no longer tells
+    # development-mode apps where a track plays, only whether it plays in a given market.
+    spotify_market: str | None = None
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -71,6 +74,16 @@ def _id_set(raw: str) -> frozenset[int]:
 
 
 _id_set.__name__ = "comma-separated list of numbers"
+
+
+def _country(raw: str) -> str:
+    """An ISO 3166-1 alpha-2 country code, as Spotify's ``market`` takes it."""
+    if len(raw) != 2 or not raw.isascii() or not raw.isalpha():
+        raise ValueError(raw)
+    return raw.upper()
+
+
+_country.__name__ = "two-letter country code such as KR"
 
 # environment variable -> (field name, parser)
 _ENV: dict[str, tuple[str, Callable[[str], object]]] = {
@@ -99,6 +112,7 @@ _ENV: dict[str, tuple[str, Callable[[str], object]]] = {
     "SPOTIFY_CLIENT_ID": ("spotify_client_id", str),
     "SPOTIFY_CLIENT_SECRET": ("spotify_client_secret", str),
     "SPOTIFY_REDIRECT_URI": ("spotify_redirect_uri", str),
+    "SPOTIFY_MARKET": ("spotify_market", _country),
 }
 
 

@@ -8,9 +8,14 @@ The server runs on 127.0.0.1 (random free port) in its own thread and event loop
 synchronous code (spotipy called directly) and async code (the ``asyncio.to_thread`` facade)
 can talk to it. Use it as ``with FakeSpotify() as fake`` or ``async with FakeSpotify()``.
 
-Response shapes follow Spotify's Web API reference; errors are
-``{"error": {"status": N, "message": "..."}}`` for the Web API and
-``{"error": "...", "error_description": "..."}`` for the accounts service.
+Response shapes and refusals follow Spotify's Web API reference as it stands after the
+February 2026 changes for development-mode apps (which AI DJ's app is): endpoints removed for
+them answer 403, objects lack the removed fields (a track's ``available_markets`` and
+``popularity``; ``is_playable`` only comes with a ``market``), a playlist's item count is
+``items`` (no ``tracks``), library removal is ``DELETE /me/library?uris=`` (at most 40), and
+each call needs the scopes its reference names. Unfollowing one's own playlist does not delete
+it: the owner can still fill it. Errors are ``{"error": {"status": N, "message": "..."}}`` for
+the Web API and ``{"error": "...", "error_description": "..."}`` for the accounts service.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import collections
+import re
 import secrets
 import sqlite3
 import threading
@@ -40,6 +46,26 @@ from core.reply import PlaylistCard
 from core.tracks import Track
 
 API = "/v1"
+LIBRARY_MAX_URIS = 40  # DELETE /me/library
+ITEMS_MAX_URIS = 100  # POST / PUT /playlists/{id}/items
+_URI = re.compile(r"^spotify:(track|album|episode|show|audiobook|user|playlist):[A-Za-z0-9]+$")
+# Endpoints removed for development-mode apps in February 2026 (a selection: the ones a
+# playlist bot could reach for); Spotify answers them 403 Forbidden.
+REMOVED = (
+    ("PUT", "/playlists/{id}/followers"),
+    ("DELETE", "/playlists/{id}/followers"),
+    ("GET", "/playlists/{id}/tracks"),
+    ("POST", "/playlists/{id}/tracks"),
+    ("PUT", "/playlists/{id}/tracks"),
+    ("DELETE", "/playlists/{id}/tracks"),
+    ("POST", "/users/{user_id}/playlists"),
+    ("GET", "/users/{user_id}/playlists"),
+    ("GET", "/tracks"),
+    ("PUT", "/me/tracks"),
+    ("DELETE", "/me/tracks"),
+    ("PUT", "/me/following"),
+    ("DELETE", "/me/following"),
+)
 
 
 @dataclass(frozen=True)
@@ -64,12 +90,15 @@ class Fault:
     """A scripted answer: an error status (with optional Retry-After), and/or a delay.
 
     ``status=None`` with a ``delay`` answers normally but late (to trigger read timeouts).
+    ``acted=True`` does the work first and then answers ``status``: a 5xx that Spotify sent
+    after it had created the playlist or added the items.
     """
 
     status: int | None = None
     delay: float = 0.0
     retry_after: int | None = None
     message: str = "scripted failure"
+    acted: bool = False
 
 
 def track_object(
@@ -78,10 +107,9 @@ def track_object(
     artists: tuple[str, ...] = ("Artist",),
     album: str = "Album",
     image_url: str | None = None,
-    playable: bool = True,
-    popularity: int = 50,
 ) -> dict[str, Any]:
-    """A track object as the Web API returns it."""
+    """A track object as the Web API returns it to a development-mode app: no
+    ``available_markets``, ``popularity`` or ``linked_from`` (removed in February 2026)."""
     images = []
     if image_url:
         images = [
@@ -96,9 +124,6 @@ def track_object(
         "uri": f"spotify:track:{track_id}",
         "artists": [{"name": a, "id": f"artist{i}"} for i, a in enumerate(artists)],
         "album": {"name": album, "images": images, "id": "album" + track_id},
-        "is_playable": playable,
-        "available_markets": ["US", "KR"] if playable else [],
-        "popularity": popularity,
         "external_urls": {"spotify": f"https://open.spotify.com/track/{track_id}"},
     }
 
@@ -111,9 +136,11 @@ class FakeState:
     app_tokens: set[str] = field(default_factory=set)
     user_tokens: set[str] = field(default_factory=set)
     refresh_tokens: set[str] = field(default_factory=set)
-    codes: dict[str, str] = field(default_factory=dict)  # code -> redirect_uri
+    scopes: dict[str, frozenset[str]] = field(default_factory=dict)  # user/refresh token
+    codes: dict[str, tuple[str, str]] = field(default_factory=dict)  # code -> (uri, scope)
     tracks: dict[str, dict[str, Any]] = field(default_factory=dict)
-    playlists: dict[str, dict[str, Any]] = field(default_factory=dict)
+    playable: dict[str, bool] = field(default_factory=dict)  # track id -> in the market
+    playlists: dict[str, dict[str, Any]] = field(default_factory=dict)  # oldest first
     recommendations: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -149,7 +176,8 @@ class FakeSpotify:
     # -- test helpers --------------------------------------------------------------------
 
     def script(self, method: str, path: str, *faults: Fault) -> None:
-        """Answer the next requests to ``method path`` with ``faults``, in order."""
+        """Answer the next requests to ``method path`` with ``faults``, in order. ``path``
+        is a request path or a route pattern such as ``/v1/playlists/{id}/items``."""
         with self._lock:
             self._scripts.setdefault((method, path), collections.deque()).extend(faults)
 
@@ -158,10 +186,32 @@ class FakeSpotify:
         with self._lock:
             self._always[(method, path)] = fault
 
-    def add_track(self, track_id: str, **kwargs: Any) -> dict[str, Any]:
+    def add_track(self, track_id: str, *, playable: bool = True, **kwargs: Any) -> dict[str, Any]:
+        """A track; ``playable``: whether it plays in a requested market (``is_playable``)."""
         obj = track_object(track_id, **kwargs)
         self.state.tracks[track_id] = obj
+        self.state.playable[track_id] = playable
         return obj
+
+    def add_playlist(
+        self, playlist_id: str, name: str = "AI DJ", description: str = "", public: bool = False
+    ) -> dict[str, Any]:
+        """A playlist the owner made earlier, in their library."""
+        playlist = {
+            "id": playlist_id,
+            "name": name,
+            "description": description,
+            "public": public,
+            "collaborative": False,
+            "snapshot_id": "snap0",
+            "external_urls": {"spotify": f"https://open.spotify.com/playlist/{playlist_id}"},
+            "uri": f"spotify:playlist:{playlist_id}",
+            "type": "playlist",
+            "uris": [],  # its items (the fake's own bookkeeping, not a Web API field)
+            "in_library": True,
+        }
+        self.state.playlists[playlist_id] = playlist
+        return playlist
 
     def requests(self, method: str | None = None, prefix: str = "") -> list[Recorded]:
         with self._lock:
@@ -175,9 +225,10 @@ class FakeSpotify:
         """Web API requests only (not the token endpoint)."""
         return self.requests(prefix=API + "/")
 
-    def issue_user_token(self) -> dict[str, Any]:
-        """A token response as if the owner had logged in (for tests that skip login)."""
-        return self._user_token_response(refresh=True)
+    def issue_user_token(self, scopes: tuple[str, ...] = SCOPES) -> dict[str, Any]:
+        """A token response as if the owner had logged in granting ``scopes`` (for tests
+        that skip login)."""
+        return self._user_token_response(frozenset(scopes), refresh=True)
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -217,11 +268,13 @@ class FakeSpotify:
                 web.post("/api/token", self._token),
                 web.get("/authorize", self._authorize),
                 web.post(API + "/me/playlists", self._create_playlist),
+                web.get(API + "/me/playlists", self._my_playlists),
                 web.post(API + "/playlists/{id}/items", self._add_items),
                 web.put(API + "/playlists/{id}/items", self._replace_items),
-                web.delete(API + "/playlists/{id}/followers", self._unfollow),
+                web.delete(API + "/me/library", self._remove_from_library),
                 web.get(API + "/tracks/{id}", self._track),
                 web.get(API + "/recommendations", self._recommendations),
+                *(web.route(method, API + path, self._removed) for method, path in REMOVED),
             ]
         )
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
@@ -256,12 +309,12 @@ class FakeSpotify:
                     at=time.monotonic(),
                 )
             )
-            key = (request.method, request.path)
-            queue = self._scripts.get(key)
-            fault = queue.popleft() if queue else self._always.get(key)
+            fault = self._fault_for(request)
         if fault is not None:
             if fault.delay:
                 await asyncio.sleep(fault.delay)
+            if fault.acted:
+                await handler(request)
             if fault.status is not None:
                 headers = {}
                 if fault.retry_after is not None:
@@ -277,6 +330,19 @@ class FakeSpotify:
                 return _api_error(403, "This request needs a user token")
         return await handler(request)
 
+    def _fault_for(self, request: web.Request) -> Fault | None:
+        """The scripted answer for this request, by its path or else its route pattern."""
+        resource = request.match_info.route.resource
+        pattern = resource.canonical if resource is not None else request.path
+        for key in ((request.method, request.path), (request.method, pattern)):
+            queue = self._scripts.get(key)
+            if queue:
+                return queue.popleft()
+        for key in ((request.method, request.path), (request.method, pattern)):
+            if key in self._always:
+                return self._always[key]
+        return None
+
     # -- accounts ------------------------------------------------------------------------
 
     async def _authorize(self, request: web.Request) -> web.StreamResponse:
@@ -284,7 +350,7 @@ class FakeSpotify:
         if query.get("client_id") != self.state.client_id:
             return web.Response(status=400, text="INVALID_CLIENT: Invalid client")
         code = "code" + secrets.token_hex(8)
-        self.state.codes[code] = query["redirect_uri"]
+        self.state.codes[code] = (query["redirect_uri"], query.get("scope", ""))
         params = {"code": code}
         if "state" in query:
             params["state"] = query["state"]
@@ -305,30 +371,38 @@ class FakeSpotify:
                 {"access_token": token, "token_type": "Bearer", "expires_in": 3600}
             )
         if grant == "authorization_code":
-            code = str(form.get("code"))
-            if self.state.codes.pop(code, None) != form.get("redirect_uri"):
+            redirect_uri, scope = self.state.codes.pop(str(form.get("code")), (None, ""))
+            if redirect_uri is None or redirect_uri != form.get("redirect_uri"):
                 return _oauth_error("invalid_grant", "Invalid authorization code")
-            return web.json_response(self._user_token_response(refresh=True))
+            granted = frozenset(scope.split())
+            return web.json_response(self._user_token_response(granted, refresh=True))
         if grant == "refresh_token":
-            if form.get("refresh_token") not in self.state.refresh_tokens:
+            refresh_token = str(form.get("refresh_token"))
+            if refresh_token not in self.state.refresh_tokens:
                 return _oauth_error("invalid_grant", "Invalid refresh token")
-            return web.json_response(self._user_token_response(refresh=False))
+            granted = self.state.scopes[refresh_token]
+            return web.json_response(self._user_token_response(granted, refresh=False))
         return _oauth_error("unsupported_grant_type", "grant_type must be one of ...")
 
-    def _user_token_response(self, *, refresh: bool) -> dict[str, Any]:
+    def _user_token_response(self, scopes: frozenset[str], *, refresh: bool) -> dict[str, Any]:
         token = "user" + secrets.token_hex(16)
         self.state.user_tokens.add(token)
+        self.state.scopes[token] = scopes
         response: dict[str, Any] = {
             "access_token": token,
             "token_type": "Bearer",
             "expires_in": self.state.expires_in,
-            "scope": "playlist-modify-private playlist-modify-public",
+            "scope": " ".join(sorted(scopes)),
         }
         if refresh:
             refresh_token = "refresh" + secrets.token_hex(16)
             self.state.refresh_tokens.add(refresh_token)
+            self.state.scopes[refresh_token] = scopes
             response["refresh_token"] = refresh_token
         return response
+
+    def _granted(self, request: web.Request) -> frozenset[str]:
+        return self.state.scopes.get(_bearer(request) or "", frozenset())
 
     # -- Web API -------------------------------------------------------------------------
 
@@ -336,52 +410,98 @@ class FakeSpotify:
         body = await request.json()
         if not body.get("name"):
             return _api_error(400, "Missing required field: name")
+        public = body.get("public", True)  # Spotify's default
+        if _modify_scope(public) not in self._granted(request):
+            return _insufficient_scope()
         playlist_id = "pl" + secrets.token_hex(8)
-        playlist = {
-            "id": playlist_id,
-            "name": body["name"],
-            "description": body.get("description"),
-            "public": body.get("public", True),
-            "collaborative": body.get("collaborative", False),
-            "snapshot_id": "snap0",
-            "external_urls": {"spotify": f"https://open.spotify.com/playlist/{playlist_id}"},
-            "uri": f"spotify:playlist:{playlist_id}",
-            "tracks": {"total": 0},
-            "items": [],
-            "followed": True,
-        }
-        self.state.playlists[playlist_id] = playlist
+        playlist = self.add_playlist(
+            playlist_id, body["name"], body.get("description") or "", public=public
+        )
+        playlist["collaborative"] = body.get("collaborative", False)
         return web.json_response(_public(playlist), status=201)
+
+    async def _my_playlists(self, request: web.Request) -> web.StreamResponse:
+        """The owner's library, most recently added first; private playlists only with
+        playlist-read-private."""
+        limit = int(request.query.get("limit", "20"))
+        offset = int(request.query.get("offset", "0"))
+        if not 0 < limit <= 50 or offset < 0:
+            return _api_error(400, "Invalid limit or offset")
+        can_read_private = "playlist-read-private" in self._granted(request)
+        mine = [
+            p
+            for p in reversed(self.state.playlists.values())
+            if p["in_library"] and (p["public"] or can_read_private)
+        ]
+        page = mine[offset : offset + limit]
+        return web.json_response(
+            {
+                "href": str(request.url),
+                "items": [_public(p) for p in page],
+                "limit": limit,
+                "offset": offset,
+                "total": len(mine),
+                "next": None,
+                "previous": None,
+            }
+        )
 
     async def _add_items(self, request: web.Request) -> web.StreamResponse:
         playlist = self.state.playlists.get(request.match_info["id"])
         if playlist is None:
             return _api_error(404, "Resource not found")
+        if _modify_scope(playlist["public"]) not in self._granted(request):
+            return _insufficient_scope()
         body = await request.json()
         if not isinstance(body, dict) or not isinstance(body.get("uris"), list):
             return _api_error(400, "Body must be an object with 'uris'")
-        playlist["items"].extend(body["uris"])
+        if len(body["uris"]) > ITEMS_MAX_URIS:
+            return _api_error(400, "Too many items")
+        playlist["uris"].extend(body["uris"])
         return web.json_response({"snapshot_id": _snapshot(playlist)}, status=201)
 
     async def _replace_items(self, request: web.Request) -> web.StreamResponse:
-        playlist = self.state.playlists.get(request.match_info["id"])
-        if playlist is None or not playlist["followed"]:
-            return _api_error(404, "Resource not found")
-        body = await request.json()
-        playlist["items"] = list(body["uris"])
-        return web.json_response({"snapshot_id": _snapshot(playlist)})
-
-    async def _unfollow(self, request: web.Request) -> web.StreamResponse:
+        """Works on a playlist the owner removed from their library too: it still exists."""
         playlist = self.state.playlists.get(request.match_info["id"])
         if playlist is None:
             return _api_error(404, "Resource not found")
-        playlist["followed"] = False
+        if _modify_scope(playlist["public"]) not in self._granted(request):
+            return _insufficient_scope()
+        body = await request.json()
+        if len(body["uris"]) > ITEMS_MAX_URIS:
+            return _api_error(400, "Too many items")
+        playlist["uris"] = list(body["uris"])
+        return web.json_response({"snapshot_id": _snapshot(playlist)})
+
+    async def _remove_from_library(self, request: web.Request) -> web.StreamResponse:
+        """``DELETE /me/library?uris=``: 1 to 40 Spotify URIs; an item that is not in the
+        library is no error."""
+        uris = [u for u in request.query.get("uris", "").split(",") if u]
+        if not uris:
+            return _api_error(400, "Missing required parameter: uris")
+        if len(uris) > LIBRARY_MAX_URIS:
+            return _api_error(400, f"Too many URIs (at most {LIBRARY_MAX_URIS})")
+        if not all(_URI.match(u) for u in uris):
+            return _api_error(400, "Invalid URI")
+        if "user-library-modify" not in self._granted(request):
+            return _insufficient_scope()
+        for uri in uris:
+            kind, _, item_id = uri.removeprefix("spotify:").partition(":")
+            if kind == "playlist" and item_id in self.state.playlists:
+                self.state.playlists[item_id]["in_library"] = False
         return web.Response(status=200)
 
+    async def _removed(self, request: web.Request) -> web.StreamResponse:
+        return _api_error(403, "Forbidden")
+
     async def _track(self, request: web.Request) -> web.StreamResponse:
-        track = self.state.tracks.get(request.match_info["id"])
+        """``is_playable`` only when a ``market`` was asked for (track relinking)."""
+        track_id = request.match_info["id"]
+        track = self.state.tracks.get(track_id)
         if track is None:
             return _api_error(404, "Resource not found")
+        if "market" in request.query:
+            track = {**track, "is_playable": self.state.playable.get(track_id, True)}
         return web.json_response(track)
 
     async def _recommendations(self, request: web.Request) -> web.StreamResponse:
@@ -402,7 +522,21 @@ class FakeSpotify:
 
 
 def _public(playlist: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in playlist.items() if k not in ("items", "followed")}
+    """The playlist as the Web API shows it: the item count is ``items`` (no ``tracks``)."""
+    shown = {k: v for k, v in playlist.items() if k not in ("uris", "in_library")}
+    shown["items"] = {
+        "href": f"https://api.spotify.com/v1/playlists/{playlist['id']}/items",
+        "total": len(playlist["uris"]),
+    }
+    return shown
+
+
+def _modify_scope(public: bool) -> str:
+    return "playlist-modify-public" if public else "playlist-modify-private"
+
+
+def _insufficient_scope() -> web.Response:
+    return _api_error(403, "Insufficient client scope")
 
 
 def _snapshot(playlist: dict[str, Any]) -> str:
@@ -487,8 +621,14 @@ def sample_card(
 
 
 def options_for(fake: FakeSpotify, **policy: Any) -> SpotifyOptions:
-    """Options pointing at ``fake``, with short timeouts and near-zero backoff."""
-    values: dict[str, Any] = {"max_retries": 2, "backoff_s": 0.01, "retry_after_cap_s": 2.0}
+    """Options pointing at ``fake``, with short timeouts and backoff waits that return at
+    once (pass ``sleep=`` to see or really do them)."""
+    values: dict[str, Any] = {
+        "max_retries": 2,
+        "backoff_s": 0.01,
+        "retry_after_cap_s": 2.0,
+        "sleep": lambda seconds: None,
+    }
     values.update(policy)
     return SpotifyOptions(
         api_prefix=fake.api_prefix,
@@ -508,11 +648,16 @@ def settings_for(fake: FakeSpotify, config_dir: Path, **overrides: Any) -> Setti
     return load_settings({}, dotenv=False, **values)
 
 
-def log_in(fake: FakeSpotify, config_dir: Path, expires_in: int = 3600) -> dict[str, Any]:
-    """Store an owner token as `aidj spotify login` would (skipping the browser)."""
-    token = fake.issue_user_token()
+def log_in(
+    fake: FakeSpotify,
+    config_dir: Path,
+    expires_in: int = 3600,
+    scopes: tuple[str, ...] = SCOPES,
+) -> dict[str, Any]:
+    """Store an owner token as `aidj spotify login` would (skipping the browser); pass
+    ``scopes`` to stand for a login made by an older AI DJ that asked for less."""
+    token = fake.issue_user_token(scopes)
     token["expires_at"] = int(time.time()) + expires_in
-    token["scope"] = " ".join(sorted(SCOPES))
     write_private_json(token_path(config_dir), token)
     return token
 

@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 import requests
@@ -105,6 +106,14 @@ def test_login_by_pasting_the_redirect_via_the_cli(fake, tmp_path, monkeypatch, 
     (exchange,) = fake.requests("POST", "/api/token")
     assert exchange.form["grant_type"] == "authorization_code"
     out = printed[0] + capsys.readouterr().out
+    asked = parse_qs(urlparse(authorize_url_in(printed[0])).query)["scope"][0].split()
+    assert sorted(asked) == [
+        "playlist-modify-private",  # create, fill, replace
+        "playlist-modify-public",
+        "playlist-read-private",  # find a playlist whose creation answered 5xx
+        "user-library-modify",  # cleanup: DELETE /me/library
+    ]
+    assert set(saved["scope"].split()) == set(asked)
     assert "Logged in." in out
     for secret in (fake.state.client_secret, saved["access_token"], saved["refresh_token"]):
         assert secret not in out

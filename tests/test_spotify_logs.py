@@ -23,6 +23,7 @@ from tests.fake_spotify import (
     authorize_url_in,
     browser,
     catalog_track,
+    log_in,
     options_for,
     sample_card,
     settings_for,
@@ -201,6 +202,41 @@ async def test_no_secret_reaches_logs_or_errors_in_the_whole_flow(
         "Spotify playlist replace: HTTP 500 after 3 attempts",
         "Spotify playlist create: authorization failed (invalid_grant)",
     ]
+
+
+def test_the_library_alone_keeps_tokens_out_of_debug_logs(fake, tmp_path, caplog):
+    """No CLI, no configure_logging: the Spotify client guards spotipy's own loggers."""
+    from adapters.spotify.auth import TokenFile, token_path
+    from adapters.spotify.client import app_client, credentials_from, user_client
+
+    for handler in logging.getLogger().handlers:
+        assert not any(isinstance(f, RedactingFilter) for f in handler.filters)
+    caplog.set_level(logging.DEBUG)
+    settings = settings_for(fake, tmp_path)
+    credentials = credentials_from(settings)
+    assert credentials is not None
+    stored = log_in(fake, tmp_path, expires_in=0)  # the first call refreshes it
+    options = options_for(fake)
+
+    owner = user_client(credentials, TokenFile(token_path(tmp_path)), options)
+    owner.current_user_playlist_create("AI DJ", public=False)
+    app_client(credentials, options).track("t1")
+
+    assert [r.form["grant_type"] for r in fake.requests("POST", "/api/token")] == [
+        "refresh_token",
+        "client_credentials",
+    ]
+    assert "refresh_token" in caplog.text  # spotipy did log the refresh request's body
+    basic = base64.b64encode(f"{fake.state.client_id}:{fake.state.client_secret}".encode())
+    secrets = {
+        stored["refresh_token"],
+        fake.state.client_secret,
+        basic.decode(),
+        *fake.state.user_tokens,
+        *fake.state.app_tokens,
+    }
+    captured = caplog.text + "\n".join(r.getMessage() for r in caplog.records)
+    assert sorted(s for s in secrets if s in captured) == []
 
 
 async def test_a_handled_spotify_error_is_one_warning_at_info_level(fake, tmp_path):

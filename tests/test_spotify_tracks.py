@@ -11,6 +11,8 @@ import pytest
 from adapters.spotify.client import app_client
 from adapters.spotify.extras import SpotifyExtras
 from adapters.spotify.track_details import TrackDetails, TrackInfo, pick_image
+from bot.config import load_settings
+from core.errors import ConfigError
 from tests.fake_spotify import (
     FakeSpotify,
     Fault,
@@ -31,10 +33,11 @@ def fake() -> Iterator[FakeSpotify]:
         yield server
 
 
-def extras_for(fake: FakeSpotify, tmp_path, db, **policy) -> SpotifyExtras:
-    extras = SpotifyExtras.from_settings(
-        settings_for(fake, tmp_path / "config"), db, options=options_for(fake, **policy)
-    )
+def extras_for(
+    fake: FakeSpotify, tmp_path, db, market: str | None = None, **policy
+) -> SpotifyExtras:
+    settings = settings_for(fake, tmp_path / "config", spotify_market=market)
+    extras = SpotifyExtras.from_settings(settings, db, options=options_for(fake, **policy))
     assert extras is not None and extras.details is not None
     return extras
 
@@ -55,14 +58,37 @@ async def test_enrich_fills_album_art_and_caches_each_track_once(fake, tmp_path)
         "/v1/tracks/t3",
     ]
     assert all(c.method == "GET" and c.authorization for c in fake.api_requests())
+    assert all(c.query == {} for c in fake.api_requests())  # no SPOTIFY_MARKET, no market
     cached = dict(db.execute("select track_id, available from spotify_tracks").fetchall())
-    assert cached == {"t1": 1, "t2": 1, "t3": 0}
+    assert cached == {"t1": None, "t2": None, "t3": None}  # Spotify no longer says
     seen = len(fake.recorded)
 
     again = await extras.enrich(tracks)
 
     assert again == enriched
     assert len(fake.recorded) == seen  # no HTTP at all, not even a token request
+
+
+async def test_with_a_market_availability_means_playable_there(fake, tmp_path):
+    db = spotify_db()
+    extras = extras_for(fake, tmp_path, db, market="KR")
+
+    await extras.enrich([catalog_track("t1"), catalog_track("t3")])
+
+    assert {c.path: c.query for c in fake.api_requests()} == {
+        "/v1/tracks/t1": {"market": "KR"},
+        "/v1/tracks/t3": {"market": "KR"},
+    }
+    cached = dict(db.execute("select track_id, available from spotify_tracks").fetchall())
+    assert cached == {"t1": 1, "t3": 0}
+
+
+def test_spotify_market_is_a_two_letter_country_code():
+    assert load_settings({"SPOTIFY_MARKET": " kr "}, dotenv=False).spotify_market == "KR"
+    assert load_settings({}, dotenv=False).spotify_market is None
+    for wrong in ("Korea", "K1", "from_token"):
+        with pytest.raises(ConfigError, match="SPOTIFY_MARKET"):
+            load_settings({"SPOTIFY_MARKET": wrong}, dotenv=False)
 
 
 async def test_a_track_spotify_does_not_know_is_cached_as_unavailable(fake, tmp_path):

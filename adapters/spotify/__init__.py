@@ -4,5 +4,6 @@
 - ``legacy_recommendations``: opt-in ``/recommendations`` with catalog fallback
 - ``track_details`` / ``playlists``: the synchronous work behind the facade
 - ``client`` / ``resilience``: spotipy clients and our retry policy
+- ``logs``: what spotipy's loggers may say (no secrets, no ERROR for handled errors)
 - ``auth`` / ``login``: the owner's token file and the one-time OAuth login
 """

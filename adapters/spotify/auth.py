@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,15 @@ log = logging.getLogger(__name__)
 
 TOKEN_FILE_NAME = "spotify-token.json"
 # Creating, filling and replacing playlists; private ones by default, public on request.
-SCOPES = ("playlist-modify-private", "playlist-modify-public")
+PLAYLIST_SCOPES = ("playlist-modify-private", "playlist-modify-public")
+# Listing the owner's (private) playlists: finding one whose creation answered 5xx.
+LOOKUP_SCOPE = "playlist-read-private"
+# DELETE /me/library (cleanup). Spotify's reference is unclear whether a playlist URI needs
+# this or a playlist-modify scope; asking for both costs the owner nothing.
+CLEANUP_SCOPES = ("user-library-modify",)
+# What `aidj spotify login` asks for: everything above. Each client asks spotipy only for what
+# it uses, so a login made by an older AI DJ keeps working where it still can.
+SCOPES = (*PLAYLIST_SCOPES, LOOKUP_SCOPE, *CLEANUP_SCOPES)
 
 
 def token_path(config_dir: Path) -> Path:
@@ -59,6 +68,16 @@ class TokenFile(CacheHandler):
         """Whether a login happened: a refresh token is what lets the bot act later."""
         token = self.get_cached_token()
         return bool(token and token.get("refresh_token"))
+
+    def granted(self) -> frozenset[str]:
+        """The scopes the stored login was granted (none without a login)."""
+        scope = (self.get_cached_token() or {}).get("scope")
+        return frozenset(scope.split()) if isinstance(scope, str) else frozenset()
+
+    def missing(self, scopes: Sequence[str]) -> list[str]:
+        """Those of ``scopes`` the stored login lacks: `aidj spotify login` again adds them."""
+        granted = self.granted()
+        return [scope for scope in scopes if scope not in granted]
 
 
 def write_private_json(path: Path, data: dict[str, Any]) -> None:
@@ -95,14 +114,18 @@ def owner_oauth(
     accounts_url: str,
     requests_timeout: float,
     session: Any,
+    scopes: Sequence[str] = SCOPES,
     state: str | None = None,
 ) -> OwnerOAuth:
-    """An OwnerOAuth pointed at ``accounts_url`` (the real one in product, a fake in tests)."""
+    """An OwnerOAuth pointed at ``accounts_url`` (the real one in product, a fake in tests).
+
+    ``scopes``: what a login asks for, or what a client needs; spotipy treats a stored token
+    that lacks any of them as no login at all."""
     oauth = OwnerOAuth(
         client_id=client_id,
         client_secret=client_secret,
         redirect_uri=redirect_uri,
-        scope=list(SCOPES),
+        scope=list(scopes),
         state=state,
         cache_handler=cache,
         requests_session=session,

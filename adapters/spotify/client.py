@@ -5,12 +5,13 @@
 - Short, configurable timeouts, so a slow Spotify delays a chat reply by seconds at most.
 - Tokens never on disk except the owner's (``auth.TokenFile``): the app token from client
   credentials stays in memory (spotipy would otherwise write ``.cache`` into the CWD).
+- Tokens never in logs either, with or without the CLI's logging setup (``logs``).
 - The API prefix and the accounts URL are options, so tests can point at a fake server.
 """
 
 from __future__ import annotations
 
-import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -19,7 +20,8 @@ import spotipy
 from spotipy.cache_handler import CacheHandler, MemoryCacheHandler
 from spotipy.oauth2 import SpotifyClientCredentials, SpotifyOAuth
 
-from adapters.spotify.auth import owner_oauth
+from adapters.spotify.auth import PLAYLIST_SCOPES, owner_oauth
+from adapters.spotify.logs import guard_spotipy_logs
 from adapters.spotify.resilience import RetryPolicy
 
 if TYPE_CHECKING:
@@ -37,7 +39,6 @@ class SpotifyOptions:
     accounts_url: str = DEFAULT_ACCOUNTS_URL
     requests_timeout: float = 3.0
     policy: RetryPolicy = field(default_factory=RetryPolicy)
-    market: str | None = None  # e.g. "KR": availability then means playable there
     public_playlists: bool = False
 
 
@@ -61,6 +62,7 @@ def credentials_from(settings: Settings) -> Credentials | None:
 
 def app_client(credentials: Credentials, options: SpotifyOptions) -> spotipy.Spotify:
     """A client-credentials client: catalog reads (track details, recommendations)."""
+    guard_spotipy_logs(credentials.client_id, credentials.client_secret)
     auth = SpotifyClientCredentials(
         client_id=credentials.client_id,
         client_secret=credentials.client_secret,
@@ -73,9 +75,14 @@ def app_client(credentials: Credentials, options: SpotifyOptions) -> spotipy.Spo
 
 
 def user_client(
-    credentials: Credentials, cache: CacheHandler, options: SpotifyOptions
+    credentials: Credentials,
+    cache: CacheHandler,
+    options: SpotifyOptions,
+    scopes: Sequence[str] = PLAYLIST_SCOPES,
 ) -> spotipy.Spotify:
-    """A client acting as the owner (playlists), refreshing the token stored in ``cache``."""
+    """A client acting as the owner, refreshing the token stored in ``cache``; ``scopes``:
+    what its calls need (the stored login must have granted them)."""
+    guard_spotipy_logs(credentials.client_id, credentials.client_secret)
     auth = owner_oauth(
         credentials.client_id,
         credentials.client_secret,
@@ -84,31 +91,12 @@ def user_client(
         accounts_url=options.accounts_url,
         requests_timeout=options.requests_timeout,
         session=requests.Session(),
+        scopes=scopes,
     )
     return _client(auth, options)
 
 
-class DemoteHandledErrors(logging.Filter):
-    """spotipy logs every HTTP error at ERROR before raising it; we handle those (retry,
-    fall back) and log the outcome once, so its line is demoted to DEBUG: a removed
-    endpoint answering 404 is expected, not an error for whoever reads the bot's log."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if record.levelno >= logging.WARNING and str(record.msg).startswith("HTTP Error for"):
-            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
-            # the level check already passed at ERROR; redo it at DEBUG
-            return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
-        return True
-
-
-def _demote_spotipy_errors() -> None:
-    logger = logging.getLogger("spotipy.client")
-    if not any(isinstance(f, DemoteHandledErrors) for f in logger.filters):
-        logger.addFilter(DemoteHandledErrors())
-
-
 def _client(auth: object, options: SpotifyOptions) -> spotipy.Spotify:
-    _demote_spotipy_errors()
     client = spotipy.Spotify(
         auth_manager=auth,
         requests_session=requests.Session(),  # no urllib3 retry adapter at all

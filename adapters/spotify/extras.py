@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from sqlite_utils import Database
 
-from adapters.spotify.auth import TokenFile, token_path
+from adapters.spotify.auth import LOOKUP_SCOPE, TokenFile, token_path
 from adapters.spotify.client import SpotifyOptions, app_client, credentials_from, user_client
 from adapters.spotify.playlists import PlaylistMaker
 from adapters.spotify.resilience import describe
@@ -61,17 +61,25 @@ class SpotifyExtras:
             app_client(credentials, options),
             db,
             policy=options.policy,
-            market=options.market,
+            market=settings.spotify_market,
             db_lock=lock,
         )
         token_file = TokenFile(token_path(settings.config_dir))
         playlists = None
         if token_file.has_login():
+            can_look_up = not token_file.missing([LOOKUP_SCOPE])
+            if not can_look_up:
+                log.info(
+                    "the Spotify login predates %s: after a failed create the reply goes "
+                    "without a playlist; run `aidj spotify login` again to fix that",
+                    LOOKUP_SCOPE,
+                )
             playlists = PlaylistMaker(
                 user_client(credentials, token_file, options),
                 db,
                 policy=options.policy,
                 public=options.public_playlists,
+                can_look_up=can_look_up,
                 db_lock=lock,
             )
         else:

@@ -105,7 +105,7 @@ class LegacyRecommender:
             app_client(credentials, options),
             fallback,
             policy=options.policy,
-            market=options.market,
+            market=settings.spotify_market,
         )
 
     async def recommend(

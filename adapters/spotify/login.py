@@ -4,7 +4,8 @@ Runs on the owner's machine, once. It prints the authorize URL, then either catc
 browser's redirect with a tiny local server on the redirect URI's port (when that URI is a
 loopback http address) or takes the redirected URL pasted back. The code is exchanged for
 tokens, which ``TokenFile`` stores 0600 in the config folder. A random ``state`` guards
-against a forged redirect.
+against a forged redirect. It asks for every scope AI DJ uses (``auth.SCOPES``), so running it
+again is also how an older login gains the ones added since.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from spotipy.oauth2 import SpotifyOAuth
 
 from adapters.spotify.auth import TokenFile, owner_oauth
 from adapters.spotify.client import Credentials, SpotifyOptions
+from adapters.spotify.logs import guard_spotipy_logs
 
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")
 _DONE_PAGE = (
@@ -52,6 +54,7 @@ def login(
 
     ``read_line`` (default ``input``) takes the pasted address."""
     read_line = read_line or input
+    guard_spotipy_logs(credentials.client_id, credentials.client_secret)
     state = secrets.token_urlsafe(16)
     oauth = owner_oauth(
         credentials.client_id,

@@ -6,6 +6,12 @@ asks (rate-limit bans can be hours). Here a 429 waits for Retry-After only up to
 5xx / timeouts / connection errors retry a bounded number of times with a short backoff,
 and everything else gives up at once. The result is ``SpotifyUnavailable``, whose message
 carries a status and a reason code only: never a token, a URL query or a response body.
+
+A call that is not idempotent (creating a playlist, appending items) is never simply sent
+again after an answer that leaves open whether Spotify did it (a 5xx, a read timeout, a
+dropped connection): a ``recover`` step first finds out or repairs (look the playlist up,
+replace the items), and without one the call gives up. A 429 or a connect timeout means
+Spotify did nothing, so those are retried as usual.
 """
 
 from __future__ import annotations
@@ -27,27 +33,43 @@ _SAFE_CODE = re.compile(r"^[a-z_]{1,40}$")  # OAuth error codes like invalid_gra
 
 
 class SpotifyUnavailable(Exception):
-    """Spotify could not help with ``what`` this time; the message is safe to log."""
+    """Spotify could not help with ``what`` this time; the message is safe to log.
 
-    def __init__(self, what: str, reason: str, status: int | None = None) -> None:
+    ``refused``: Spotify answered and said no (a 4xx other than 429, or the accounts service
+    rejecting the login), so trying again later will not help; otherwise it did not answer
+    usefully (5xx, 429, timeouts, no connection)."""
+
+    def __init__(
+        self, what: str, reason: str, status: int | None = None, *, refused: bool = False
+    ) -> None:
         super().__init__(f"Spotify {what}: {reason}")
         self.what = what
         self.reason = reason
         self.status = status
+        self.refused = refused
 
 
 @dataclass(frozen=True)
 class Failure:
     """What went wrong with one attempt, in the terms the policy decides on."""
 
-    kind: str  # rate_limited, server, timeout, connection, client, auth
+    kind: str  # rate_limited, unreached, server, timeout, connection, client, auth
     reason: str
     status: int | None = None
     retry_after: float | None = None
 
     @property
     def retryable(self) -> bool:
-        return self.kind in ("rate_limited", "server", "timeout", "connection")
+        return self.kind in ("rate_limited", "unreached", "server", "timeout", "connection")
+
+    @property
+    def refused(self) -> bool:
+        return self.kind in ("client", "auth")
+
+    @property
+    def may_have_acted(self) -> bool:
+        """Whether Spotify may have done what was asked despite the failure."""
+        return self.kind in ("server", "timeout", "connection")
 
 
 def classify(error: BaseException) -> Failure | None:
@@ -66,7 +88,7 @@ def classify(error: BaseException) -> Failure | None:
         detail = code if isinstance(code, str) and _SAFE_CODE.match(code) else "rejected"
         return Failure("auth", f"authorization failed ({detail})")
     if isinstance(error, requests.exceptions.ConnectTimeout):  # never reached Spotify
-        return Failure("connection", "connect timed out")
+        return Failure("unreached", "connect timed out")
     if isinstance(error, requests.exceptions.Timeout):
         return Failure("timeout", "timed out")
     if isinstance(error, requests.exceptions.RequestException):
@@ -95,11 +117,20 @@ class RetryPolicy:
     retry_after_cap_s: float = 5.0
     sleep: Callable[[float], None] = field(default=time.sleep, compare=False)
 
-    def call(self, what: str, function: Callable[[], T], *, idempotent: bool = True) -> T:
+    def call(
+        self,
+        what: str,
+        function: Callable[[], T],
+        *,
+        idempotent: bool = True,
+        recover: Callable[[], T | None] | None = None,
+    ) -> T:
         """``function()``, retried per the policy; raises SpotifyUnavailable on giving up.
 
-        A non-idempotent call (creating a playlist, appending items) is not retried after a
-        read timeout: Spotify may have done it already, and a retry would duplicate it.
+        For a non-idempotent call, after a failure that may have acted, ``recover()`` runs
+        before anything else: its result (not None) is the call's result; None means it was
+        not done, so the call is retried as usual. Without ``recover`` it gives up there.
+        ``recover`` may raise SpotifyUnavailable itself (then that is the outcome).
         """
         attempt = 0
         while True:
@@ -109,18 +140,24 @@ class RetryPolicy:
                 failure = classify(error)
                 if failure is None:
                     raise
-            wait = self._wait(failure, attempt, idempotent)
-            if wait is None:  # raised outside `except`: no chained upstream message
-                raise SpotifyUnavailable(what, self._why(failure, attempt + 1), failure.status)
+            if not idempotent and failure.may_have_acted:
+                if recover is None:  # raised outside `except`: no chained upstream message
+                    raise SpotifyUnavailable(what, failure.reason, failure.status)
+                log.debug("Spotify %s: %s; checking whether it was done", what, failure.reason)
+                recovered = recover()
+                if recovered is not None:
+                    return recovered
+            wait = self._wait(failure, attempt)
+            if wait is None:
+                why = self._why(failure, attempt + 1)
+                raise SpotifyUnavailable(what, why, failure.status, refused=failure.refused)
             attempt += 1
             log.debug("Spotify %s: %s; retry %d in %.2f s", what, failure.reason, attempt, wait)
             self.sleep(wait)
 
-    def _wait(self, failure: Failure, attempt: int, idempotent: bool) -> float | None:
+    def _wait(self, failure: Failure, attempt: int) -> float | None:
         """Seconds to wait before the next attempt, or None to give up now."""
         if not failure.retryable or attempt >= self.max_retries:
-            return None
-        if failure.kind == "timeout" and not idempotent:
             return None
         if failure.kind == "rate_limited" and failure.retry_after is not None:
             return failure.retry_after if failure.retry_after <= self.retry_after_cap_s else None

@@ -5,6 +5,10 @@ development-mode apps since February 2026) using the app's client-credentials to
 cached in ``spotify_tracks`` so each track costs one request ever. When Spotify is failing,
 enrichment stops at the first unavailable answer: the reply goes out with what is known
 rather than waiting on ten doomed requests.
+
+Availability: development-mode apps no longer get ``available_markets``, so it is known only
+when a market is set (SPOTIFY_MARKET, sent as ``market=``; Spotify then says
+``is_playable``) and is "unknown" (None) otherwise.
 """
 
 from __future__ import annotations
@@ -123,7 +127,7 @@ def parse_track_info(obj: dict[str, Any]) -> TrackInfo:
     available: bool | None = None
     if "is_playable" in obj:  # present when a market was given: the precise answer
         available = bool(obj["is_playable"])
-    elif "available_markets" in obj:
+    elif "available_markets" in obj:  # extended-quota apps only, since February 2026
         available = bool(obj["available_markets"])
     return TrackInfo(album_art_url=pick_image(images), available=available)
 
