@@ -108,13 +108,16 @@ def test_commit_round_refuses_a_round_that_another_press_took() -> None:
 
 
 def test_forget_removes_the_request_and_all_that_hangs_on_it() -> None:
-    log = RequestLog(open_database(":memory:"))
+    db = open_database(":memory:")
+    log = RequestLog(db)
     request_id, other = record(log), record(log)
     for rid in (request_id, other):
         log.record_shown(rid, ["a"], 0)
         log.link_message("telegram", "1", f"m{rid}", rid)
+    db["spotify_playlists"].insert({"request_id": request_id, "playlist_id": "p1"})
     log.forget(request_id)
     assert log.get(request_id) is None
+    assert not db["spotify_playlists"].count
     assert log.shown_ids(request_id) == set()
     assert log.request_for_message("telegram", "1", f"m{request_id}") is None
     assert log.request_for_message("telegram", "1", f"m{other}") == other

@@ -160,9 +160,10 @@ class RequestLog:
         return True
 
     def forget(self, request_id: int) -> None:
-        """Remove a request that never reached its user, with all that hangs on it."""
+        """Remove a request that never reached its user, with all that hangs on it (its
+        playlist's row too: the id may be given to the next request)."""
         with self._db.atomic():
-            for table in ("shown_tracks", "reply_messages", "feedback"):
+            for table in ("shown_tracks", "reply_messages", "feedback", "spotify_playlists"):
                 self._db.execute(f"DELETE FROM {table} WHERE request_id = ?", [request_id])
             self._db.execute("DELETE FROM requests WHERE id = ?", [request_id])
 
