@@ -5,15 +5,18 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import os
+import queue
 import signal
 
 import pytest
 
 from adapters.models.in_process import InProcessAnalyzer
-from adapters.models.worker import ModelWorker
+from adapters.models.worker import ModelWorker, _answer_batch
 from core.categories import CATEGORY_BY_ID
-from core.errors import BadImageError, ModelLoadError, WorkerError
+from core.errors import BadCaptionError, BadImageError, ModelLoadError, WorkerError
+from core.mood import Reading
 from tests.conftest import make_photo
+from tests.unnormalized_analyzer import UnnormalizedAnalyzer
 
 
 @pytest.fixture(scope="module")
@@ -90,3 +93,45 @@ async def test_analyze_after_close_is_a_clear_error(model_settings):
     await running.close()
     with pytest.raises(WorkerError, match="not running"):
         await running.analyze(make_photo(), "closed")
+
+
+async def test_an_item_that_breaks_its_batch_fails_alone(model_settings):
+    """A lone surrogate makes the real NLI tokenizer raise; the other 7 still get readings."""
+    settings = dataclasses.replace(model_settings, worker_batch_wait_ms=2000, worker_batch_size=8)
+    captions = [f"caption number {i}" for i in range(8)]
+    captions[3] = "broken emoji \ud83d"
+    async with ModelWorker(settings, UnnormalizedAnalyzer.load) as running:
+        results = await asyncio.gather(
+            *(running.analyze(make_photo((i * 30, 90, 90)), c) for i, c in enumerate(captions)),
+            return_exceptions=True,
+        )
+        assert running.stats.largest_batch == 8  # the poison was batched with the others
+        again = await running.analyze(make_photo(), "still serving")
+    assert isinstance(results[3], WorkerError) and "TypeError" in str(results[3])
+    readings = results[:3] + results[4:]
+    assert all(isinstance(r, Reading) for r in readings), readings
+    assert all(r.image.category_id in CATEGORY_BY_ID for r in readings)
+    assert isinstance(again, Reading)
+
+
+class _RefusingAnalyzer(UnnormalizedAnalyzer):
+    """Raises a user-facing error for a whole batch that holds the caption "refuse"."""
+
+    def analyze_batch(self, items):
+        if any(caption == "refuse" for _, caption in items):
+            raise BadCaptionError("refused")
+        return super().analyze_batch(items)
+
+
+def test_a_failing_item_keeps_its_own_error(model_settings):
+    """Run one by one, each item gets its reading, or the AIDJError / WorkerError it raised."""
+    analyzer = _RefusingAnalyzer.load(model_settings)
+    batch = [(1, make_photo(), "fine"), (2, make_photo(), "refuse"), (3, make_photo(), "\ud83d")]
+    answers: queue.Queue = queue.Queue()
+    _answer_batch(analyzer, batch, answers)
+    messages = [answers.get_nowait() for _ in batch]
+    assert answers.empty()
+    results = {request_id: result for _, request_id, result, _ in messages}
+    assert isinstance(results[1], Reading)
+    assert isinstance(results[2], BadCaptionError) and str(results[2]) == "refused"
+    assert isinstance(results[3], WorkerError) and "TypeError" in str(results[3])
