@@ -135,3 +135,12 @@ def test_a_failing_item_keeps_its_own_error(model_settings):
     assert isinstance(results[1], Reading)
     assert isinstance(results[2], BadCaptionError) and str(results[2]) == "refused"
     assert isinstance(results[3], WorkerError) and "TypeError" in str(results[3])
+
+
+async def test_a_broken_emoji_caption_gets_a_reading(worker):
+    broken, good = await asyncio.gather(
+        worker.analyze(make_photo(), "\ud83d"),
+        worker.analyze(make_photo((10, 200, 10)), "batched with it"),
+    )
+    assert isinstance(broken, Reading) and broken.text.valence.scores
+    assert isinstance(good, Reading)
