@@ -6,7 +6,10 @@ import asyncio
 import dataclasses
 import os
 import queue
+import select
 import signal
+import subprocess
+import sys
 
 import pytest
 
@@ -15,7 +18,7 @@ from adapters.models.worker import ModelWorker, _answer_batch
 from core.categories import CATEGORY_BY_ID
 from core.errors import BadCaptionError, BadImageError, ModelLoadError, WorkerError
 from core.mood import Reading
-from tests.conftest import make_photo
+from tests.conftest import REPO, make_photo
 from tests.unnormalized_analyzer import UnnormalizedAnalyzer
 
 
@@ -144,3 +147,88 @@ async def test_a_broken_emoji_caption_gets_a_reading(worker):
     )
     assert isinstance(broken, Reading) and broken.text.valence.scores
     assert isinstance(good, Reading)
+
+
+# Run by the next test in a fresh interpreter: it fills the request pipe of a stopped worker,
+# kills it, waits until every request is answered (by the restarted worker, or with an error
+# when the restart fails), then runs until SIGTERM like `aidj run`.
+_CRASH_UNDER_LOAD = """
+import asyncio, io, os, random, signal, sys
+from PIL import Image
+from adapters.models.worker import ModelWorker
+from bot.config import load_settings
+from core.mood import Reading
+
+def noise_png(seed):  # incompressible: one request is larger than a pipe's buffer
+    pixels = random.Random(seed).randbytes(300 * 300 * 3)
+    buffer = io.BytesIO()
+    Image.frombytes("RGB", (300, 300), pixels).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+async def main():
+    clip, nli, restart = sys.argv[1], sys.argv[2], sys.argv[3] == "restart"
+    settings = load_settings(
+        {}, dotenv=False, clip_model=clip, nli_model=nli, torch_threads=1, worker_timeout_s=240
+    )
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    async with ModelWorker(settings) as worker:
+        first = worker.pid
+        os.kill(first, signal.SIGSTOP)  # it reads nothing more: the request pipe fills up
+        calls = [worker.analyze(noise_png(i), f"request {i}") for i in range(20)]
+        tasks = [asyncio.create_task(call) for call in calls]
+        await asyncio.sleep(0)  # every task has put its request on the queue
+        if not restart:
+            os.unlink(clip)  # a symlink: the next worker cannot load CLIP
+        os.kill(first, signal.SIGKILL)
+        results = await asyncio.gather(*tasks, return_exceptions=True)
+        readings = sum(isinstance(result, Reading) for result in results)
+        print("answered", readings, "starts", worker.stats.starts, flush=True)
+        await stop.wait()
+
+if __name__ == "__main__":  # the spawned worker imports this file too
+    asyncio.run(main())
+"""
+
+
+def _read_line(stream, timeout_s: float) -> str:
+    """One line from a child's stdout, or "" if none came within the (liveness) bound."""
+    readable, _, _ = select.select([stream], [], [], timeout_s)
+    return stream.readline() if readable else ""
+
+
+@pytest.mark.parametrize(
+    ("restart", "expected"),
+    [("restart", "answered 20 starts 2"), ("no-restart", "answered 0 starts 1")],
+    ids=["restarted", "restart-fails"],
+)
+def test_the_process_exits_after_a_crash_with_requests_in_flight(
+    tiny_models, tmp_path, restart, expected
+):
+    script = tmp_path / "crash_under_load.py"
+    script.write_text(_CRASH_UNDER_LOAD)
+    clip = tmp_path / "clip"
+    clip.symlink_to(tiny_models.clip, target_is_directory=True)
+    stderr_path = tmp_path / "stderr.txt"
+    with stderr_path.open("w") as stderr:
+        child = subprocess.Popen(
+            [sys.executable, str(script), str(clip), str(tiny_models.nli), restart],
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(REPO)},
+        )
+    try:
+        line = _read_line(child.stdout, timeout_s=300)
+        assert line.strip() == expected, stderr_path.read_text()
+        child.send_signal(signal.SIGTERM)
+        try:
+            child.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            pytest.fail("the process did not exit within 30 s of SIGTERM after a worker crash")
+        assert child.returncode == 0, stderr_path.read_text()
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+        child.stdout.close()

@@ -12,7 +12,9 @@ The async client (``ModelWorker``) never blocks its event loop: requests go out 
 answers come back through a reader thread that resolves asyncio futures. If the process
 dies, the reader notices, a fresh worker is started, and requests still in flight are sent
 again once; a request that was in flight during two crashes gets a ``WorkerError`` (it may be
-the cause). Every call is bounded by a timeout, so a caller never hangs.
+the cause). Every call is bounded by a timeout, so a caller never hangs. A dead worker's
+request queue is closed without joining its feeder thread, so a crash can never keep the
+process from exiting.
 """
 
 from __future__ import annotations
@@ -216,6 +218,7 @@ class ModelWorker:
             if process.is_alive():
                 process.kill()
                 await asyncio.to_thread(process.join, 5)
+        self._retire_requests()
         self._fail_all(WorkerError("the model worker was stopped"))
         self._process = None
 
@@ -318,6 +321,7 @@ class ModelWorker:
                 else:
                     pending.attempts += 1
                     retry.append((request_id, pending))
+            self._retire_requests()  # the dead worker's; its requests are resent below
             try:
                 await self._spawn()
             except AIDJError as error:
@@ -328,6 +332,19 @@ class ModelWorker:
             for request_id, pending in retry:
                 if not pending.future.done():
                     self._requests.put((request_id, pending.image, pending.caption))
+
+    def _retire_requests(self) -> None:
+        """Close the request queue of a worker that is gone (or going) and drop it.
+
+        Why: after a crash its feeder thread can be blocked for good on a pipe that nobody
+        reads, and multiprocessing joins that thread at exit, so the process would never
+        exit, not even on SIGTERM. The thread is a daemon: cancelling the join lets it die
+        with the interpreter. Requests it still held are resent by a restart, failed by a stop.
+        """
+        if self._requests is not None:
+            self._requests.close()
+            self._requests.cancel_join_thread()
+            self._requests = None
 
     def _fail_all(self, error: WorkerError) -> None:
         for pending in self._pending.values():
