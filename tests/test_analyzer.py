@@ -160,3 +160,13 @@ def test_torch_threads_setting_is_applied(settings):
 def test_a_missing_model_fails_the_load_clearly(settings, tmp_path):
     with pytest.raises(ModelLoadError, match="AIDJ_NLI_MODEL"):
         MoodAnalyzer.load(dataclasses.replace(settings, nli_model=str(tmp_path / "gone")))
+
+
+def test_a_broken_emoji_is_read_not_raised(analyzer):
+    """A lone surrogate (half an emoji) is read as U+FFFD instead of failing the batch."""
+    photo = jpeg((120, 80, 200))
+    broken, plain = analyzer.analyze_batch([(photo, "rainy \ud83d day"), (photo, "rainy day")])
+    assert isinstance(broken, Reading) and isinstance(plain, Reading)
+    assert broken.text.valence.scores  # the model read the caption
+    alone = analyzer.analyze_batch([(photo, "rainy \ud83d day")])
+    assert alone == analyzer.analyze_batch([(photo, "rainy \ufffd day")])

@@ -101,6 +101,14 @@ def test_bad_photos_give_one_readable_line(tiny_models, tmp_path, capsys, conten
     assert "Traceback" not in err
 
 
+def test_a_broken_emoji_caption_gives_a_reading(tiny_models, tmp_path, photo_file, capsys):
+    code = main(
+        ["analyze", str(photo_file), "\ud83d", "--json", *model_args(tiny_models, tmp_path)]
+    )
+    assert code == 0, capsys.readouterr().err
+    assert json.loads(capsys.readouterr().out)["category"] in CATEGORY_BY_ID
+
+
 def test_missing_photo_file(tiny_models, tmp_path, capsys):
     code = main(["analyze", str(tmp_path / "nope.jpg"), "hi", *model_args(tiny_models, tmp_path)])
     assert code == 1
@@ -137,3 +145,26 @@ def test_console_script_end_to_end_in_korean(tiny_models, tmp_path, photo_file):
     assert completed.returncode == 0, completed.stderr
     result = json.loads(completed.stdout)
     assert {"category", "category_confidence", "base", "text", "final"} <= set(result)
+
+
+def test_console_script_reads_a_broken_emoji_argument(tiny_models, tmp_path, photo_file):
+    """`aidj analyze photo.jpg $'\\ud83d'`: bash passes the half emoji as the bytes ED A0 BD,
+    which Python turns into lone surrogates; the command still ends in a reading."""
+    completed = subprocess.run(
+        [
+            sys.executable.encode(),
+            b"-m",
+            b"bot.cli",
+            b"analyze",
+            bytes(photo_file),
+            b"\xed\xa0\xbd",
+            b"--json",
+            *(arg.encode() for arg in model_args(tiny_models, tmp_path)),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert json.loads(completed.stdout)["category"] in CATEGORY_BY_ID

@@ -1,9 +1,10 @@
 """Both models behind one call: a batch of (photo bytes, caption) in, readings out.
 
 The model worker (and the in-process analyzer for one-shot CLI runs) calls
-``analyze_batch``. Bad input is a per-item result, not an exception, so one broken upload
-never fails the requests it was batched with; the good items share one CLIP forward pass
-and one NLI forward pass.
+``analyze_batch``, the one door to the models for both, so captions are normalised here
+(``core.captions``) whichever way they came. Bad input is a per-item result, not an
+exception, so one broken upload never fails the requests it was batched with; the good
+items share one CLIP forward pass and one NLI forward pass.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from adapters.images import load_image
 from adapters.models.clip_backend import ClipSceneScorer
 from adapters.models.nli_backend import ZeroShotCaptionReader
 from bot.config import Settings
+from core.captions import normalize_caption
 from core.errors import AIDJError, BadCaptionError
 from core.mood import Reading
 
@@ -77,8 +79,9 @@ class MoodAnalyzer:
         return cast(list[Reading | AIDJError], results)  # every slot is filled above
 
     def _clean_caption(self, caption: str | None) -> str:
-        """The caption without surrounding whitespace, within the configured length."""
-        text = (caption or "").strip()
+        """The caption normalised (the NLI tokenizer raises on a lone surrogate, which would
+        fail the whole batch), within the configured length."""
+        text = normalize_caption(caption or "")
         limit = self._settings.max_caption_chars
         if len(text) > limit:
             raise BadCaptionError(

@@ -4,14 +4,17 @@ Why a process: a forward pass holds the GIL for hundreds of milliseconds on a CP
 would freeze both chat clients' heartbeats if it ran in their event loop (or in a thread of
 it). The worker loads the models once, then serves requests from a queue, micro-batching
 those that arrive within a few milliseconds of each other into one CLIP batch and one NLI
-batch.
+batch. If a batch call raises, its items are run one by one, so only the item that breaks it
+gets an error and the others their readings.
 
 The async client (``ModelWorker``) never blocks its event loop: requests go out through a
 ``multiprocessing.Queue`` (whose feeder thread does the pickling and the pipe writes) and
 answers come back through a reader thread that resolves asyncio futures. If the process
 dies, the reader notices, a fresh worker is started, and requests still in flight are sent
 again once; a request that was in flight during two crashes gets a ``WorkerError`` (it may be
-the cause). Every call is bounded by a timeout, so a caller never hangs.
+the cause). Every call is bounded by a timeout, so a caller never hangs. A dead worker's
+request queue is closed without joining its feeder thread, so a crash can never keep the
+process from exiting.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import multiprocessing as mp
 import queue
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.context import SpawnProcess
 from typing import Any
@@ -50,12 +54,19 @@ class WorkerStats:
 # ---------------------------------------------------------------- the worker process
 
 
-def _serve(settings: Settings, requests: Any, answers: Any) -> None:
-    """The worker process' main loop: load once, then answer batches until told to stop."""
+def load_analyzer(settings: Settings) -> Any:
+    """The worker's default analyzer; imported here so the client never loads torch."""
     from adapters.models.analyzer import MoodAnalyzer
 
+    return MoodAnalyzer.load(settings)
+
+
+def _serve(
+    settings: Settings, requests: Any, answers: Any, load: Callable[[Settings], Any]
+) -> None:
+    """The worker process' main loop: load once, then answer batches until told to stop."""
     try:
-        analyzer = MoodAnalyzer.load(settings)
+        analyzer = load(settings)
     except AIDJError as error:
         answers.put(("fatal", error))
         return
@@ -93,12 +104,25 @@ def _collect_batch(requests: Any, batch: list[Any], max_batch: int, wait_s: floa
 
 def _answer_batch(analyzer: Any, batch: list[Any], answers: Any) -> None:
     ids = [request_id for request_id, _, _ in batch]
-    try:
-        results = analyzer.analyze_batch([(image, caption) for _, image, caption in batch])
-    except Exception as error:  # a bug, not bad input: report it per request, keep serving
-        results = [WorkerError(f"analysis failed: {type(error).__name__}")] * len(batch)
+    results = _analyze(analyzer, [(image, caption) for _, image, caption in batch])
     for request_id, result in zip(ids, results, strict=True):
         answers.put(("result", request_id, result, len(batch)))
+
+
+def _analyze(analyzer: Any, items: list[tuple[bytes, str]]) -> list[Any]:
+    """One result per item. If the batch call raises (a bug, not bad input: that is a
+    per-item result), each item is run alone, so only the one that breaks it fails."""
+    try:
+        return list(analyzer.analyze_batch(items))
+    except Exception as error:
+        failure = error
+    if len(items) > 1:
+        log.warning("a batch of %d failed (%r); answering one by one", len(items), failure)
+        return [_analyze(analyzer, [item])[0] for item in items]
+    log.warning("analysis failed", exc_info=failure)
+    if isinstance(failure, AIDJError):
+        return [failure]
+    return [WorkerError(f"analysis failed: {type(failure).__name__}")]
 
 
 # ---------------------------------------------------------------- the async client
@@ -115,8 +139,11 @@ class _Pending:
 class ModelWorker:
     """Async client of the model worker process. Use ``async with ModelWorker(settings)``."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, load: Callable[[Settings], Any] = load_analyzer) -> None:
+        """``load`` builds the analyzer inside the worker process; it must be picklable (a
+        module-level function or classmethod), e.g. a test's analyzer subclass."""
         self._settings = settings
+        self._load = load
         self._context = mp.get_context("spawn")  # fork would copy the parent's threads/loop
         self._ids = itertools.count(1)
         self._pending: dict[int, _Pending] = {}
@@ -191,6 +218,7 @@ class ModelWorker:
             if process.is_alive():
                 process.kill()
                 await asyncio.to_thread(process.join, 5)
+        self._retire_requests()
         self._fail_all(WorkerError("the model worker was stopped"))
         self._process = None
 
@@ -201,7 +229,7 @@ class ModelWorker:
         answers = self._context.Queue()
         process = self._context.Process(
             target=_serve,
-            args=(self._settings, requests, answers),
+            args=(self._settings, requests, answers, self._load),
             name="aidj-model-worker",
             daemon=True,
         )
@@ -293,6 +321,7 @@ class ModelWorker:
                 else:
                     pending.attempts += 1
                     retry.append((request_id, pending))
+            self._retire_requests()  # the dead worker's; its requests are resent below
             try:
                 await self._spawn()
             except AIDJError as error:
@@ -303,6 +332,19 @@ class ModelWorker:
             for request_id, pending in retry:
                 if not pending.future.done():
                     self._requests.put((request_id, pending.image, pending.caption))
+
+    def _retire_requests(self) -> None:
+        """Close the request queue of a worker that is gone (or going) and drop it.
+
+        Why: after a crash its feeder thread can be blocked for good on a pipe that nobody
+        reads, and multiprocessing joins that thread at exit, so the process would never
+        exit, not even on SIGTERM. The thread is a daemon: cancelling the join lets it die
+        with the interpreter. Requests it still held are resent by a restart, failed by a stop.
+        """
+        if self._requests is not None:
+            self._requests.close()
+            self._requests.cancel_join_thread()
+            self._requests = None
 
     def _fail_all(self, error: WorkerError) -> None:
         for pending in self._pending.values():
