@@ -116,15 +116,14 @@ def run_analyze(args: argparse.Namespace) -> int:
     from adapters.models.in_process import InProcessAnalyzer
     from adapters.storage.anchors_store import base_for
     from adapters.storage.database import open_database
-    from core.captions import normalize_caption
     from core.categories import get_category
     from core.tuning import place
 
     settings = settings_from(args)
     photo = read_photo(args.photo)
     reader = InProcessAnalyzer(settings)
-    # argv may hold lone surrogates (bytes that are not UTF-8, e.g. half an emoji)
-    reading = asyncio.run(reader.analyze(photo, normalize_caption(args.caption)))
+    # argv may hold lone surrogates (bytes that are not UTF-8): the analyzer normalises
+    reading = asyncio.run(reader.analyze(photo, args.caption))
     db = open_database(settings.db_path)
     base, source = base_for(db, get_category(reading.image.category_id))
     analysis = place(reading, base, source, settings.delta_max)
