@@ -1,8 +1,8 @@
 """The `aidj` command line: analyze, recommend, regenerate, run the bots, manage data.
 
-Every user-facing failure (a bad photo, a missing model, an empty catalog) is an
-``AIDJError`` and ends as one readable line on stderr with exit code 1; argparse usage
-errors exit with 2. No traceback reaches the user.
+Every user-facing failure (a bad photo, a missing model, an empty catalog, a database
+another program keeps locked) ends as one readable line on stderr with exit code 1
+(``cli_errors``); argparse usage errors exit with 2. No traceback reaches the user.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot import cli_catalog, cli_spotify
+from bot.cli_errors import user_errors
 from bot.config import Settings, load_settings
-from core.errors import AIDJError
 from core.mood import Analysis, AxisReading
 from core.reply import PlaylistCard
 from core.steering import Action
@@ -31,10 +31,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return args.handler(args)
-    except AIDJError as error:
-        print(f"aidj: {error}", file=sys.stderr)
-        return 1
+        return user_errors(args.handler)(args)
     except KeyboardInterrupt:
         return 130
 
