@@ -1,4 +1,4 @@
-"""`aidj` as a process: `.env` from the working directory."""
+"""`aidj` as a process: `.env` from the working directory, quiet when its reader leaves."""
 
 from __future__ import annotations
 
@@ -43,3 +43,18 @@ def test_every_command_reads_the_dotenv_of_the_working_directory(tmp_path) -> No
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("Applied 2 migration(s) to data/from-dotenv.db")
     assert (tmp_path / "data" / "from-dotenv.db").is_file()
+
+
+def test_output_into_a_closed_pipe_ends_quietly(tmp_path) -> None:
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader (`head`) is gone before aidj writes anything
+    try:
+        done = aidj(
+            "db", "migrate", "--db", str(tmp_path / "aidj.db"),
+            cwd=tmp_path, stdout=write_end, stderr=subprocess.PIPE,
+        )  # fmt: skip
+    finally:
+        os.close(write_end)
+    assert done.stderr == ""  # no BrokenPipeError traceback, no "Exception ignored"
+    assert done.returncode == 1
+    assert (tmp_path / "aidj.db").is_file()  # the command itself ran
