@@ -209,6 +209,23 @@ def test_short_row_counts_as_missing_values(db, tmp_path) -> None:
     assert summary.skipped == {"missing track_genre": 1}  # the first missing cell checked
 
 
+def test_duplicate_ids_with_other_values_are_counted(db, tmp_path) -> None:
+    track = make_track("dup", 0.4, 0.6)
+    rows = [
+        tracks_dataset_row(track, "pop"),
+        tracks_dataset_row(track, "rock"),  # same values, another genre: not a conflict
+        tracks_dataset_row(track, "jazz", valence="0.9"),
+        tracks_dataset_row(track, "pop", track_name="Another name"),
+    ]
+    summary = import_catalog(db, write_csv(tmp_path / "dup.csv", TRACKS_DATASET_HEADER, rows))
+    assert (summary.tracks_in_file, summary.conflicting_rows) == (1, 2)
+    assert "conflicting rows: 2 (same track id, other values; the first row kept)" in "\n".join(
+        summary.lines()
+    )
+    name, valence, genres = db.execute("SELECT name, valence, genres FROM tracks").fetchone()
+    assert (name, valence, json.loads(genres)) == ("Song dup", 0.4, ["jazz", "pop", "rock"])
+
+
 # ---------------------------------------------------------------- failures change nothing
 
 

@@ -119,6 +119,7 @@ class ImportSummary:
     tracks_in_file: int
     counts: StoreCounts
     skipped: Mapping[str, int]
+    conflicting_rows: int  # rows repeating a track id with other values (first row kept)
     genres_in_file: int
     catalog_tracks: int
     catalog_genres: int
@@ -140,6 +141,14 @@ class ImportSummary:
         ]
         for reason, count in sorted(self.skipped.items(), key=lambda kv: (-kv[1], kv[0])):
             lines.append(f"    {reason}: {count:,}")
+        lines.append(
+            f"  conflicting rows: {self.conflicting_rows:,}"
+            + (
+                " (same track id, other values; the first row kept)"
+                if self.conflicting_rows
+                else ""
+            )
+        )
         lines += [
             f"  genres in file:  {self.genres_in_file:,}",
             f"  catalog now:     {self.catalog_tracks:,} tracks in {self.catalog_genres:,} genres",
@@ -166,6 +175,7 @@ def import_catalog(db: Database, path: Path | str, *, progress: bool = False) ->
         tracks_in_file=len(parsed.tracks),
         counts=counts,
         skipped=dict(parsed.skipped),
+        conflicting_rows=parsed.conflicting_rows,
         genres_in_file=len(parsed.genres),
         catalog_tracks=tracks,
         catalog_genres=genres,
