@@ -2,9 +2,10 @@
 
     .venv/bin/python -m bench.catalog [--rows 100000] [--queries 300] [--csv PATH]
 
-Prints import time for the shared TidyTuesday CSV (when present) and for a synthetic CSV in
-the Spotify Tracks Dataset format, the anchor build time, and query p50/p95 over random
-targets and categories for the R*Tree search and for a naive full scan of the genres.
+Prints import time (and how long the import held the write lock) for the shared TidyTuesday
+CSV (when present) and for a synthetic CSV in the Spotify Tracks Dataset format, the anchor
+build time, and query p50/p95 over random targets and categories for the R*Tree search and
+for a naive full scan of the genres.
 """
 
 from __future__ import annotations
@@ -143,6 +144,7 @@ def run_catalog(name: str, csv_path: Path, folder: Path, queries: int) -> None:
         f"    {summary.rows_read:,} rows -> {summary.catalog_tracks:,} tracks, "
         f"{summary.catalog_genres} genres, {summary.skipped_total} skipped"
     )
+    print(f"    write lock held {summary.counts.lock_seconds:.2f} s (the bot's writes wait this)")
     timed("re-import (same file, nothing changes)", lambda: import_catalog(db, csv_path))
     timed("anchors build", lambda: build_anchor_table(db))
     bench_queries(db, queries)

@@ -1,8 +1,9 @@
 """The `aidj` command line: analyze, recommend, regenerate, run the bots, manage data.
 
-Every user-facing failure (a bad photo, a missing model, an empty catalog) is an
-``AIDJError`` and ends as one readable line on stderr with exit code 1; argparse usage
-errors exit with 2. No traceback reaches the user.
+Every user-facing failure (a bad photo, a missing model, an empty catalog, a database
+another program keeps locked) ends as one readable line on stderr with exit code 1
+(``cli_errors``); argparse usage errors exit with 2. No traceback reaches the user, also
+not when the output goes to a pipe that closes early (``aidj analyze ... | head``).
 """
 
 from __future__ import annotations
@@ -12,13 +13,14 @@ import asyncio
 import dataclasses
 import getpass
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from bot import cli_catalog, cli_spotify
+from bot.cli_errors import EXIT_DATA, user_errors
 from bot.config import Settings, load_settings
-from core.errors import AIDJError
 from core.mood import Analysis, AxisReading
 from core.reply import PlaylistCard
 from core.steering import Action
@@ -26,15 +28,21 @@ from core.steering import Action
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
-    if not hasattr(args, "handler"):
-        parser.print_help()
-        return 2
     try:
-        return args.handler(args)
-    except AIDJError as error:
-        print(f"aidj: {error}", file=sys.stderr)
-        return 1
+        try:
+            args = parser.parse_args(argv)
+            if not hasattr(args, "handler"):
+                parser.print_help()
+                return 2
+            return user_errors(args.handler)(args)
+        finally:
+            sys.stdout.flush()  # so a closed pipe shows here, not in Python's flush at exit
+    except BrokenPipeError:
+        # The reader went away (`| head`). As the signal module's docs advise: point stdout
+        # at devnull so the flush at exit cannot fail again, and end quietly.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_DATA
     except KeyboardInterrupt:
         return 130
 

@@ -8,24 +8,18 @@ on stderr, never a traceback), 2 a usage problem.
 from __future__ import annotations
 
 import argparse
-import functools
-import sqlite3
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from core.errors import AIDJError
+from bot.cli_errors import EXIT_DATA, Handler, user_errors
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
-Handler = Callable[[argparse.Namespace], int]
-
 EXIT_OK = 0
-EXIT_DATA = 1
 EXIT_USAGE = 2
 
 
@@ -75,23 +69,6 @@ def _usage(parser: argparse.ArgumentParser) -> Handler:
     return handler
 
 
-def _user_errors(handler: Handler) -> Handler:
-    """AIDJError (or SQLite failing) -> one line on stderr and exit 1, never a traceback."""
-
-    @functools.wraps(handler)
-    def wrapped(args: argparse.Namespace) -> int:
-        try:
-            return handler(args)
-        except AIDJError as error:
-            print(f"aidj: {error}", file=sys.stderr)
-            return EXIT_DATA
-        except sqlite3.Error as error:  # for example "database is locked" past the timeout
-            print(f"aidj: database error: {error}", file=sys.stderr)
-            return EXIT_DATA
-
-    return wrapped
-
-
 def _db_path(args: argparse.Namespace) -> Path:
     path = getattr(args, "db", None)
     if path is not None:
@@ -104,7 +81,7 @@ def _db_path(args: argparse.Namespace) -> Path:
 # ---------------------------------------------------------------- catalog import
 
 
-@_user_errors
+@user_errors
 def run_catalog_import(args: argparse.Namespace) -> int:
     from adapters.storage.catalog_download import TIDYTUESDAY_URL
     from adapters.storage.database import open_database
@@ -146,7 +123,7 @@ def _import(db: Database, path: Path) -> int:
 # ---------------------------------------------------------------- anchors
 
 
-@_user_errors
+@user_errors
 def run_anchors_build(args: argparse.Namespace) -> int:
     from adapters.storage.anchors_store import build_anchor_table
     from adapters.storage.database import open_database
@@ -199,7 +176,7 @@ def run_anchors_build(args: argparse.Namespace) -> int:
 _ROW = "{:<16} {:>8} {:>8} {:>5}  {}"
 
 
-@_user_errors
+@user_errors
 def run_anchors_show(args: argparse.Namespace) -> int:
     from adapters.storage.anchors_store import stored_anchors
     from adapters.storage.database import open_database
@@ -233,7 +210,7 @@ def run_anchors_show(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------- db
 
 
-@_user_errors
+@user_errors
 def run_db_migrate(args: argparse.Namespace) -> int:
     from adapters.storage.database import open_and_migrate
     from migrations import applied_migrations

@@ -122,13 +122,14 @@ def load_settings(
     """Settings from ``environ`` (default: the process environment), then ``overrides``.
 
     A `.env` file in the working directory is read first when ``dotenv`` is true; variables
-    already set in the environment win over it.
+    already set in the environment win over it. (Only there: python-dotenv's own search
+    starts from the calling code's folder, which is wherever aidj is installed.)
     """
     if environ is None:
         if dotenv:
             from dotenv import load_dotenv
 
-            load_dotenv(override=False)
+            load_dotenv(Path.cwd() / ".env", override=False)
         environ = dict(os.environ)
     values: dict[str, object] = {}
     for name, (attribute, parse) in _ENV.items():

@@ -27,6 +27,11 @@ class CatalogError(AIDJError):
     """The track catalog is missing, empty, malformed or matches nothing."""
 
 
+class DatabaseBusyError(AIDJError):
+    """Another program held the database's write lock past the busy timeout (for example a
+    long `aidj catalog import`): the write that waited was not done; retrying later works."""
+
+
 class ConfigError(AIDJError):
     """A setting in the environment is missing or malformed."""
 

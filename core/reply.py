@@ -172,6 +172,10 @@ _ERRORS = {
         "en": "My music catalog can't answer right now: {detail}",
         "ko": "음악 카탈로그에 문제가 있어요: {detail}",
     },
+    "DatabaseBusyError": {
+        "en": "My music database is busy updating; please try again in a moment.",
+        "ko": "음악 데이터베이스를 업데이트하는 중이에요. 잠시 후 다시 시도해 주세요.",
+    },
     "WorkerError": {
         "en": "The mood reader is busy or restarting; please try again in a moment.",
         "ko": "분위기 분석기가 바쁘거나 재시작 중이에요. 잠시 후 다시 시도해 주세요.",

@@ -6,6 +6,7 @@ import argparse
 import json
 import socket
 import sqlite3
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,7 +15,8 @@ from sqlite_utils import Database
 
 from adapters.storage import catalog_import
 from adapters.storage.catalog_import import import_catalog
-from adapters.storage.database import open_database
+from adapters.storage.database import BUSY_TIMEOUT_MS, open_database
+from adapters.storage.request_log import RequestLog
 from adapters.storage.track_search import nearest
 from bot import cli_catalog
 from core.errors import CatalogError
@@ -23,7 +25,9 @@ from migrations import MIGRATIONS, applied_migrations, apply_migrations
 from tests.catalog_factory import (
     TIDYTUESDAY_HEADER,
     TRACKS_DATASET_HEADER,
+    all_seed_genres,
     make_track,
+    synthetic_tracks,
     tidytuesday_row,
     track_id,
     tracks_dataset_row,
@@ -31,6 +35,7 @@ from tests.catalog_factory import (
     write_tidytuesday_csv,
     write_tracks_dataset_csv,
 )
+from tests.test_request_log import analysis
 
 TABLES = ("tracks", "track_genres", "genres", "track_plane", "anchors")
 
@@ -204,6 +209,23 @@ def test_short_row_counts_as_missing_values(db, tmp_path) -> None:
     assert summary.skipped == {"missing track_genre": 1}  # the first missing cell checked
 
 
+def test_duplicate_ids_with_other_values_are_counted(db, tmp_path) -> None:
+    track = make_track("dup", 0.4, 0.6)
+    rows = [
+        tracks_dataset_row(track, "pop"),
+        tracks_dataset_row(track, "rock"),  # same values, another genre: not a conflict
+        tracks_dataset_row(track, "jazz", valence="0.9"),
+        tracks_dataset_row(track, "pop", track_name="Another name"),
+    ]
+    summary = import_catalog(db, write_csv(tmp_path / "dup.csv", TRACKS_DATASET_HEADER, rows))
+    assert (summary.tracks_in_file, summary.conflicting_rows) == (1, 2)
+    assert "conflicting rows: 2 (same track id, other values; the first row kept)" in "\n".join(
+        summary.lines()
+    )
+    name, valence, genres = db.execute("SELECT name, valence, genres FROM tracks").fetchone()
+    assert (name, valence, json.loads(genres)) == ("Song dup", 0.4, ["jazz", "pop", "rock"])
+
+
 # ---------------------------------------------------------------- failures change nothing
 
 
@@ -258,20 +280,145 @@ def test_failed_import_leaves_the_database_unchanged(imported, tmp_path, problem
     assert snapshot(imported) == before
 
 
-def test_error_during_the_write_rolls_everything_back(imported, tmp_path, monkeypatch) -> None:
+def test_error_half_way_through_the_swap_rolls_everything_back(
+    imported, tmp_path, monkeypatch
+) -> None:
     before = snapshot(imported)
     path = write_tracks_dataset_csv(
         tmp_path / "new.csv", [make_track(i, 0.1 * i, 0.5, genres=("jazz",)) for i in range(5)]
     )
+    real_copy = catalog_import.copy_rtree_content
+    tracks_when_it_broke: list[int] = []
 
-    def broken(*args, **kwargs):
+    def broken(db: Database, source: str, target: str) -> None:
+        if target != "main.track_plane":
+            return real_copy(db, source, target)
+        tracks_when_it_broke.append(db.execute("SELECT count(*) FROM main.tracks").fetchone()[0])
         raise sqlite3.OperationalError("disk I/O error")
 
-    monkeypatch.setattr(catalog_import, "_reindex", broken)
+    monkeypatch.setattr(catalog_import, "copy_rtree_content", broken)
     with pytest.raises(CatalogError, match="failed and was undone"):
         import_catalog(imported, path)
+    assert tracks_when_it_broke == [8]  # the new tracks were in when the index swap failed
     assert snapshot(imported) == before
     assert not imported.conn.in_transaction
+
+
+def assert_index_matches(db: Database) -> None:
+    """The R*Tree is sound and holds exactly one right point per (track, genre) pair."""
+    assert db.execute("SELECT rtreecheck('main', 'track_plane')").fetchone() == ("ok",)
+    pairs = db.execute("SELECT count(*) FROM track_genres").fetchone()[0]
+    matching = db.execute(
+        "SELECT count(*) FROM track_plane AS p "
+        "JOIN track_genres AS tg ON tg.id = p.id AND tg.track_id = p.track_id "
+        "JOIN genres AS g ON g.slug = tg.genre AND g.code = p.genre_min "
+        "JOIN tracks AS t ON t.id = tg.track_id AND t.valence = p.valence"
+    ).fetchone()[0]
+    assert db.execute("SELECT count(*) FROM track_plane").fetchone()[0] == matching == pairs
+
+
+def test_an_import_that_finishes_meanwhile_is_kept(imported, tmp_path, monkeypatch) -> None:
+    """Two imports at once: the one that staged from an older catalog stages again."""
+    ours = make_track("ours", 0.3, 0.3, genres=("jazz",))
+    theirs = make_track("theirs", 0.7, 0.7, genres=("jazz", "blues"))
+    other = open_database(tmp_path / "aidj.db")
+    real_swap = catalog_import._swap_in
+    swaps: list[Database] = []
+
+    def other_import_first(db: Database, version: int) -> float | None:
+        swaps.append(db)
+        if len(swaps) == 1:
+            catalog_import.store_tracks(other, [theirs])
+        return real_swap(db, version)
+
+    monkeypatch.setattr(catalog_import, "_swap_in", other_import_first)
+    summary = import_catalog(imported, write_tracks_dataset_csv(tmp_path / "o.csv", [ours]))
+    assert swaps == [imported, other, imported]
+    assert (summary.counts.inserted, summary.catalog_tracks) == (1, 5)
+    counts = dict(imported.execute("SELECT slug, track_count FROM genres").fetchall())
+    assert (counts["jazz"], counts["blues"]) == (2, 1)
+    assert_index_matches(imported)
+    other.close()
+
+
+# ---------------------------------------------------------------- while the bot writes
+
+# The reported failure: a 200k-row import held the write lock longer than the bot's 5 s busy
+# timeout. Scaled down: an import of a fifth of that (about 40k rows) must never make the
+# bot's writes wait a fifth of the timeout (a naive BEGIN IMMEDIATE around the old write
+# holds the lock longer than that; staging outside the lock holds it a quarter as long).
+WRITER_TIMEOUT_MS = BUSY_TIMEOUT_MS // 5
+
+
+class RequestWriter(threading.Thread):
+    """Records requests on its own connection, as the bot does, until told to stop; each
+    insert gives up after WRITER_TIMEOUT_MS waiting for the write lock."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(daemon=True)
+        self.path = path
+        self.writing = threading.Event()
+        self.stop = threading.Event()
+        self.written = 0
+        self.errors: list[sqlite3.Error] = []
+
+    def run(self) -> None:
+        db = open_database(self.path)
+        db.execute(f"PRAGMA busy_timeout = {WRITER_TIMEOUT_MS}")
+        log = RequestLog(db)
+        try:
+            while not self.stop.is_set():
+                try:
+                    log.record_request(
+                        analysis(), platform="cli", chat_id=1, user_id=2, language="en", caption=""
+                    )
+                    self.written += 1
+                except sqlite3.Error as error:
+                    self.errors.append(error)
+                self.writing.set()
+        finally:
+            db.close()
+
+
+def test_import_while_the_bot_writes_requests(imported, tmp_path) -> None:
+    tracks = synthetic_tracks(all_seed_genres(), 600, seed=3)  # 40,800 tracks, as many rows
+    path = write_tracks_dataset_csv(tmp_path / "big.csv", tracks)
+    writer = RequestWriter(tmp_path / "aidj.db")
+    writer.start()
+    try:
+        assert writer.writing.wait(timeout=30)
+        before = writer.written
+        summary = import_catalog(imported, path)
+        during = writer.written - before
+    finally:
+        writer.stop.set()
+        writer.join()
+    assert writer.errors == []
+    assert during > 0  # the writer kept writing while the import ran
+    assert summary.counts.inserted == len(tracks)
+    assert summary.catalog_tracks == len(tracks) + 3
+    assert imported.execute("SELECT count(*) FROM requests").fetchone() == (writer.written,)
+    assert_index_matches(imported)
+
+
+def test_cli_import_while_the_database_is_locked_is_one_clear_line(
+    imported, tmp_path, monkeypatch, capsys
+) -> None:
+    monkeypatch.setattr("adapters.storage.database.BUSY_TIMEOUT_MS", 50)
+    before = snapshot(imported)
+    path = write_tracks_dataset_csv(tmp_path / "new.csv", [make_track("new", 0.5, 0.5)])
+    holder = sqlite3.connect(tmp_path / "aidj.db")
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        code = cli_catalog.run_catalog_import(_args(db=tmp_path / "aidj.db", path=path))
+    finally:
+        holder.rollback()
+        holder.close()
+    err = capsys.readouterr().err
+    assert code == 1
+    assert len(err.strip().splitlines()) == 1
+    assert err.startswith("aidj: the database is busy")
+    assert snapshot(imported) == before
 
 
 # ---------------------------------------------------------------- migrations, database
@@ -383,7 +530,7 @@ def test_cli_parser_wires_the_commands(tmp_path, capsys) -> None:
     db_path = tmp_path / "aidj.db"
     args = parser.parse_args(["db", "migrate", "--db", str(db_path)])
     assert args.handler(args) == 0
-    assert "Applied 1 migration(s)" in capsys.readouterr().out
+    assert "Applied 2 migration(s)" in capsys.readouterr().out
     args = parser.parse_args(["db", "migrate", "--db", str(db_path)])
     assert args.handler(args) == 0
     assert "is up to date" in capsys.readouterr().out

@@ -8,7 +8,9 @@ Two formats, told apart by their header:
   index column): one row per (track, genre).
 
 A row with a bad id or a missing or out-of-range value is skipped and counted by reason;
-the first valid row of a track gives its values, every valid row adds its genres.
+the first valid row of a track gives its values, every valid row adds its genres, and a
+later row whose values differ from the first's is counted as conflicting (the owner sees
+how often the file disagrees with itself).
 """
 
 from __future__ import annotations
@@ -135,6 +137,7 @@ class ParsedCatalog:
     rows_read: int = 0
     tracks: dict[str, CatalogTrack] = field(default_factory=dict)
     skipped: Counter[str] = field(default_factory=Counter)
+    conflicting_rows: int = 0  # valid rows repeating a track id with other values
 
     @property
     def genres(self) -> set[str]:
@@ -216,6 +219,7 @@ def _parse_rows(
     tracks = parsed.tracks
     skipped = parsed.skipped
     rows_read = 0
+    conflicting = 0
     for row in rows:
         rows_read += 1
         if len(row) < width:  # a short row: its missing cells are missing values
@@ -252,11 +256,15 @@ def _parse_rows(
         for i in wholes:
             values[i] = int(values[i])
         genres_by_id[track_id] |= genres
-        if track_id not in tracks:
-            album = row[album_at].strip()
-            album = "" if album.lower() in _MISSING else album
+        album = row[album_at].strip()
+        album = "" if album.lower() in _MISSING else album
+        first = tracks.get(track_id)
+        if first is None:
             tracks[track_id] = CatalogTrack(track_id, name, artists, album, frozenset(), *values)
+        elif first[1:4] != (name, artists, album) or first[5:] != tuple(values):
+            conflicting += 1  # fields 1-3: name, artists, album; 5 on: the numbers
     parsed.rows_read = rows_read
+    parsed.conflicting_rows = conflicting
     for track_id, track in tracks.items():
         tracks[track_id] = track._replace(genres=frozenset(genres_by_id[track_id]))
 

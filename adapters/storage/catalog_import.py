@@ -1,10 +1,17 @@
-"""Storing a catalog in the database: one transaction, idempotent, index kept in step.
+"""Storing a catalog in the database: staged outside the write lock, swapped in briefly.
 
-The whole CSV is parsed and validated (``catalog_csv``) before anything is written, and
-the write is one transaction, so a failed import leaves the database exactly as it was.
+The whole CSV is parsed and validated (``catalog_csv``) before anything is written. The
+changes are then staged in TEMP tables from one snapshot of the catalog (the new and
+changed tracks, their genre pairs, and a copy of the R*Tree with their points moved) while
+the bot keeps writing its requests. One short ``BEGIN IMMEDIATE`` transaction then applies
+the rows and swaps the staged R*Tree in whole (``rtree_copy``: copying the tree takes a
+fraction of a second where inserting 200k points takes seconds). If another import changed
+the catalog after the snapshot (``catalog_version`` moved), the import stages again. A
+failed import leaves the database exactly as it was.
+
 Re-importing is an upsert: values are replaced, genres accumulate (a track keeps every
-genre it was ever listed under), and only new or changed tracks touch the R*Tree, so a
-repeated import of the same file writes nothing.
+genre it was ever listed under), and only new or changed tracks are written, so a repeated
+import of the same file writes nothing and takes no lock.
 """
 
 from __future__ import annotations
@@ -13,13 +20,15 @@ import json
 import sqlite3
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from json.encoder import encode_basestring
 from pathlib import Path
 
 from sqlite_utils import Database
 
 from adapters.storage.catalog_csv import FORMAT_NAMES, CatalogTrack, read_catalog
+from adapters.storage.database import busy_as_user_error, write_transaction
+from adapters.storage.rtree_copy import copy_rtree_content, create_rtree_like
 from core.anchors import FEATURES
 from core.errors import CatalogError
 
@@ -41,29 +50,52 @@ TRACK_COLUMNS: tuple[str, ...] = (
     "key",
     "mode",
 )
-_UPSERT_TRACK = (
-    f"INSERT INTO tracks ({', '.join(TRACK_COLUMNS)}) "
-    f"VALUES ({', '.join('?' * len(TRACK_COLUMNS))}) "
-    "ON CONFLICT (id) DO UPDATE SET "
-    + ", ".join(f"{name} = excluded.{name}" for name in TRACK_COLUMNS[1:])
+_ATTEMPTS = 3  # stagings, when other imports keep changing the catalog meanwhile
+_PLANE = "main.track_plane"
+_STAGED_PLANE = "temp.import_plane"
+_STAGE_TABLES = (
+    f"CREATE TEMP TABLE import_tracks (id TEXT PRIMARY KEY, {', '.join(TRACK_COLUMNS[1:])})",
+    # every (track, genre) pair of the staged tracks: ``is_new`` ones get ``id`` when applied
+    "CREATE TEMP TABLE import_pairs (id INTEGER PRIMARY KEY, track_id TEXT NOT NULL, "
+    "genre TEXT NOT NULL, code INTEGER NOT NULL, is_new INTEGER NOT NULL)",
+    "CREATE TEMP TABLE import_genres (code INTEGER PRIMARY KEY, slug TEXT NOT NULL)",
 )
-_UNINDEX_CHANGED = """
-    DELETE FROM track_plane WHERE id IN (
-        SELECT tg.id FROM temp.import_changed AS c
-        JOIN track_genres AS tg ON tg.track_id = c.track_id
-    )
+_STAGED_PAIRS_IN_CATALOG = """
+    INSERT INTO temp.import_pairs (id, track_id, genre, code, is_new)
+    SELECT tg.id, tg.track_id, tg.genre, g.code, 0
+    FROM main.track_genres AS tg
+    JOIN temp.import_tracks AS t ON t.id = tg.track_id
+    JOIN main.genres AS g ON g.slug = tg.genre
 """
-_INDEX_CHANGED = """
-    INSERT INTO track_plane (
+_UNINDEX_STAGED = (
+    "DELETE FROM temp.import_plane WHERE id IN (SELECT id FROM temp.import_pairs WHERE NOT is_new)"
+)
+_INDEX_STAGED = """
+    INSERT INTO temp.import_plane (
         id, valence_min, valence_max, energy_min, energy_max, genre_min, genre_max,
         track_id, valence, energy, popularity, artists
     )
-    SELECT tg.id, t.valence, t.valence, t.energy, t.energy, g.code, g.code,
+    SELECT p.id, t.valence, t.valence, t.energy, t.energy, p.code, p.code,
            t.id, t.valence, t.energy, t.popularity, t.artists
-    FROM temp.import_changed AS c
-    JOIN track_genres AS tg ON tg.track_id = c.track_id
-    JOIN tracks AS t ON t.id = c.track_id
-    JOIN genres AS g ON g.slug = tg.genre
+    FROM temp.import_pairs AS p
+    JOIN temp.import_tracks AS t ON t.id = p.track_id
+"""
+# Rows go in in key order throughout: the B-trees then grow at the end (much faster).
+_APPLY_TRACKS = (
+    f"INSERT INTO main.tracks ({', '.join(TRACK_COLUMNS)}) "
+    f"SELECT {', '.join(TRACK_COLUMNS)} FROM temp.import_tracks WHERE true ORDER BY id "
+    "ON CONFLICT (id) DO UPDATE SET "
+    + ", ".join(f"{name} = excluded.{name}" for name in TRACK_COLUMNS[1:])
+)
+_APPLY_GENRES = "INSERT INTO main.genres (code, slug) SELECT code, slug FROM temp.import_genres"
+_APPLY_PAIRS = (
+    "INSERT INTO main.track_genres (id, track_id, genre) "
+    "SELECT id, track_id, genre FROM temp.import_pairs WHERE is_new ORDER BY id"
+)
+_RECOUNT_GENRES = """
+    UPDATE main.genres
+    SET track_count = (SELECT count(*) FROM main.track_genres AS tg WHERE tg.genre = genres.slug)
+    WHERE slug IN (SELECT genre FROM temp.import_pairs WHERE is_new)
 """
 
 
@@ -72,6 +104,11 @@ class StoreCounts:
     inserted: int
     updated: int
     unchanged: int
+    lock_seconds: float = 0.0  # how long the write lock was held (0: nothing to write)
+
+    @property
+    def changed(self) -> int:
+        return self.inserted + self.updated
 
 
 @dataclass(frozen=True)
@@ -82,6 +119,7 @@ class ImportSummary:
     tracks_in_file: int
     counts: StoreCounts
     skipped: Mapping[str, int]
+    conflicting_rows: int  # rows repeating a track id with other values (first row kept)
     genres_in_file: int
     catalog_tracks: int
     catalog_genres: int
@@ -103,6 +141,14 @@ class ImportSummary:
         ]
         for reason, count in sorted(self.skipped.items(), key=lambda kv: (-kv[1], kv[0])):
             lines.append(f"    {reason}: {count:,}")
+        lines.append(
+            f"  conflicting rows: {self.conflicting_rows:,}"
+            + (
+                " (same track id, other values; the first row kept)"
+                if self.conflicting_rows
+                else ""
+            )
+        )
         lines += [
             f"  genres in file:  {self.genres_in_file:,}",
             f"  catalog now:     {self.catalog_tracks:,} tracks in {self.catalog_genres:,} genres",
@@ -115,7 +161,8 @@ def import_catalog(db: Database, path: Path | str, *, progress: bool = False) ->
     started = time.perf_counter()
     parsed = read_catalog(path, progress=progress)
     try:
-        counts = store_tracks(db, parsed.tracks.values())
+        with busy_as_user_error():
+            counts = store_tracks(db, parsed.tracks.values())
     except sqlite3.Error as error:
         raise CatalogError(f"the import of {path} failed and was undone: {error}") from None
     tracks, genres = db.execute(
@@ -128,6 +175,7 @@ def import_catalog(db: Database, path: Path | str, *, progress: bool = False) ->
         tracks_in_file=len(parsed.tracks),
         counts=counts,
         skipped=dict(parsed.skipped),
+        conflicting_rows=parsed.conflicting_rows,
         genres_in_file=len(parsed.genres),
         catalog_tracks=tracks,
         catalog_genres=genres,
@@ -136,12 +184,36 @@ def import_catalog(db: Database, path: Path | str, *, progress: bool = False) ->
 
 
 def store_tracks(db: Database, tracks: Iterable[CatalogTrack]) -> StoreCounts:
-    """Upsert ``tracks`` and their genres and index them, in one transaction."""
+    """Upsert ``tracks`` and their genres and index them; all or nothing.
+
+    Only the final, short transaction holds the write lock, so call it outside any
+    transaction. CatalogError when other imports keep changing the catalog meanwhile.
+    """
     incoming = {track.id: track for track in tracks}
-    with db.atomic():
+    try:
+        for _ in range(_ATTEMPTS):
+            counts, version = _stage(db, incoming)
+            if not counts.changed:
+                return counts
+            held = _swap_in(db, version)
+            if held is not None:
+                return replace(counts, lock_seconds=held)
+    finally:
+        _drop_stage(db)
+    raise CatalogError(
+        "other catalog imports kept changing the catalog while this one ran; "
+        "nothing was written, run it again"
+    )
+
+
+def _stage(db: Database, incoming: dict[str, CatalogTrack]) -> tuple[StoreCounts, int]:
+    """Stage what ``incoming`` changes, from one snapshot of the catalog, without taking
+    the write lock; the counts and the snapshot's catalog version."""
+    with db.atomic():  # one read snapshot; only TEMP tables are written
+        version = _catalog_version(db)
         stored = {
             row[0]: row
-            for row in db.execute(f"SELECT {', '.join(TRACK_COLUMNS)} FROM tracks")
+            for row in db.execute(f"SELECT {', '.join(TRACK_COLUMNS)} FROM main.tracks")
             if row[0] in incoming
         }
         rows: list[tuple[object, ...]] = []
@@ -153,18 +225,69 @@ def store_tracks(db: Database, tracks: Iterable[CatalogTrack]) -> StoreCounts:
             if row != before:
                 rows.append(row)
                 pairs.extend((track.id, genre) for genre in sorted(track.genres - known))
-        conn = db.conn
-        conn.executemany(_UPSERT_TRACK, rows)
-        new_genres = sorted({genre for _, genre in pairs})
-        conn.executemany(
-            "INSERT OR IGNORE INTO genres (slug) VALUES (?)", [(g,) for g in new_genres]
-        )
-        conn.executemany("INSERT INTO track_genres (track_id, genre) VALUES (?, ?)", pairs)
-        _reindex(db, [row[0] for row in rows], had_tracks=bool(stored))
+        if rows:
+            _stage_rows(db, rows, pairs)
     updated = sum(1 for row in rows if row[0] in stored)
-    return StoreCounts(
+    counts = StoreCounts(
         inserted=len(rows) - updated, updated=updated, unchanged=len(incoming) - len(rows)
     )
+    return counts, version
+
+
+def _stage_rows(db: Database, rows: list[tuple[object, ...]], pairs: list[tuple[str, str]]) -> None:
+    """Fill the TEMP tables: ``rows``, their genre pairs (``pairs`` are the new ones, given
+    the ids and genre codes they will have), and the R*Tree as it will be."""
+    _drop_stage(db)
+    for statement in _STAGE_TABLES:
+        db.execute(statement)
+    conn = db.conn
+    conn.executemany(
+        f"INSERT INTO temp.import_tracks VALUES ({', '.join('?' * len(TRACK_COLUMNS))})", rows
+    )
+    codes = dict(db.execute("SELECT slug, code FROM main.genres").fetchall())
+    next_code = max(codes.values(), default=0) + 1
+    new_genres = sorted({genre for _, genre in pairs} - codes.keys())
+    codes.update((slug, next_code + i) for i, slug in enumerate(new_genres))
+    conn.executemany(
+        "INSERT INTO temp.import_genres (code, slug) VALUES (?, ?)",
+        [(codes[slug], slug) for slug in new_genres],
+    )
+    db.execute(_STAGED_PAIRS_IN_CATALOG)
+    next_id = db.execute("SELECT coalesce(max(id), 0) + 1 FROM main.track_genres").fetchone()[0]
+    conn.executemany(
+        "INSERT INTO temp.import_pairs (id, track_id, genre, code, is_new) VALUES (?, ?, ?, ?, 1)",
+        # ids in (track, genre) order: the table and its unique index then grow at the end
+        [(next_id + i, tid, genre, codes[genre]) for i, (tid, genre) in enumerate(sorted(pairs))],
+    )
+    create_rtree_like(db, _PLANE, _STAGED_PLANE)
+    copy_rtree_content(db, _PLANE, _STAGED_PLANE)
+    db.execute(_UNINDEX_STAGED)
+    db.execute(_INDEX_STAGED)
+
+
+def _swap_in(db: Database, version: int) -> float | None:
+    """Apply the staged changes in one short write transaction; the seconds it held the
+    write lock, or None (nothing written) when the catalog is no longer at ``version``."""
+    with write_transaction(db):
+        held_from = time.perf_counter()
+        if _catalog_version(db) != version:
+            return None
+        db.execute(_APPLY_GENRES)
+        db.execute(_APPLY_TRACKS)
+        db.execute(_APPLY_PAIRS)
+        db.execute(_RECOUNT_GENRES)
+        copy_rtree_content(db, _STAGED_PLANE, _PLANE)
+        db.execute("UPDATE main.catalog_version SET version = version + 1")
+    return time.perf_counter() - held_from
+
+
+def _catalog_version(db: Database) -> int:
+    return db.execute("SELECT version FROM main.catalog_version").fetchone()[0]
+
+
+def _drop_stage(db: Database) -> None:
+    for table in ("import_tracks", "import_pairs", "import_genres", "import_plane"):
+        db.execute(f"DROP TABLE IF EXISTS temp.{table}")
 
 
 def track_row(track: CatalogTrack, genres: list[str]) -> tuple[object, ...]:
@@ -188,23 +311,4 @@ def track_row(track: CatalogTrack, genres: list[str]) -> tuple[object, ...]:
         track.loudness,
         track.key,
         track.mode,
-    )
-
-
-def _reindex(db: Database, track_ids: list[str], *, had_tracks: bool) -> None:
-    """Refresh the R*Tree points of ``track_ids`` and every genre's track count."""
-    if not track_ids:
-        return
-    db.execute("CREATE TEMP TABLE IF NOT EXISTS import_changed (track_id TEXT PRIMARY KEY)")
-    db.execute("DELETE FROM temp.import_changed")
-    db.conn.executemany(
-        "INSERT INTO temp.import_changed (track_id) VALUES (?)", [(i,) for i in track_ids]
-    )
-    if had_tracks:
-        db.execute(_UNINDEX_CHANGED)
-    db.execute(_INDEX_CHANGED)
-    db.execute("DELETE FROM temp.import_changed")
-    db.execute(
-        "UPDATE genres SET track_count = "
-        "(SELECT count(*) FROM track_genres WHERE genre = genres.slug)"
     )
