@@ -19,6 +19,7 @@ from typing import Any, Protocol, TypeVar
 from sqlite_utils import Database
 
 from adapters.storage.anchors_store import anchor_points, base_for
+from adapters.storage.database import busy_as_user_error
 from adapters.storage.request_log import RequestLog, StoredRequest
 from adapters.storage.track_search import GenresNotInCatalogError, nearest
 from bot.config import Settings
@@ -308,7 +309,7 @@ class MoodService:
 
     async def _in_db(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         def locked() -> T:
-            with self._db_lock:
+            with self._db_lock, busy_as_user_error():  # "locked" reaches users as "busy"
                 return function(*args, **kwargs)
 
         return await asyncio.to_thread(locked)

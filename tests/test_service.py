@@ -19,6 +19,7 @@ from bot.service import MoodService
 from core.categories import get_category
 from core.errors import (
     BadImageError,
+    DatabaseBusyError,
     NotRequesterError,
     RateLimitedError,
     UnknownRequestError,
@@ -254,6 +255,24 @@ async def test_a_broken_emoji_in_the_caption_still_gets_a_card(service, own_sett
     stored = recorded_request(own_settings, card.request_id)
     assert stored.caption == "rainy \ufffd day \uac00"
     assert len(card.tracks) == 10
+
+
+async def test_a_database_locked_by_an_import_is_a_clear_busy_error(analyzer, own_settings):
+    settings = dataclasses.replace(own_settings, rate_limit_per_minute=1)
+    db = open_database(settings.db_path)
+    db.execute("PRAGMA busy_timeout = 50")
+    service = MoodService(analyzer, db, settings, render_plane=False)
+    importer = open_database(own_settings.db_path)
+    importer.conn.execute("BEGIN IMMEDIATE")  # holds the write lock, as a long import would
+    try:
+        with pytest.raises(DatabaseBusyError):
+            await service.recommend(request(user="frank"))
+    finally:
+        importer.conn.rollback()
+        importer.close()
+    card = await service.recommend(request(user="frank"))  # the failure did not count
+    assert len(card.tracks) == 10
+    db.close()
 
 
 async def test_the_owner_steers_any_request_by_its_id(service):
