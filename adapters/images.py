@@ -82,11 +82,43 @@ def _decode(image: Image.Image, max_pixels: int) -> Image.Image:
 
 def _to_rgb(image: Image.Image) -> Image.Image:
     """RGB, with any transparency composited onto white (CLIP never saw alpha)."""
+    image = _to_8_bit(image)
     if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
         rgba = image.convert("RGBA")
         background = Image.new("RGBA", rgba.size, (*_WHITE, 255))
         return Image.alpha_composite(background, rgba).convert("RGB")
     return image.convert("RGB")
+
+
+def _to_8_bit(image: Image.Image) -> Image.Image:
+    """Greyscale deeper than 8 bits (16-bit PNG/TIFF: "I;16", "I;16B", "I"; float: "F") scaled
+    to "L"; other modes unchanged.
+
+    PIL's own conversion to RGB clips these values at 255 instead of scaling them, which turns
+    a 16-bit photo almost all white. Integer modes are read as 16-bit (how PIL opens 16-bit
+    files); float pictures carry no fixed range, so theirs is guessed from the largest value.
+    """
+    if image.mode == "F":
+        scale = _float_scale(image.getextrema()[1])
+    elif image.mode == "I" or image.mode.startswith("I;16"):
+        image, scale = image.convert("I"), 255 / 65535
+    else:
+        return image
+    # + 0.5: PIL truncates when it stores the scaled values, so this rounds to the nearest.
+    eight_bit = image.point(lambda value: value * scale + 0.5).convert("L")
+    # A tRNS grey level is in 16-bit units and no longer matches any pixel (PIL never applied
+    # it to these modes either).
+    eight_bit.info.pop("transparency", None)
+    return eight_bit
+
+
+def _float_scale(largest: float) -> float:
+    """0..1 (the usual float convention) or 0..255 or 0..65535, whichever holds ``largest``."""
+    if largest <= 1.0:
+        return 255.0
+    if largest <= 255.0:
+        return 1.0
+    return 255 / 65535
 
 
 def _too_many_pixels_message(size: tuple[int, int] | None, max_pixels: int) -> str:

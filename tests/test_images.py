@@ -8,7 +8,7 @@ import warnings
 import zlib
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageStat
 
 from adapters.images import load_image
 from core.errors import BadImageError
@@ -149,3 +149,76 @@ def test_animated_gif_uses_the_first_frame():
     assert image.mode == "RGB" and image.size == (16, 16)
     red, _, blue = image.getpixel((8, 8))
     assert red > 200 and blue < 60
+
+
+# ---------------------------------------------------------------- high bit depth
+
+GRADIENT_SIZE = (256, 8)
+
+
+def gradient_8_bit() -> Image.Image:
+    """0..255 from left to right: the reference the deeper versions must come out as."""
+    image = Image.new("L", GRADIENT_SIZE)
+    image.putdata([x for _ in range(GRADIENT_SIZE[1]) for x in range(GRADIENT_SIZE[0])])
+    return image
+
+
+def gradient_deep(mode: str, fmt: str) -> bytes:
+    """The same gradient stored with more than 8 bits per sample, as ``fmt`` bytes."""
+    width, height = GRADIENT_SIZE
+    levels = [x for _ in range(height) for x in range(width)]
+    if mode == "F":  # floats conventionally run 0..1
+        raw = struct.pack(f"<{len(levels)}f", *(level / 255 for level in levels))
+    elif mode == "I":
+        raw = struct.pack(f"<{len(levels)}i", *(level * 257 for level in levels))
+    else:  # "I;16" (little-endian) or "I;16B"
+        order = ">" if mode == "I;16B" else "<"
+        raw = struct.pack(f"{order}{len(levels)}H", *(level * 257 for level in levels))
+    image = Image.frombytes(mode, GRADIENT_SIZE, raw)
+    return encode(image, fmt)
+
+
+def png_16_bit_colour(alpha: bool) -> bytes:
+    """The gradient as a 16-bit-per-channel RGB(A) PNG (PIL cannot write one itself)."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        crc = zlib.crc32(kind + body) & 0xFFFFFFFF
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
+
+    width, height = GRADIENT_SIZE
+    channels = 4 if alpha else 3
+    row = b"".join(
+        struct.pack(f">{channels}H", *([x * 257] * 3 + [65535] * (channels - 3)))
+        for x in range(width)
+    )
+    header = struct.pack(">IIBBBBB", width, height, 16, 6 if alpha else 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress((b"\x00" + row) * height))
+        + chunk(b"IEND", b"")
+    )
+
+
+@pytest.mark.parametrize(
+    ("data", "opened_as"),
+    [
+        (gradient_deep("I;16", "PNG"), "I;16"),
+        (gradient_deep("I;16B", "TIFF"), "I;16B"),
+        (gradient_deep("I", "TIFF"), "I"),
+        (gradient_deep("F", "TIFF"), "F"),
+        (png_16_bit_colour(alpha=False), "RGB"),
+        (png_16_bit_colour(alpha=True), "RGBA"),
+    ],
+    ids=["png-I;16", "tiff-I;16B", "tiff-I", "tiff-F", "png-rgb16", "png-rgba16"],
+)
+def test_high_bit_depth_keeps_its_gradient(data, opened_as):
+    assert Image.open(io.BytesIO(data)).mode == opened_as  # the case this test is about
+    image = load_image(data, **LIMITS)
+    expected = ImageStat.Stat(gradient_8_bit().convert("RGB"))
+    found = ImageStat.Stat(image)
+    assert image.mode == "RGB" and image.size == GRADIENT_SIZE
+    assert found.mean == pytest.approx(expected.mean, abs=0.5)
+    assert found.stddev == pytest.approx(expected.stddev, abs=0.5)
+    assert image.getpixel((0, 0)) == (0, 0, 0) and image.getpixel((255, 0)) == (255, 255, 255)
+    assert image.getpixel((128, 4)) == (128, 128, 128)
