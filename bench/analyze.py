@@ -105,12 +105,12 @@ def build_full_models(out: Path) -> tuple[Path, Path]:
 # ---------------------------------------------------------------- inputs
 
 
-def photo(seed: int) -> bytes:
+def photo(seed: int, size: tuple[int, int] = PHOTO_SIZE) -> bytes:
     """A deterministic photo-like JPEG: a colour gradient with noise (so JPEG works hard)."""
     from PIL import Image
 
     rng = random.Random(seed)
-    width, height = PHOTO_SIZE
+    width, height = size
     small = Image.new("RGB", (32, 24))
     small.putdata(
         [
@@ -119,8 +119,8 @@ def photo(seed: int) -> bytes:
             for x in range(32)
         ]
     )
-    image = small.resize(PHOTO_SIZE, Image.Resampling.BICUBIC)
-    noise = Image.frombytes("L", PHOTO_SIZE, rng.randbytes(width * height)).convert("RGB")
+    image = small.resize(size, Image.Resampling.BICUBIC)
+    noise = Image.frombytes("L", size, rng.randbytes(width * height)).convert("RGB")
     image = Image.blend(image, noise, 0.15)
     buffer = io.BytesIO()
     image.save(buffer, format="JPEG", quality=85)

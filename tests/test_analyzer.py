@@ -10,12 +10,14 @@ import pytest
 import torch
 from PIL import Image
 
+from adapters.images import load_image
 from adapters.models.analyzer import MoodAnalyzer
 from bot.config import Settings, load_settings
 from core.categories import CATEGORY_BY_ID
 from core.errors import BadCaptionError, BadImageError, ModelLoadError
 from core.mood import Reading
 from tests.fixtures_models import tiny_models  # noqa: F401  (session fixture)
+from tests.photos import photo_like, strip_png
 
 KOREAN = "비가 오지만 오늘 좋은 일이 있어서 신나!"
 CAPTION_LIMIT = 40
@@ -46,14 +48,16 @@ def analyzer(settings) -> MoodAnalyzer:
 
 
 class Counter:
-    """Counts calls of a model method (test instrumentation only)."""
+    """Counts calls of a model method and keeps their arguments (test instrumentation only)."""
 
     def __init__(self, owner: Any, name: str) -> None:
         self.count = 0
+        self.args: list[tuple[Any, ...]] = []
         original = getattr(owner, name)
 
         def counted(*args: Any, **kwargs: Any) -> Any:
             self.count += 1
+            self.args.append(args)
             return original(*args, **kwargs)
 
         self._owner, self._name = owner, name
@@ -170,3 +174,30 @@ def test_a_broken_emoji_is_read_not_raised(analyzer):
     assert broken.text.valence.scores  # the model read the caption
     alone = analyzer.analyze_batch([(photo, "rainy \ud83d day")])
     assert alone == analyzer.analyze_batch([(photo, "rainy \ufffd day")])
+
+
+def test_clip_is_handed_the_centre_square_whatever_the_aspect_ratio(analyzer):
+    items = [(strip_png(1, 30_000), "a strip"), (jpeg((1, 2, 3)), "")]
+    with Counter(analyzer.scorer, "score") as score:
+        results = analyzer.analyze_batch(items)
+    assert all(isinstance(result, Reading) for result in results)
+    (images,) = score.args[0]
+    # not 1x30000, which CLIP's processor would first scale to 32 x 960000 (224 x 6.7M in full)
+    assert [image.size for image in images] == [(1, 1), (45, 45)]
+
+
+@pytest.mark.parametrize("size", [(1280, 960), (960, 1280), (1600, 1200)])
+def test_preparing_the_square_leaves_the_scores_of_a_photo_essentially_unchanged(
+    analyzer, settings, size
+):
+    """The old path handed the whole picture to CLIP's processor; the new one crops and
+    shrinks it first. Only resampling differs, so the scores barely move."""
+    for seed in range(2):
+        data = photo_like(size, seed)
+        whole = load_image(
+            data, max_bytes=settings.max_image_bytes, max_pixels=settings.max_image_pixels
+        )
+        before = analyzer.scorer.score([whole])[0].distribution
+        after = analyzer.analyze_batch([(data, "")])[0].image.distribution
+        assert list(after) == list(before)
+        assert max(abs(after[key] - before[key]) for key in before) < 0.01

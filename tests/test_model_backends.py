@@ -7,18 +7,21 @@ import random
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 import torch
 from PIL import Image
 
-from adapters.models.clip_backend import ClipSceneScorer
+from adapters.images import load_image
+from adapters.models.clip_backend import ClipSceneScorer, centre_square_side
 from adapters.models.nli_backend import ZeroShotCaptionReader
 from core.categories import CATEGORIES
 from core.errors import ModelLoadError
 from core.text_axes import ENERGY_AXIS, TEXT_AXES, VALENCE_AXIS
 from tests.fixtures_models import tiny_models  # noqa: F401  (session fixture)
+from tests.photos import photo_like
 
 KOREAN = "비가 오지만 오늘 좋은 일이 있어서 신나!"
 CATEGORY_IDS = [category.id for category in CATEGORIES]
@@ -163,6 +166,60 @@ def test_empty_image_batch_needs_no_model(scorer):
     with CallCounter(scorer.model, "get_image_features") as image:
         assert scorer.score([]) == []
     assert image.calls == []
+
+
+# ---------------------------------------------------------------- CLIP's centre square
+
+
+def test_the_tiny_scorer_reads_its_square_side_from_its_processor(scorer):
+    assert scorer.square_side == 32
+
+
+@pytest.mark.parametrize(
+    ("settings", "side"),
+    [
+        ({}, 224),  # CLIP ViT-B/32's own: short side to 224, centre 224x224
+        ({"size": {"shortest_edge": 256}}, 256),  # a smaller centre crop still fits in it
+        ({"do_center_crop": False}, None),  # keeps the whole picture
+        ({"crop_size": {"height": 300, "width": 300}}, None),  # crops beyond the short side
+        ({"crop_size": {"height": 224, "width": 200}}, None),  # not a square
+        ({"size": {"height": 224, "width": 224}}, None),  # squashes, no short-side resize
+    ],
+)
+def test_centre_square_side_follows_the_processor_settings(settings, side):
+    from transformers import CLIPImageProcessorPil
+
+    assert centre_square_side(CLIPImageProcessorPil(**settings)) == side
+
+
+def test_centre_square_side_reads_plain_dict_settings_too():
+    """transformers v4 kept sizes as dicts; v5 as SizeDicts."""
+    v4_style = SimpleNamespace(
+        size={"shortest_edge": 224},
+        crop_size={"height": 224, "width": 224},
+        do_resize=True,
+        do_center_crop=True,
+    )
+    assert centre_square_side(v4_style) == 224
+
+
+@pytest.mark.parametrize("size", [(1280, 960), (960, 1280), (4032, 3024)])
+def test_the_prepared_square_gives_clip_nearly_the_same_input(size):
+    """At CLIP's real 224: whole picture -> processor vs prepared square -> processor."""
+    from transformers import CLIPImageProcessorPil
+
+    processor = CLIPImageProcessorPil()
+    data = photo_like(size)
+    limits = {"max_bytes": 50 * 1024 * 1024, "max_pixels": 40_000_000}
+    whole = load_image(data, **limits)
+    prepared = load_image(data, **limits, square=centre_square_side(processor))
+    assert max(prepared.size) < max(whole.size) // 2  # shrunk before the processor
+    before, after = (
+        processor(images=[image], return_tensors="pt")["pixel_values"][0]
+        for image in (whole, prepared)
+    )
+    in_8_bit_steps = (after - before).abs() * torch.tensor(processor.image_std).view(3, 1, 1) * 255
+    assert in_8_bit_steps.mean() < 1.5  # a resampling difference, not another picture
 
 
 # ---------------------------------------------------------------- NLI

@@ -63,6 +63,7 @@ class MoodAnalyzer:
                     data,
                     max_bytes=self._settings.max_image_bytes,
                     max_pixels=self._settings.max_image_pixels,
+                    square=self._scorer.square_side,
                 )
             except AIDJError as error:
                 results[position] = error

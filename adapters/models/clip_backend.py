@@ -25,6 +25,7 @@ class ClipSceneScorer:
         self._model = model
         self._processor = processor
         self._device = torch.device(device)
+        self._square_side = centre_square_side(processor.image_processor)
         self._category_ids = tuple(category.id for category in CATEGORIES)
         self._category_embeddings = self._encode_categories()
         with torch.inference_mode():
@@ -47,6 +48,13 @@ class ClipSceneScorer:
     def model(self) -> Any:
         """The underlying ``CLIPModel`` (for instrumentation and memory accounting)."""
         return self._model
+
+    @property
+    def square_side(self) -> int | None:
+        """What ``load_image(square=...)`` may prepare pictures for (``centre_square_side``):
+        cut to the centre square and shrunk first, any aspect ratio costs the processor the
+        same as a photo."""
+        return self._square_side
 
     @property
     def category_ids(self) -> tuple[str, ...]:
@@ -114,6 +122,34 @@ def _features(output: Any) -> torch.Tensor:
     if isinstance(pooled, torch.Tensor):
         return pooled
     raise TypeError(f"unexpected CLIP feature output: {type(output).__name__}")
+
+
+def centre_square_side(image_processor: Any) -> int | None:
+    """``size.shortest_edge`` when the image processor resizes by it and then centre-crops a
+    square no larger (CLIP: 224 and 224), else None.
+
+    What such a processor keeps lies inside the picture's centred short-side square, so the
+    picture may be cut to that square and shrunk towards this side first: the model's input
+    changes by resampling only, and no aspect ratio can make the processor's resize huge.
+    """
+    edge = _field(getattr(image_processor, "size", None), "shortest_edge")
+    crop = getattr(image_processor, "crop_size", None)
+    side = _field(crop, "height")
+    resizes_then_crops = getattr(image_processor, "do_resize", False) and getattr(
+        image_processor, "do_center_crop", False
+    )
+    if not (resizes_then_crops and edge and side and side == _field(crop, "width")):
+        return None
+    return int(edge) if side <= edge else None
+
+
+def _field(size: Any, key: str) -> Any:
+    """A size setting's field, whether transformers holds it as a dict (v4) or a SizeDict (v5)."""
+    if size is None:
+        return None
+    if isinstance(size, dict):
+        return size.get(key)
+    return getattr(size, key, None)
 
 
 def _normalise(vectors: torch.Tensor) -> torch.Tensor:
