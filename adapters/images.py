@@ -21,6 +21,8 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from core.errors import BadImageError
 
 _MB = 1024 * 1024
+MAX_IMAGE_BYTES = 10 * _MB  # the default upload limits (AIDJ_MAX_IMAGE_BYTES / _PIXELS)
+MAX_IMAGE_PIXELS = 40_000_000
 _WHITE = (255, 255, 255)
 # With ``square``, pictures are shrunk to no less than this many times the model's side, so
 # the model's own (bicubic, antialiased) resize still makes the final step from a picture

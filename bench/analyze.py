@@ -192,7 +192,7 @@ def measure(path: str, clip: Path, nli: Path, runs: int) -> dict[str, Any]:
     from bot.config import load_settings
 
     settings = load_settings({}, dotenv=False, clip_model=str(clip), nli_model=str(nli))
-    analyzer = MoodAnalyzer.load(settings)
+    analyzer = MoodAnalyzer.load(settings.model_options())
     load_s = time.perf_counter() - started
     rss = rss_mb()
     items = list(zip(photos, CAPTIONS, strict=True))

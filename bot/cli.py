@@ -129,7 +129,7 @@ def run_analyze(args: argparse.Namespace) -> int:
 
     settings = settings_from(args)
     photo = read_photo(args.photo)
-    reader = InProcessAnalyzer(settings)
+    reader = InProcessAnalyzer(settings.model_options())
     # argv may hold lone surrogates (bytes that are not UTF-8): the analyzer normalises
     reading = asyncio.run(reader.analyze(photo, args.caption))
     db = open_database(settings.db_path)
@@ -168,8 +168,8 @@ def _axis(axis: AxisReading) -> str:
 
 
 def run_recommend(args: argparse.Namespace) -> int:
-    from bot.flow import PhotoRequest
     from bot.wiring import service_context
+    from core.flow import PhotoRequest
 
     settings = settings_from(args)
     if args.n is not None:

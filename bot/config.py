@@ -10,15 +10,20 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from platformdirs import user_config_dir, user_data_dir
 
+from adapters.images import MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS
+from adapters.models.options import DEFAULT_CLIP_MODEL, DEFAULT_NLI_MODEL, ModelOptions
 from core.errors import ConfigError
 from core.tuning import DEFAULT_DELTA_MAX
 
+if TYPE_CHECKING:
+    from adapters.chat.discord_bot import DiscordOptions
+    from adapters.chat.telegram_bot import TelegramOptions
+
 APP_NAME = "aidj"
-DEFAULT_CLIP_MODEL = "openai/clip-vit-base-patch32"
-DEFAULT_NLI_MODEL = "MoritzLaurer/mDeBERTa-v3-base-mnli-xnli"
 
 
 def _secret() -> str | None:
@@ -34,8 +39,8 @@ class Settings:
     delta_max: float = DEFAULT_DELTA_MAX
     db_path: Path = Path(user_data_dir(APP_NAME)) / "aidj.db"
     config_dir: Path = Path(user_config_dir(APP_NAME))
-    max_image_bytes: int = 10 * 1024 * 1024
-    max_image_pixels: int = 40_000_000
+    max_image_bytes: int = MAX_IMAGE_BYTES
+    max_image_pixels: int = MAX_IMAGE_PIXELS
     max_caption_chars: int = 500
     worker_batch_size: int = 8
     worker_batch_wait_ms: int = 15
@@ -55,6 +60,26 @@ class Settings:
     # A country code ("KR") sent as market= on track lookups: Spotify no longer tells
     # development-mode apps where a track plays, only whether it plays in a given market.
     spotify_market: str | None = None
+
+    def model_options(self) -> ModelOptions:
+        """The model step's share of the settings (no secrets: it crosses processes)."""
+        names = {f.name for f in fields(ModelOptions)}
+        return ModelOptions(**{name: getattr(self, name) for name in names})
+
+    def telegram_options(self) -> TelegramOptions:
+        from adapters.chat.telegram_bot import TelegramOptions  # the chat libraries are heavy
+
+        return TelegramOptions(token=self.telegram_token, max_image_bytes=self.max_image_bytes)
+
+    def discord_options(self) -> DiscordOptions:
+        from adapters.chat.discord_bot import DiscordOptions
+
+        return DiscordOptions(
+            token=self.discord_token,
+            max_image_bytes=self.max_image_bytes,
+            enabled_channel_ids=self.discord_channels,
+            sync_guild_id=self.discord_sync_guild,
+        )
 
     @property
     def secrets(self) -> tuple[str, ...]:

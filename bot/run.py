@@ -11,6 +11,7 @@ import contextlib
 import logging
 import signal
 
+from adapters.chat.protocol import ChatBot
 from bot.config import Settings
 from bot.logs import configure_logging
 from bot.wiring import service_context
@@ -29,22 +30,15 @@ async def run_forever(settings: Settings) -> int:
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(signum, stop.set)
     async with service_context(settings, with_models=True, worker=True) as flow:
-        bots = []
+        bots: list[ChatBot] = []
         if settings.telegram_token:
             from adapters.chat.telegram_bot import TelegramBot
 
-            bots.append(TelegramBot(flow, settings))
+            bots.append(TelegramBot(flow, settings.telegram_options()))
         if settings.discord_token:
             from adapters.chat.discord_bot import DiscordBot
 
-            bots.append(
-                DiscordBot(
-                    flow,
-                    settings,
-                    enabled_channel_ids=settings.discord_channels,
-                    sync_guild_id=settings.discord_sync_guild,
-                )
-            )
+            bots.append(DiscordBot(flow, settings.discord_options()))
         started = []
         try:
             for chat_bot in bots:

@@ -23,11 +23,11 @@ from adapters.storage.database import busy_as_user_error
 from adapters.storage.request_log import RequestLog, StoredRequest
 from adapters.storage.track_search import GenresNotInCatalogError, nearest
 from bot.config import Settings
-from bot.flow import Acknowledge, Actor, CardMessage, EditCard, PhotoRequest, SendCard
-from bot.keyed_locks import KeyedLocks
 from core.captions import normalize_caption
 from core.categories import get_category
 from core.errors import BadCaptionError, BadImageError, NotRequesterError, UnknownRequestError
+from core.flow import Acknowledge, Actor, CardMessage, EditCard, PhotoRequest, SendCard
+from core.keyed_locks import KeyedLocks
 from core.language import reply_language
 from core.mood import Analysis, MoodPoint, Reading
 from core.ratelimit import SlidingWindowLimiter
@@ -75,7 +75,7 @@ def catalog_tracks(
 
 
 class MoodService:
-    """Implements ``bot.flow.MoodFlow``."""
+    """Implements ``core.flow.MoodFlow``."""
 
     def __init__(
         self,

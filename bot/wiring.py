@@ -40,11 +40,11 @@ async def service_context(
         if with_models and worker:
             from adapters.models.worker import ModelWorker
 
-            reader = await stack.enter_async_context(ModelWorker(settings))
+            reader = await stack.enter_async_context(ModelWorker(settings.model_options()))
         elif with_models:
             from adapters.models.in_process import InProcessAnalyzer
 
-            reader = InProcessAnalyzer(settings)
+            reader = InProcessAnalyzer(settings.model_options())
         extras, track_source = _spotify_parts(settings, db, db_lock)
         try:
             yield MoodService(

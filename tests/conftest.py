@@ -91,7 +91,7 @@ def tiny_analyzer(flow_settings):
     """The real analyzer on the tiny models, in this process (loaded once per run)."""
     from adapters.models.in_process import InProcessAnalyzer
 
-    return InProcessAnalyzer(flow_settings)
+    return InProcessAnalyzer(flow_settings.model_options())
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,8 @@ from PIL import Image
 
 from adapters.images import load_image
 from adapters.models.analyzer import MoodAnalyzer
-from bot.config import Settings, load_settings
+from adapters.models.options import ModelOptions
+from bot.config import load_settings
 from core.categories import CATEGORY_BY_ID
 from core.errors import BadCaptionError, BadImageError, ModelLoadError
 from core.mood import Reading
@@ -32,14 +33,14 @@ def jpeg(color: tuple[int, int, int], size: tuple[int, int] = (60, 45)) -> bytes
 
 
 @pytest.fixture(scope="module")
-def settings(tiny_models) -> Settings:  # noqa: F811
+def settings(tiny_models) -> ModelOptions:  # noqa: F811
     return load_settings(
         {},
         dotenv=False,
         clip_model=str(tiny_models.clip),
         nli_model=str(tiny_models.nli),
         max_caption_chars=CAPTION_LIMIT,
-    )
+    ).model_options()
 
 
 @pytest.fixture(scope="module")

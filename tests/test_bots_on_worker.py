@@ -27,7 +27,10 @@ async def test_a_photo_goes_through_the_worker_process_and_back(flow_settings):
         FakeTelegram(TOKEN) as fake,
         service_context(settings, with_models=True, worker=True) as flow,
     ):
-        bot = TelegramBot(flow, settings, base_url=fake.base_url, base_file_url=fake.base_file_url)
+        options = dataclasses.replace(
+            settings.telegram_options(), base_url=fake.base_url, base_file_url=fake.base_file_url
+        )
+        bot = TelegramBot(flow, options)
         await bot.start()
         try:
             since = fake.mark()

@@ -16,8 +16,8 @@ from adapters.render.fonts import load_font
 from adapters.storage.anchors_store import build_anchor_table
 from adapters.storage.catalog_import import import_catalog
 from adapters.storage.database import open_database
-from bot.flow import PhotoRequest
 from bot.service import MoodService
+from core.flow import PhotoRequest
 from core.reply import PlaylistCard, summary_lines, title
 from tests.conftest import REPO, SHARED_DATA, make_photo
 

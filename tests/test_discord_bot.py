@@ -18,10 +18,9 @@ from typing import Any
 import discord
 import pytest
 
-from adapters.chat.discord_bot import DiscordBot
-from bot.config import Settings
-from bot.flow import MoodFlow
+from adapters.chat.discord_bot import DiscordBot, DiscordOptions
 from core.errors import BadImageError, ConfigError
+from core.flow import MoodFlow
 from core.reply import error_text
 from core.steering import Action
 from tests.card_numbers import final_energy, steered_energy
@@ -108,8 +107,12 @@ async def discord_bot(
 ) -> AsyncIterator[DiscordBot]:
     original_base = discord.http.Route.BASE
     discord.http.Route.BASE = fake.api_base
-    settings = Settings(discord_token=TOKEN, max_image_bytes=MAX_IMAGE_BYTES)
-    bot = DiscordBot(mood_flow, settings, enabled_channel_ids={fake.enabled_channel_id})
+    options = DiscordOptions(
+        token=TOKEN,
+        max_image_bytes=MAX_IMAGE_BYTES,
+        enabled_channel_ids=frozenset({fake.enabled_channel_id}),
+    )
+    bot = DiscordBot(mood_flow, options)
     try:
         await bot.start()
         async with asyncio.timeout(10):
@@ -178,12 +181,12 @@ async def test_login_identifies_with_intents_and_syncs_commands(
 async def test_a_rejected_token_is_a_config_error(
     fake: FakeDiscord, discord_bot: DiscordBot, mood_flow: MoodFlow
 ) -> None:
-    other = DiscordBot(mood_flow, Settings(discord_token="not-the-token"))
+    other = DiscordBot(mood_flow, DiscordOptions(token="not-the-token"))
     with pytest.raises(ConfigError):
         await other.start()
     await other.stop()  # a no-op after a failed start
     with pytest.raises(ConfigError):
-        await DiscordBot(mood_flow, Settings()).start()  # no token at all
+        await DiscordBot(mood_flow, DiscordOptions()).start()  # no token at all
 
 
 async def test_photo_with_caption_mentioning_the_bot_gets_a_card(

@@ -18,7 +18,7 @@ from typing import Any
 import discord
 import pytest
 
-from adapters.chat.discord_bot import DiscordBot
+from adapters.chat.discord_bot import DiscordBot, DiscordOptions
 from adapters.storage.database import open_database
 from bot.config import Settings
 from bot.service import MoodService
@@ -90,8 +90,7 @@ async def server(tiny_analyzer, own_settings, rate_limit) -> AsyncIterator[Serve
         discord.http.Route.BASE = fake.api_base
         bot = DiscordBot(
             MoodService(tiny_analyzer, db, settings),
-            Settings(discord_token=TOKEN),
-            sync_commands=False,
+            DiscordOptions(token=TOKEN, sync_commands=False),
         )
         try:
             await bot.start()

@@ -32,7 +32,7 @@ def peak_rss_mib(pid: int) -> float:
 
 
 async def test_thin_strips_do_not_blow_up_the_worker(model_settings):
-    async with ModelWorker(model_settings) as worker:
+    async with ModelWorker(model_settings.model_options()) as worker:
         for width, height in STRIPS:
             reading = await worker.analyze(strip_png(width, height), "a long thin strip")
             assert reading.image.category_id in CATEGORY_BY_ID

@@ -14,7 +14,6 @@ import pytest
 
 from adapters.storage.database import open_database
 from adapters.storage.request_log import RequestLog
-from bot.flow import Actor, CardMessage, PhotoRequest
 from bot.service import MoodService
 from core.categories import get_category
 from core.errors import (
@@ -24,6 +23,7 @@ from core.errors import (
     RateLimitedError,
     UnknownRequestError,
 )
+from core.flow import Actor, CardMessage, PhotoRequest
 from core.reply import PlaylistCard
 from core.steering import Action
 from tests.conftest import make_photo, recorded_request

@@ -9,8 +9,8 @@ import pytest
 
 from adapters.spotify.extras import SpotifyExtras
 from adapters.storage.database import open_database
-from bot.flow import PhotoRequest
 from bot.service import MoodService
+from core.flow import PhotoRequest
 from core.steering import Action
 from tests.conftest import make_photo
 from tests.fake_spotify import FakeSpotify, Fault, log_in, options_for

@@ -9,13 +9,14 @@ from collections.abc import Iterator
 
 import pytest
 
+from adapters.redaction import MASK, RedactingFilter
 from adapters.spotify.extras import SpotifyExtras
 from adapters.spotify.legacy_recommendations import LegacyRecommender
 from adapters.spotify.login import login
 from adapters.spotify.playlists import PlaylistMaker
 from adapters.spotify.resilience import SpotifyUnavailable
 from adapters.spotify.track_details import TrackDetails
-from bot.logs import MASK, RedactingFilter, configure_logging, remove_redaction
+from bot.logs import configure_logging, remove_redaction
 from core.mood import MoodPoint
 from tests.fake_spotify import (
     FakeSpotify,

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from adapters.chat.telegram_bot import ALLOWED_UPDATES, TelegramBot
+from adapters.chat.telegram_bot import ALLOWED_UPDATES, TelegramBot, TelegramOptions
 from adapters.chat.telegram_render import (
     CAPTION_LIMIT,
     card_caption,
@@ -28,9 +28,8 @@ from adapters.chat.telegram_render import (
     reaction_action,
     visible_length,
 )
-from bot.config import Settings
-from bot.flow import Actor, CardMessage, EditCard, MoodFlow, PhotoRequest, SendCard
 from core.errors import BadImageError, ConfigError, NotRequesterError
+from core.flow import Actor, CardMessage, EditCard, MoodFlow, PhotoRequest, SendCard
 from core.reply import PlaylistCard, error_text
 from core.steering import Action
 from core.tracks import Track
@@ -182,8 +181,13 @@ def mood_flow(real_mood_flow) -> MoodFlow:
 async def telegram(mood_flow: MoodFlow, log_records: _Records) -> AsyncIterator[Harness]:
     async with FakeTelegram(TOKEN) as fake:
         flow = RecordingFlow(mood_flow)
-        settings = Settings(telegram_token=TOKEN, max_image_bytes=MAX_IMAGE_BYTES)
-        bot = TelegramBot(flow, settings, base_url=fake.base_url, base_file_url=fake.base_file_url)
+        options = TelegramOptions(
+            token=TOKEN,
+            max_image_bytes=MAX_IMAGE_BYTES,
+            base_url=fake.base_url,
+            base_file_url=fake.base_file_url,
+        )
+        bot = TelegramBot(flow, options)
         await bot.start()
         try:
             yield Harness(fake, flow, bot)
@@ -208,7 +212,7 @@ async def test_start_publishes_commands_and_polls_for_controls(telegram: Harness
 
 def test_missing_token_is_a_config_error(telegram: Harness) -> None:
     with pytest.raises(ConfigError):
-        TelegramBot(telegram.flow, Settings(telegram_token=None))
+        TelegramBot(telegram.flow, TelegramOptions(token=None))
 
 
 async def test_rejected_token_is_a_config_error_without_the_token(telegram: Harness) -> None:
@@ -216,9 +220,7 @@ async def test_rejected_token_is_a_config_error_without_the_token(telegram: Harn
     fake = telegram.fake
     bot = TelegramBot(
         telegram.flow,
-        Settings(telegram_token=wrong),
-        base_url=fake.base_url,
-        base_file_url=fake.base_file_url,
+        TelegramOptions(token=wrong, base_url=fake.base_url, base_file_url=fake.base_file_url),
     )
     with pytest.raises(ConfigError) as raised:
         await bot.start()

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from adapters.chat.telegram_bot import TelegramBot
+from adapters.chat.telegram_bot import TelegramBot, TelegramOptions
 from adapters.chat.telegram_retry import RetryAfterLimiter
 from adapters.storage.database import open_database
 from bot.config import Settings
@@ -93,9 +93,7 @@ async def bot(tiny_analyzer, own_settings, rate_limit) -> AsyncIterator[Bot]:
     async with FakeTelegram(TOKEN) as fake:
         telegram = TelegramBot(
             MoodService(tiny_analyzer, db, settings),
-            Settings(telegram_token=TOKEN),
-            base_url=fake.base_url,
-            base_file_url=fake.base_file_url,
+            TelegramOptions(token=TOKEN, base_url=fake.base_url, base_file_url=fake.base_file_url),
             rate_limiter=RetryAfterLimiter(sleep=sleep),
         )
         await telegram.start()

@@ -25,7 +25,7 @@ from tests.unnormalized_analyzer import UnnormalizedAnalyzer
 @pytest.fixture(scope="module")
 async def worker(model_settings):
     settings = dataclasses.replace(model_settings, worker_batch_wait_ms=150, worker_batch_size=8)
-    async with ModelWorker(settings) as running:
+    async with ModelWorker(settings.model_options()) as running:
         yield running
 
 
@@ -33,7 +33,7 @@ async def test_worker_answers_like_the_in_process_analyzer(worker, model_setting
     photo = make_photo((200, 120, 40))
     caption = "비가 오지만 오늘 좋은 일이 있어서 신나!"
     from_worker = await worker.analyze(photo, caption)
-    in_process = await InProcessAnalyzer(model_settings).analyze(photo, caption)
+    in_process = await InProcessAnalyzer(model_settings.model_options()).analyze(photo, caption)
     assert from_worker.image.category_id in CATEGORY_BY_ID
     assert from_worker.image.category_id == in_process.image.category_id
     assert from_worker.image.confidence == pytest.approx(in_process.image.confidence, abs=1e-5)
@@ -66,7 +66,7 @@ async def test_bad_image_fails_only_its_own_request(worker):
 
 
 async def test_a_killed_worker_is_restarted_and_the_caller_answered(model_settings):
-    async with ModelWorker(model_settings) as running:
+    async with ModelWorker(model_settings.model_options()) as running:
         first_pid = running.pid
         expected = await running.analyze(make_photo(), "hello")
         os.kill(first_pid, signal.SIGKILL)
@@ -79,19 +79,19 @@ async def test_a_killed_worker_is_restarted_and_the_caller_answered(model_settin
 async def test_missing_model_fails_start_with_a_clear_error(model_settings, tmp_path):
     settings = dataclasses.replace(model_settings, clip_model=str(tmp_path / "no-such-model"))
     with pytest.raises(ModelLoadError, match="no-such-model"):
-        async with ModelWorker(settings):
+        async with ModelWorker(settings.model_options()):
             pass
 
 
 async def test_a_caller_never_hangs(model_settings):
     settings = dataclasses.replace(model_settings, worker_timeout_s=0.001)
-    async with ModelWorker(settings) as running:
+    async with ModelWorker(settings.model_options()) as running:
         with pytest.raises(WorkerError, match="did not answer"):
             await running.analyze(make_photo(), "too slow")
 
 
 async def test_analyze_after_close_is_a_clear_error(model_settings):
-    running = ModelWorker(model_settings)
+    running = ModelWorker(model_settings.model_options())
     await running.start()
     await running.close()
     with pytest.raises(WorkerError, match="not running"):
@@ -103,7 +103,7 @@ async def test_an_item_that_breaks_its_batch_fails_alone(model_settings):
     settings = dataclasses.replace(model_settings, worker_batch_wait_ms=2000, worker_batch_size=8)
     captions = [f"caption number {i}" for i in range(8)]
     captions[3] = "broken emoji \ud83d"
-    async with ModelWorker(settings, UnnormalizedAnalyzer.load) as running:
+    async with ModelWorker(settings.model_options(), UnnormalizedAnalyzer.load) as running:
         results = await asyncio.gather(
             *(running.analyze(make_photo((i * 30, 90, 90)), c) for i, c in enumerate(captions)),
             return_exceptions=True,
@@ -128,7 +128,7 @@ class _RefusingAnalyzer(UnnormalizedAnalyzer):
 
 def test_a_failing_item_keeps_its_own_error(model_settings):
     """Run one by one, each item gets its reading, or the AIDJError / WorkerError it raised."""
-    analyzer = _RefusingAnalyzer.load(model_settings)
+    analyzer = _RefusingAnalyzer.load(model_settings.model_options())
     batch = [(1, make_photo(), "fine"), (2, make_photo(), "refuse"), (3, make_photo(), "\ud83d")]
     answers: queue.Queue = queue.Queue()
     _answer_batch(analyzer, batch, answers)
@@ -172,7 +172,7 @@ async def main():
     )
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
-    async with ModelWorker(settings) as worker:
+    async with ModelWorker(settings.model_options()) as worker:
         first = worker.pid
         os.kill(first, signal.SIGSTOP)  # it reads nothing more: the request pipe fills up
         calls = [worker.analyze(noise_png(i), f"request {i}") for i in range(20)]

@@ -1,6 +1,6 @@
 """The Discord adapter: a photo (and an optional caption) in, a playlist card out.
 
-It only translates Discord events into ``bot.flow`` requests and renders the cards it gets
+It only translates Discord events into ``core.flow`` requests and renders the cards it gets
 back (``adapters.chat.discord_render``); everything about moods lives behind ``MoodFlow``.
 
 Where it listens
@@ -47,6 +47,7 @@ import contextlib
 import logging
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import PurePath
 
 import discord
@@ -54,8 +55,7 @@ from discord import app_commands
 
 from adapters.chat.discord_render import CONTROL_EMOJIS, help_text, render_card
 from adapters.chat.notices import NoticeGate
-from bot.config import Settings
-from bot.flow import Actor, CardMessage, MoodFlow, PhotoRequest
+from adapters.images import MAX_IMAGE_BYTES
 from core.errors import (
     AIDJError,
     BadImageError,
@@ -63,6 +63,7 @@ from core.errors import (
     NotRequesterError,
     UnknownRequestError,
 )
+from core.flow import Actor, CardMessage, MoodFlow, PhotoRequest
 from core.language import reply_language
 from core.reply import PlaylistCard, error_text
 from core.steering import Action
@@ -89,6 +90,17 @@ def build_intents() -> discord.Intents:
     return intents
 
 
+@dataclass(frozen=True)
+class DiscordOptions:
+    """What the Discord adapter needs to know; built from the settings by the wiring."""
+
+    token: str | None = field(default=None, repr=False)
+    max_image_bytes: int = MAX_IMAGE_BYTES
+    enabled_channel_ids: frozenset[int] = frozenset()  # answer any photo here
+    sync_commands: bool = True
+    sync_guild_id: int | None = None  # sync slash commands to one guild (instant)
+
+
 class DiscordBot:
     """A sharding-ready Discord client wired to a ``MoodFlow``; ``start``/``stop`` let it run
     next to other bots in one event loop."""
@@ -96,18 +108,12 @@ class DiscordBot:
     def __init__(
         self,
         flow: MoodFlow,
-        settings: Settings,
+        options: DiscordOptions,
         *,
-        enabled_channel_ids: set[int] | frozenset[int] = frozenset(),
         shard_count: int | None = None,
-        sync_commands: bool = True,
-        sync_guild_id: int | None = None,
     ) -> None:
         self.flow = flow
-        self.settings = settings
-        self.enabled_channel_ids = frozenset(enabled_channel_ids)
-        self.sync_commands = sync_commands
-        self.sync_guild_id = sync_guild_id
+        self.options = options
         self.client = discord.AutoShardedClient(
             intents=build_intents(),
             shard_count=shard_count,
@@ -130,7 +136,7 @@ class DiscordBot:
     async def start(self, token: str | None = None) -> None:
         """Log in (raising ConfigError for a missing or rejected token), then keep the gateway
         connection running in a background task and return."""
-        token = token or self.settings.discord_token
+        token = token or self.options.token
         if not token:
             raise ConfigError("DISCORD_TOKEN is not set")
         try:
@@ -193,14 +199,14 @@ class DiscordBot:
             self.client.shard_count,
             len(self.client.guilds),
         )
-        if self.sync_commands and not self._synced:
+        if self.options.sync_commands and not self._synced:
             self._synced = True
             await self._sync_commands()
 
     async def _sync_commands(self) -> None:
         try:
-            if self.sync_guild_id is not None:
-                guild = discord.Object(id=self.sync_guild_id)
+            if self.options.sync_guild_id is not None:
+                guild = discord.Object(id=self.options.sync_guild_id)
                 self.tree.copy_global_to(guild=guild)
                 synced = await self.tree.sync(guild=guild)
                 log.info("synced %d slash command(s) to guild %s", len(synced), guild.id)
@@ -222,7 +228,7 @@ class DiscordBot:
         caption = self._caption(message)
         locale = _guild_locale(message.guild)
         language = reply_language(locale, caption)
-        max_bytes = self.settings.max_image_bytes
+        max_bytes = self.options.max_image_bytes
         sent: list[discord.Message] = []
 
         async def send(card: PlaylistCard) -> str:
@@ -313,7 +319,7 @@ class DiscordBot:
         locale = str(interaction.locale)
         language = reply_language(locale, caption)
         channel_id = interaction.channel_id
-        max_bytes = self.settings.max_image_bytes
+        max_bytes = self.options.max_image_bytes
         sent: list[discord.WebhookMessage] = []
 
         async def send(card: PlaylistCard) -> str:
@@ -429,9 +435,9 @@ class DiscordBot:
         if message.guild is None:
             return True
         channel = message.channel
-        if channel.id in self.enabled_channel_ids:
+        if channel.id in self.options.enabled_channel_ids:
             return True
-        if getattr(channel, "parent_id", None) in self.enabled_channel_ids:
+        if getattr(channel, "parent_id", None) in self.options.enabled_channel_ids:
             return True
         me = self.client.user
         if me is not None and any(user.id == me.id for user in message.mentions):

@@ -1,6 +1,6 @@
 """The Telegram adapter: photos in, playlist cards out, steered by buttons and reactions.
 
-It only translates Telegram updates into ``bot.flow`` requests and renders the cards it gets
+It only translates Telegram updates into ``core.flow`` requests and renders the cards it gets
 back (``adapters.chat.telegram_render``); everything about moods lives behind ``MoodFlow``.
 
 What it listens to:
@@ -25,6 +25,7 @@ import logging
 import re
 from collections import OrderedDict
 from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from typing import Any
 
 from telegram import (
@@ -68,9 +69,8 @@ from adapters.chat.telegram_render import (
     reaction_action,
 )
 from adapters.chat.telegram_retry import RetryAfterLimiter
-from bot.config import Settings
-from bot.flow import Actor, CardMessage, MoodFlow, PhotoRequest
-from bot.logs import RedactingFilter
+from adapters.images import MAX_IMAGE_BYTES
+from adapters.redaction import RedactingFilter
 from core.errors import (
     AIDJError,
     BadImageError,
@@ -78,6 +78,7 @@ from core.errors import (
     NotRequesterError,
     UnknownRequestError,
 )
+from core.flow import Actor, CardMessage, MoodFlow, PhotoRequest
 from core.language import reply_language
 from core.reply import PlaylistCard, error_text
 
@@ -95,6 +96,16 @@ _GROUPS = (ChatType.GROUP, ChatType.SUPERGROUP)
 _COMMAND = re.compile(r"^/(?P<name>[A-Za-z0-9_]+)(?:@(?P<bot>[A-Za-z0-9_]+))?(?:\s+|$)")
 
 
+@dataclass(frozen=True)
+class TelegramOptions:
+    """What the Telegram adapter needs to know; built from the settings by the wiring."""
+
+    token: str | None = field(default=None, repr=False)
+    max_image_bytes: int = MAX_IMAGE_BYTES
+    base_url: str | None = None  # a self-hosted Bot API server (or a test's fake)
+    base_file_url: str | None = None
+
+
 class TelegramBot:
     """One bot account, polling for updates; ``start``/``stop`` fit into a shared event loop
     next to the Discord bot (``aidj run``)."""
@@ -102,19 +113,15 @@ class TelegramBot:
     def __init__(
         self,
         flow: MoodFlow,
-        settings: Settings,
+        options: TelegramOptions,
         *,
-        base_url: str | None = None,
-        base_file_url: str | None = None,
         rate_limiter: RetryAfterLimiter | None = None,
     ) -> None:
-        if not settings.telegram_token:
+        if not options.token:
             raise ConfigError("TELEGRAM_TOKEN is not set")
         self._flow = flow
-        self._settings = settings
-        self._token = settings.telegram_token
-        self._base_url = base_url
-        self._base_file_url = base_file_url
+        self._options = options
+        self._token = options.token
         self._application: Application | None = None
         self._albums: OrderedDict[str, None] = OrderedDict()
         self._rate_limiter = rate_limiter or RetryAfterLimiter()
@@ -142,10 +149,10 @@ class TelegramBot:
             .concurrent_updates(CONCURRENT_UPDATES)
             .rate_limiter(self._rate_limiter)
         )
-        if self._base_url:
-            builder = builder.base_url(self._base_url)
-        if self._base_file_url:
-            builder = builder.base_file_url(self._base_file_url)
+        if self._options.base_url:
+            builder = builder.base_url(self._options.base_url)
+        if self._options.base_file_url:
+            builder = builder.base_file_url(self._options.base_file_url)
         application = builder.build()
         application.add_handlers(
             [
@@ -324,7 +331,7 @@ class TelegramBot:
 
         Of a photo's renditions the largest within the limit is taken: the models look at a
         few hundred pixels, so a smaller rendition serves as well as the original would."""
-        limit = self._settings.max_image_bytes
+        limit = self._options.max_image_bytes
         if message.photo:
             fitting = [p for p in message.photo if (p.file_size or 0) <= limit]
             if not fitting:
@@ -338,7 +345,7 @@ class TelegramBot:
         return document.file_id
 
     async def _download(self, bot: Bot, file_id: str, language: str) -> bytes:
-        limit = self._settings.max_image_bytes
+        limit = self._options.max_image_bytes
         telegram_file = await bot.get_file(file_id)
         if (telegram_file.file_size or 0) > limit:
             raise self._too_large(language)
@@ -348,7 +355,7 @@ class TelegramBot:
         return data
 
     def _too_large(self, language: str) -> BadImageError:
-        megabytes = f"{self._settings.max_image_bytes / (1024 * 1024):.1f}".removesuffix(".0")
+        megabytes = f"{self._options.max_image_bytes / (1024 * 1024):.1f}".removesuffix(".0")
         return BadImageError(image_problem("too_large", language, mb=megabytes))
 
     # ---- controls ------------------------------------------------------------------------

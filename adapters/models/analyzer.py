@@ -17,7 +17,7 @@ from PIL import Image
 from adapters.images import load_image
 from adapters.models.clip_backend import ClipSceneScorer
 from adapters.models.nli_backend import ZeroShotCaptionReader
-from bot.config import Settings
+from adapters.models.options import ModelOptions
 from core.captions import normalize_caption
 from core.errors import AIDJError, BadCaptionError
 from core.mood import Reading
@@ -27,20 +27,20 @@ class MoodAnalyzer:
     """CLIP for the scene, zero-shot NLI for the caption, with the input limits applied."""
 
     def __init__(
-        self, scorer: ClipSceneScorer, reader: ZeroShotCaptionReader, settings: Settings
+        self, scorer: ClipSceneScorer, reader: ZeroShotCaptionReader, options: ModelOptions
     ) -> None:
         self._scorer = scorer
         self._reader = reader
-        self._settings = settings
+        self._options = options
 
     @classmethod
-    def load(cls, settings: Settings) -> MoodAnalyzer:
+    def load(cls, options: ModelOptions) -> MoodAnalyzer:
         """Load both models as configured (slow: seconds to a minute on a CPU)."""
-        if settings.torch_threads > 0:
-            torch.set_num_threads(settings.torch_threads)
-        scorer = ClipSceneScorer.load(settings.clip_model, settings.device)
-        reader = ZeroShotCaptionReader.load(settings.nli_model, settings.device)
-        return cls(scorer, reader, settings)
+        if options.torch_threads > 0:
+            torch.set_num_threads(options.torch_threads)
+        scorer = ClipSceneScorer.load(options.clip_model, options.device)
+        reader = ZeroShotCaptionReader.load(options.nli_model, options.device)
+        return cls(scorer, reader, options)
 
     @property
     def scorer(self) -> ClipSceneScorer:
@@ -61,8 +61,8 @@ class MoodAnalyzer:
                 text = self._clean_caption(caption)
                 image = load_image(
                     data,
-                    max_bytes=self._settings.max_image_bytes,
-                    max_pixels=self._settings.max_image_pixels,
+                    max_bytes=self._options.max_image_bytes,
+                    max_pixels=self._options.max_image_pixels,
                     square=self._scorer.square_side,
                 )
             except AIDJError as error:
@@ -83,7 +83,7 @@ class MoodAnalyzer:
         """The caption normalised (the NLI tokenizer raises on a lone surrogate, which would
         fail the whole batch), within the configured length."""
         text = normalize_caption(caption or "")
-        limit = self._settings.max_caption_chars
+        limit = self._options.max_caption_chars
         if len(text) > limit:
             raise BadCaptionError(
                 f"The caption is too long ({len(text)} characters); "

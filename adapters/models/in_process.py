@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.config import Settings
+from adapters.models.options import ModelOptions
 from core.mood import Reading
 
 
 class InProcessAnalyzer:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, options: ModelOptions) -> None:
         from adapters.models.analyzer import MoodAnalyzer
 
-        self._analyzer = MoodAnalyzer.load(settings)
+        self._analyzer = MoodAnalyzer.load(options)
 
     async def analyze(self, image: bytes, caption: str) -> Reading:
         """Run the models off the event loop's thread; per-item errors are raised."""

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from multiprocessing.context import SpawnProcess
 from typing import Any
 
-from bot.config import Settings
+from adapters.models.options import ModelOptions
 from core.errors import AIDJError, ModelLoadError, WorkerError
 from core.mood import Reading
 
@@ -54,19 +54,19 @@ class WorkerStats:
 # ---------------------------------------------------------------- the worker process
 
 
-def load_analyzer(settings: Settings) -> Any:
+def load_analyzer(options: ModelOptions) -> Any:
     """The worker's default analyzer; imported here so the client never loads torch."""
     from adapters.models.analyzer import MoodAnalyzer
 
-    return MoodAnalyzer.load(settings)
+    return MoodAnalyzer.load(options)
 
 
 def _serve(
-    settings: Settings, requests: Any, answers: Any, load: Callable[[Settings], Any]
+    options: ModelOptions, requests: Any, answers: Any, load: Callable[[ModelOptions], Any]
 ) -> None:
     """The worker process' main loop: load once, then answer batches until told to stop."""
     try:
-        analyzer = load(settings)
+        analyzer = load(options)
     except AIDJError as error:
         answers.put(("fatal", error))
         return
@@ -74,8 +74,8 @@ def _serve(
         answers.put(("fatal", ModelLoadError(f"could not load the models: {error}")))
         return
     answers.put(("ready", None))
-    max_batch = max(1, settings.worker_batch_size)
-    wait_s = max(0, settings.worker_batch_wait_ms) / 1000
+    max_batch = max(1, options.worker_batch_size)
+    wait_s = max(0, options.worker_batch_wait_ms) / 1000
     while True:
         first = requests.get()
         if first is None:
@@ -137,12 +137,14 @@ class _Pending:
 
 
 class ModelWorker:
-    """Async client of the model worker process. Use ``async with ModelWorker(settings)``."""
+    """Async client of the model worker process. Use ``async with ModelWorker(options)``."""
 
-    def __init__(self, settings: Settings, load: Callable[[Settings], Any] = load_analyzer) -> None:
+    def __init__(
+        self, options: ModelOptions, load: Callable[[ModelOptions], Any] = load_analyzer
+    ) -> None:
         """``load`` builds the analyzer inside the worker process; it must be picklable (a
         module-level function or classmethod), e.g. a test's analyzer subclass."""
-        self._settings = settings
+        self._options = options
         self._load = load
         self._context = mp.get_context("spawn")  # fork would copy the parent's threads/loop
         self._ids = itertools.count(1)
@@ -192,14 +194,14 @@ class ModelWorker:
         request_id = next(self._ids)
         future: asyncio.Future[Reading] = self._loop.create_future()
         try:
-            async with asyncio.timeout(self._settings.worker_timeout_s):
+            async with asyncio.timeout(self._options.worker_timeout_s):
                 await self._ready.wait()  # a restart in progress: queue behind it
                 self._pending[request_id] = _Pending(future, image, caption)
                 self._requests.put((request_id, image, caption))
                 return await future
         except TimeoutError:
             raise WorkerError(
-                f"the model worker did not answer within {self._settings.worker_timeout_s:g} s"
+                f"the model worker did not answer within {self._options.worker_timeout_s:g} s"
             ) from None
         finally:
             self._pending.pop(request_id, None)
@@ -229,7 +231,7 @@ class ModelWorker:
         answers = self._context.Queue()
         process = self._context.Process(
             target=_serve,
-            args=(self._settings, requests, answers, self._load),
+            args=(self._options, requests, answers, self._load),
             name="aidj-model-worker",
             daemon=True,
         )
@@ -254,7 +256,7 @@ class ModelWorker:
         log.info("model worker ready (pid %s)", process.pid)
 
     def _await_ready(self, process: SpawnProcess, answers: Any) -> None:
-        deadline = time.monotonic() + self._settings.worker_start_timeout_s
+        deadline = time.monotonic() + self._options.worker_start_timeout_s
         while time.monotonic() < deadline:
             try:
                 kind, payload = answers.get(timeout=_POLL_S)[:2]
@@ -269,7 +271,7 @@ class ModelWorker:
             if kind == "fatal":
                 raise payload
         raise WorkerError(
-            f"the models did not load within {self._settings.worker_start_timeout_s:g} s"
+            f"the models did not load within {self._options.worker_start_timeout_s:g} s"
         )
 
     def _read_answers(self, process: SpawnProcess, answers: Any, generation: int) -> None:

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import Protocol
 
 import requests
 import spotipy
@@ -24,11 +25,25 @@ from adapters.spotify.auth import PLAYLIST_SCOPES, owner_oauth
 from adapters.spotify.logs import guard_spotipy_logs
 from adapters.spotify.resilience import RetryPolicy
 
-if TYPE_CHECKING:
-    from bot.config import Settings
-
 DEFAULT_API_PREFIX = "https://api.spotify.com/v1/"  # spotipy sets this in Spotify.__init__
 DEFAULT_ACCOUNTS_URL = SpotifyOAuth.OAUTH_TOKEN_URL.removesuffix("/api/token")
+
+
+class SpotifyConfig(Protocol):
+    """The owner's Spotify settings, as the app's settings object provides them."""
+
+    @property
+    def spotify_client_id(self) -> str | None: ...
+    @property
+    def spotify_client_secret(self) -> str | None: ...
+    @property
+    def spotify_redirect_uri(self) -> str: ...
+    @property
+    def spotify_market(self) -> str | None: ...
+    @property
+    def config_dir(self) -> Path: ...  # where `aidj spotify login` keeps the token
+    @property
+    def recommender(self) -> str: ...  # "spotify" opts into the legacy recommendations
 
 
 @dataclass(frozen=True)
@@ -51,7 +66,7 @@ class Credentials:
     redirect_uri: str = ""
 
 
-def credentials_from(settings: Settings) -> Credentials | None:
+def credentials_from(settings: SpotifyConfig) -> Credentials | None:
     """The app credentials, or None when Spotify is not configured (then nothing of it runs)."""
     if not (settings.spotify_client_id and settings.spotify_client_secret):
         return None

@@ -12,20 +12,22 @@ import asyncio
 import logging
 import threading
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from sqlite_utils import Database
 
 from adapters.spotify.auth import LOOKUP_SCOPE, TokenFile, token_path
-from adapters.spotify.client import SpotifyOptions, app_client, credentials_from, user_client
+from adapters.spotify.client import (
+    SpotifyConfig,
+    SpotifyOptions,
+    app_client,
+    credentials_from,
+    user_client,
+)
 from adapters.spotify.playlists import PlaylistMaker
 from adapters.spotify.resilience import describe
 from adapters.spotify.track_details import TrackDetails
 from core.reply import PlaylistCard
 from core.tracks import Track
-
-if TYPE_CHECKING:
-    from bot.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +42,7 @@ class SpotifyExtras:
     @classmethod
     def from_settings(
         cls,
-        settings: Settings,
+        settings: SpotifyConfig,
         db: Database,
         *,
         options: SpotifyOptions | None = None,

@@ -12,18 +12,15 @@ import asyncio
 import inspect
 import logging
 from collections.abc import Awaitable, Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import spotipy
 
-from adapters.spotify.client import SpotifyOptions, app_client, credentials_from
+from adapters.spotify.client import SpotifyConfig, SpotifyOptions, app_client, credentials_from
 from adapters.spotify.resilience import RetryPolicy, describe
 from adapters.spotify.track_details import pick_image
 from core.mood import MoodPoint
 from core.tracks import Track
-
-if TYPE_CHECKING:
-    from bot.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +91,7 @@ class LegacyRecommender:
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, fallback: Fallback, *, options: SpotifyOptions | None = None
+        cls, settings: SpotifyConfig, fallback: Fallback, *, options: SpotifyOptions | None = None
     ) -> LegacyRecommender | None:
         """None unless opted in (recommender == "spotify") and the app credentials are set."""
         credentials = credentials_from(settings)

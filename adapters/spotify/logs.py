@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 
-from bot.logs import RedactingFilter
+from adapters.redaction import RedactingFilter
 
 SPOTIPY_LOGGERS = ("spotipy.client", "spotipy.oauth2", "spotipy.cache_handler")
 

@@ -1,0 +1,30 @@
+"""What the model step needs to know, and nothing else.
+
+Why its own object rather than the app's settings: it crosses into the worker process (or a
+remote replica), which must never receive chat tokens or Spotify secrets, and the models
+must not depend on the app that wires them. ``bot.config.Settings.model_options`` builds it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from adapters.images import MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS
+
+DEFAULT_CLIP_MODEL = "openai/clip-vit-base-patch32"
+DEFAULT_NLI_MODEL = "MoritzLaurer/mDeBERTa-v3-base-mnli-xnli"
+
+
+@dataclass(frozen=True)
+class ModelOptions:
+    clip_model: str = DEFAULT_CLIP_MODEL  # a hub id or a local folder
+    nli_model: str = DEFAULT_NLI_MODEL
+    device: str = "cpu"
+    torch_threads: int = 0  # 0: let torch decide
+    max_image_bytes: int = MAX_IMAGE_BYTES
+    max_image_pixels: int = MAX_IMAGE_PIXELS
+    max_caption_chars: int = 500
+    worker_batch_size: int = 8  # micro-batching in the worker process
+    worker_batch_wait_ms: int = 15
+    worker_timeout_s: float = 60.0  # one request's upper bound
+    worker_start_timeout_s: float = 300.0  # loading (a first download included)
