@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import random
+import struct
 import zlib
 
 import pytest
@@ -22,6 +23,17 @@ def decode(png: bytes) -> Image.Image:
     image.load()
     assert image.format == "PNG"
     return image
+
+
+def idat(png: bytes) -> bytes:
+    """The image data of a PNG file (its IDAT chunks joined)."""
+    data, offset = b"", 8
+    while offset < len(png):
+        (length,) = struct.unpack(">I", png[offset : offset + 4])
+        if png[offset + 4 : offset + 8] == b"IDAT":
+            data += png[offset + 8 : offset + 8 + length]
+        offset += 12 + length
+    return data
 
 
 def busy_picture(size: tuple[int, int], seed: int = 0) -> Image.Image:
@@ -63,6 +75,7 @@ def test_banded_png_rewrites_only_the_changed_rows() -> None:
     ImageDraw.Draw(card).rectangle((10, BAND + 2, 60, 2 * BAND + 4), fill=(255, 0, 0))
     png = bands.encode(card, [(BAND + 2, 2 * BAND + 5)])
     assert decode(png).tobytes() == card.tobytes()
+    assert len(zlib.decompress(idat(png))) == card.height * (card.width * 3 + 1), "checksum ok"
     assert decode(bands.encode(static, [])).tobytes() == static.tobytes()
     # rows it is not told about are taken from the static picture, not read again
     stale = decode(bands.encode(card, []))
