@@ -284,12 +284,20 @@ def renderer(module: ModuleType | None) -> Iterator[None]:
     if module is None:
         yield
         return
+    calls = []
+
+    def counted(*args: Any) -> bytes:
+        calls.append(None)
+        return module.render_mood_plane(*args)
+
     kept = current.render_mood_plane
-    current.render_mood_plane = module.render_mood_plane
+    current.render_mood_plane = counted
     try:
         yield
     finally:
         current.render_mood_plane = kept
+    if not calls:
+        raise RuntimeError("MoodService did not draw with the swapped-in renderer")
 
 
 async def bursts(
