@@ -1,4 +1,5 @@
-"""The mood-plane picture: a valid, deterministic PNG with the marks where the values say.
+"""The mood-plane picture: a valid, deterministic PNG with the marks where the values say,
+drawn over a static plane that is cached per language and anchor values.
 
 One rendering is saved under ``artifacts/`` (git-ignored) for a reviewer to look at.
 """
@@ -8,8 +9,11 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
+from adapters.render import downsample, mood_plane
+from adapters.render.downsample import shrink
 from adapters.render.fonts import korean_font_files
 from adapters.render.mood_plane import (
     ANCHOR,
@@ -20,8 +24,10 @@ from adapters.render.mood_plane import (
     TRACK,
     plane_xy,
     render_mood_plane,
+    static_plane,
 )
-from core.categories import get_category
+from adapters.render.text_stamp import TextStamp
+from core.categories import CATEGORIES, get_category
 from core.mood import MoodPoint
 from core.tracks import Track
 
@@ -141,3 +147,85 @@ def test_save_an_example_for_review() -> None:
         )
         (ARTIFACTS / "mood_plane_example_ko.png").write_bytes(korean)
     assert decode(png).size == (SIZE, SIZE)
+
+
+# ---------------------------------------------------------------- the cached static plane
+
+
+@pytest.fixture
+def fresh_planes():
+    static_plane.cache_clear()
+    yield
+    static_plane.cache_clear()
+
+
+def test_the_static_plane_is_drawn_once_and_reused(fresh_planes) -> None:
+    render()
+    render(target=MoodPoint(0.50, 0.80), tracks=[])
+    render(highlight=None, anchors=dict(ANCHORS))  # equal values in another dict: same plane
+    info = static_plane.cache_info()
+    assert (info.misses, info.hits) == (1, 2)
+
+
+def test_new_anchor_values_draw_a_new_plane(fresh_planes) -> None:
+    old_spot, new_spot = ANCHORS["party_concert"], MoodPoint(0.90, 0.55)
+    render()
+    moved = decode(render(anchors={**ANCHORS, "party_concert": new_spot}))
+    assert static_plane.cache_info().misses == 2
+    assert near(pixel(moved, new_spot), ANCHOR)
+    assert not near(pixel(moved, old_spot), ANCHOR), "the old anchor dot is gone"
+
+
+def test_another_language_draws_a_new_plane(fresh_planes, monkeypatch) -> None:
+    render(language="en")
+    # as if a Hangul font were installed, so Korean labels are drawn, not English ones
+    monkeypatch.setattr(mood_plane, "korean_font_files", lambda: ("font", "font"))
+    render(language="ko")
+    render(language="ko", target=MoodPoint(0.50, 0.80))
+    info = static_plane.cache_info()
+    assert (info.misses, info.hits) == (2, 1)
+
+
+def test_labels_are_stamped_from_the_planes_cache(fresh_planes, monkeypatch) -> None:
+    rendered = []
+    real = TextStamp.render
+
+    def counting(*args: object, **kwargs: object) -> TextStamp:
+        rendered.append(args)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(mood_plane.TextStamp, "render", counting)
+    first = render()
+    assert len(rendered) == len(CATEGORIES), "a label per anchor, each drawn once"
+    assert render() == first
+    assert len(rendered) == len(CATEGORIES), "the second card reuses them all"
+
+
+VARIED_CARDS = [
+    {},
+    {"anchors": {}, "highlight": None},
+    {"target": BASE, "tracks": []},  # no move: no arrow
+    {"base": MoodPoint(0.0, 0.0), "target": MoodPoint(1.0, 1.0), "highlight": "party_concert"},
+    {"target": MoodPoint(0.76, 0.88), "tracks": tracks_near(MoodPoint(0.76, 0.88))},
+    {"base": MoodPoint(1.2, -0.1), "target": MoodPoint(0.5, 0.5), "tracks": tracks_near(BASE)},
+]
+
+
+@pytest.mark.parametrize("tile", [1, downsample.TILE])
+def test_a_card_has_the_pixels_of_rescaling_its_whole_drawing(
+    fresh_planes, monkeypatch, tile: int
+) -> None:
+    """A card rescales only what it changed and takes lone labels' pixels from a cache; the
+    result must be exactly what rescaling the whole drawing gives."""
+    monkeypatch.setattr(downsample, "TILE", tile)  # 1: no slack from rounding to tiles
+    whole = {}
+    real = mood_plane.shrink_changed
+
+    def spy(canvas: Image.Image, into: Image.Image, *args: object) -> object:
+        whole["picture"] = shrink(canvas, 2)
+        return real(canvas, into, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(mood_plane, "shrink_changed", spy)
+    for overrides in VARIED_CARDS * 2:  # the second time round, the label caches are warm
+        card = decode(render(**overrides))
+        assert card.tobytes() == whole["picture"].tobytes(), overrides
