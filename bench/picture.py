@@ -199,6 +199,7 @@ def mood_services(models_dir: Path) -> Iterator[dict[str, Any]]:
     from adapters.models.in_process import InProcessAnalyzer
     from adapters.models.loading import quiet_loading
     from adapters.storage.database import open_database
+    from adapters.storage.gateway import Storage
     from bot.config import load_settings
     from bot.service import MoodService
     from tests.catalog_factory import build_synthetic_catalog
@@ -222,8 +223,8 @@ def mood_services(models_dir: Path) -> Iterator[dict[str, Any]]:
         db = open_database(db_path)
         try:
             yield {
-                "none": MoodService(analyzer, db, settings, render_plane=False),
-                "picture": MoodService(analyzer, db, settings),
+                "none": MoodService(analyzer, Storage(db), settings, render_plane=False),
+                "picture": MoodService(analyzer, Storage(db), settings),
             }
         finally:
             db.close()

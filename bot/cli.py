@@ -121,20 +121,17 @@ def read_photo(path: Path) -> bytes:
 
 
 def run_analyze(args: argparse.Namespace) -> int:
-    from adapters.models.in_process import InProcessAnalyzer
-    from adapters.storage.anchors_store import base_for
-    from adapters.storage.database import open_database
-    from core.categories import get_category
-    from core.tuning import place
+    from bot.wiring import service_context
 
     settings = settings_from(args)
     photo = read_photo(args.photo)
-    reader = InProcessAnalyzer(settings.model_options())
-    # argv may hold lone surrogates (bytes that are not UTF-8): the analyzer normalises
-    reading = asyncio.run(reader.analyze(photo, args.caption))
-    db = open_database(settings.db_path)
-    base, source = base_for(db, get_category(reading.image.category_id))
-    analysis = place(reading, base, source, settings.delta_max)
+
+    async def go() -> Analysis:
+        async with service_context(settings, with_models=True, worker=False, plane=False) as svc:
+            # argv may hold lone surrogates (bytes that are not UTF-8): the flow normalises
+            return await svc.read(photo, args.caption)
+
+    analysis = asyncio.run(go())
     if args.json:
         print(json.dumps(analysis.to_json(), ensure_ascii=False, indent=2))
     else:

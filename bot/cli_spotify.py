@@ -18,9 +18,8 @@ from bot.config import load_settings
 from core.errors import ConfigError
 
 if TYPE_CHECKING:
-    from sqlite_utils import Database
-
     from adapters.spotify.client import SpotifyOptions
+    from adapters.storage.gateway import Storage
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -125,13 +124,13 @@ def run_cleanup(args: argparse.Namespace) -> int:
             "run `aidj spotify login` again"
         )
     options = _options(args)
-    db = open_db(settings.db_path)
+    storage = open_storage(settings.db_path)
     try:
         client = user_client(credentials, token_file, options, scopes=CLEANUP_SCOPES)
-        maker = PlaylistMaker(client, db, policy=options.policy)
+        maker = PlaylistMaker(client, storage.spotify, policy=options.policy)
         result = maker.cleanup(timedelta(days=args.older_than))
     finally:
-        db.close()
+        storage.close()
     print(f"Removed {result.removed} playlist(s) older than {args.older_than} day(s).")
     if result.failed and result.refused:
         print(
@@ -149,8 +148,8 @@ def run_cleanup(args: argparse.Namespace) -> int:
     return 0
 
 
-def open_db(path: Path) -> Database:
-    """The app database (with its spotify_playlists table); a seam for tests."""
-    from adapters.storage.database import open_database
+def open_storage(path: Path) -> Storage:
+    """The app database (with its spotify_playlists table) behind its gateway."""
+    from adapters.storage.gateway import Storage
 
-    return open_database(path)
+    return Storage.open(path)

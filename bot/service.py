@@ -2,26 +2,21 @@
 
 This is the one place that strings the steps together, for both chat platforms and the
 command line: rate limit, ask the model reader, take the base from the anchor table, tune,
-recommend from the catalog (excluding what this request already showed), record it all,
-and add the Spotify extras when configured. SQLite work runs in a thread under one lock so
-the event loop never waits on the disk.
+recommend from the track source (excluding what this request already showed), record it
+all, and add the Spotify extras when configured. Every query goes through the storage
+gateway, which runs it on the database's own thread, so the event loop never waits on disk.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import threading
-from collections.abc import Callable
 from dataclasses import replace
-from typing import Any, Protocol, TypeVar
+from typing import Protocol
 
-from sqlite_utils import Database
-
-from adapters.storage.anchors_store import anchor_points, base_for
-from adapters.storage.database import busy_as_user_error
-from adapters.storage.request_log import RequestLog, StoredRequest
-from adapters.storage.track_search import GenresNotInCatalogError, nearest
+from adapters.storage.catalog_source import CatalogSource
+from adapters.storage.gateway import Storage
+from adapters.storage.request_log import StoredRequest
 from bot.config import Settings
 from core.captions import normalize_caption
 from core.categories import get_category
@@ -33,11 +28,10 @@ from core.mood import Analysis, MoodPoint, Reading
 from core.ratelimit import SlidingWindowLimiter
 from core.reply import PlaylistCard
 from core.steering import Action, steer
-from core.tracks import Track
+from core.tracks import Track, TrackSource
 from core.tuning import place
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 _STEER_RATE_FACTOR = 3  # pressing a control is cheap; allow more of those than photos
 OWNER_PLATFORM = "cli"  # the owner at a terminal: not rate limited, may steer anything
@@ -54,48 +48,26 @@ class SpotifyExtrasLike(Protocol):
     async def playlist_for(self, card: PlaylistCard, caption: str) -> str | None: ...
 
 
-class TrackSource(Protocol):
-    """An alternative recommender (the legacy Spotify one); falls back to the catalog."""
-
-    async def recommend(
-        self, target: MoodPoint, genres: tuple[str, ...], n: int, exclude: set[str]
-    ) -> list[Track]: ...
-
-
-def catalog_tracks(
-    db: Database, target: MoodPoint, genres: tuple[str, ...], n: int, exclude: set[str]
-) -> list[Track]:
-    """Nearest tracks in the scene's genres; a catalog without any of them (the public
-    TidyTuesday set has no study or classical music) is searched whole, by sound alone."""
-    try:
-        return nearest(db, target, genres, n, exclude)
-    except GenresNotInCatalogError as error:
-        log.info("no track in %s; searching the whole catalog", ", ".join(error.genres))
-        return nearest(db, target, (), n, exclude)
-
-
 class MoodService:
     """Implements ``core.flow.MoodFlow``."""
 
     def __init__(
         self,
         reader: MoodReader | None,
-        db: Database,
+        storage: Storage,
         settings: Settings,
         *,
         spotify: SpotifyExtrasLike | None = None,
-        track_source: TrackSource | None = None,
+        tracks: TrackSource | None = None,
         render_plane: bool = True,
-        db_lock: threading.Lock | None = None,
     ) -> None:
+        """``tracks``: where cards' tracks come from (default: the local catalog)."""
         self._reader = reader
-        self._db = db
-        self._requests = RequestLog(db)
+        self._storage = storage
         self._settings = settings
         self._spotify = spotify
-        self._track_source = track_source
+        self._tracks = tracks or CatalogSource(storage)
         self._render_plane = render_plane
-        self._db_lock = db_lock or threading.Lock()
         self._request_locks = KeyedLocks()
         self._photo_limiter = SlidingWindowLimiter(settings.rate_limit_per_minute)
         self._steer_limiter = SlidingWindowLimiter(
@@ -104,9 +76,12 @@ class MoodService:
 
     # -- MoodFlow ----------------------------------------------------------------------
 
+    async def read(self, image: bytes, caption: str) -> Analysis:
+        """What the photo and caption say, placed on the mood plane; nothing is recorded
+        (`aidj analyze`)."""
+        return await self._analyze(image, normalize_caption(caption))
+
     async def recommend(self, request: PhotoRequest, send: SendCard | None = None) -> PlaylistCard:
-        if self._reader is None:
-            raise RuntimeError("this MoodService was built without a model reader")
         caption = normalize_caption(request.caption)
         language = reply_language(request.locale, caption)
         user = (request.platform, request.user_id)
@@ -114,10 +89,8 @@ class MoodService:
         request_id: int | None = None
         try:
             image = request.image if isinstance(request.image, bytes) else await request.image()
-            reading = await self._reader.analyze(image, caption)
-            analysis = await self._in_db(self._place, reading)
-            request_id = await self._in_db(
-                self._requests.record_request,
+            analysis = await self._analyze(image, caption)
+            request_id = await self._storage.record_request(
                 analysis,
                 platform=request.platform,
                 chat_id=request.chat_id,
@@ -126,22 +99,18 @@ class MoodService:
                 caption=caption,
             )
             tracks = await self._pick_tracks(request_id, analysis.seed_genres, analysis.final)
-            await self._in_db(self._requests.record_shown, request_id, _ids(tracks), 0)
+            await self._storage.record_shown(request_id, _ids(tracks), 0)
             card = await self._card(request_id, analysis, analysis.final, tracks, language, caption)
             message_id = await send(card) if send is not None else None
         except BaseException as error:
             if not isinstance(error, (BadImageError, BadCaptionError)):
                 self._photo_limiter.refund(user)  # not the user's doing: it costs them nothing
             if request_id is not None:
-                await self._in_db(self._requests.forget, request_id)
+                await self._storage.forget_request(request_id)
             raise
         if message_id is not None:
-            await self._in_db(
-                self._requests.link_message,
-                request.platform,
-                request.chat_id,
-                message_id,
-                card.request_id,
+            await self._storage.link_message(
+                request.platform, request.chat_id, message_id, card.request_id
             )
         return card
 
@@ -172,13 +141,8 @@ class MoodService:
         owner = Actor(platform=OWNER_PLATFORM, chat_id=OWNER_PLATFORM, user_id="owner")
         return await self._steer(request_id, action, owner, edit, None)
 
-    async def remember_message(
-        self, request_id: int, platform: str, chat_id: str, message_id: str
-    ) -> None:
-        await self._in_db(self._requests.link_message, platform, chat_id, message_id, request_id)
-
     async def request_for_message(self, platform: str, chat_id: str, message_id: str) -> int | None:
-        return await self._in_db(self._requests.request_for_message, platform, chat_id, message_id)
+        return await self._storage.request_for_message(platform, chat_id, message_id)
 
     # -- steering ------------------------------------------------------------------------
 
@@ -215,8 +179,7 @@ class MoodService:
                 )
                 if edit is not None:
                     await edit(card)
-                kept = await self._in_db(
-                    self._requests.commit_round,
+                kept = await self._storage.commit_round(
                     request_id,
                     round=stored.rounds,
                     target=target,
@@ -232,15 +195,21 @@ class MoodService:
         return card
 
     async def _stored(self, request_id: int) -> StoredRequest:
-        stored = await self._in_db(self._requests.get, request_id)
+        stored = await self._storage.stored_request(request_id)
         if stored is None:
             raise UnknownRequestError(f"no request #{request_id}")
         return stored
 
     # -- steps ---------------------------------------------------------------------------
 
-    def _place(self, reading: Reading) -> Analysis:
-        base, source = base_for(self._db, get_category(reading.image.category_id))
+    async def _analyze(self, image: bytes, caption: str) -> Analysis:
+        """Read the photo and caption, then place the reading: base from the anchor table,
+        tuned by the caption."""
+        if self._reader is None:
+            raise RuntimeError("this MoodService was built without a model reader")
+        reading = await self._reader.analyze(image, caption)
+        category = get_category(reading.image.category_id)
+        base, source = await self._storage.base_for(category)
         return place(reading, base, source, self._settings.delta_max)
 
     async def _card(
@@ -281,18 +250,15 @@ class MoodService:
         self, request_id: int, genres: tuple[str, ...], target: MoodPoint
     ) -> list[Track]:
         """The next card's tracks: none that an earlier card of this request showed."""
-        exclude = await self._in_db(self._requests.shown_ids, request_id)
-        n = self._settings.recommend_count
-        if self._track_source is not None:
-            return await self._track_source.recommend(target, genres, n, exclude)
-        return await self._in_db(catalog_tracks, self._db, target, genres, n, exclude)
+        exclude = await self._storage.shown_ids(request_id)
+        return await self._tracks.recommend(target, genres, self._settings.recommend_count, exclude)
 
     async def _plane(
         self, analysis: Analysis, target: MoodPoint, tracks: list[Track], language: str
     ) -> bytes:
         from adapters.render.mood_plane import render_mood_plane
 
-        anchors = await self._in_db(anchor_points, self._db)
+        anchors = await self._storage.anchor_points()
         return await asyncio.to_thread(
             render_mood_plane,
             anchors,
@@ -306,13 +272,6 @@ class MoodService:
     def _limit(self, limiter: SlidingWindowLimiter, user: tuple[str, str]) -> None:
         if user[0] not in _EXEMPT_PLATFORMS:
             limiter.check(user)
-
-    async def _in_db(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        def locked() -> T:
-            with self._db_lock, busy_as_user_error():  # "locked" reaches users as "busy"
-                return function(*args, **kwargs)
-
-        return await asyncio.to_thread(locked)
 
 
 def _ids(tracks: list[Track]) -> list[str]:

@@ -1,4 +1,4 @@
-"""Builds a ready MoodService from settings: database, model reader, Spotify extras.
+"""Builds a ready MoodService from settings: storage, model reader, track source, Spotify.
 
 One place decides which parts a run needs, so the CLI and the bot runner never assemble
 the flow differently.
@@ -8,18 +8,15 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import threading
 from collections.abc import AsyncIterator
-
-from sqlite_utils import Database
 
 from adapters.spotify.extras import SpotifyExtras
 from adapters.spotify.legacy_recommendations import LegacyRecommender
-from adapters.storage.database import open_database
+from adapters.storage.catalog_source import CatalogSource
+from adapters.storage.gateway import Storage
 from bot.config import Settings
-from bot.service import MoodReader, MoodService, catalog_tracks
-from core.mood import MoodPoint
-from core.tracks import Track
+from bot.service import MoodReader, MoodService
+from core.tracks import TrackSource
 
 log = logging.getLogger(__name__)
 
@@ -33,9 +30,9 @@ async def service_context(
     ``with_models``: load CLIP and NLI (not needed to regenerate a stored request);
     ``worker``: in a separate process (chat bots) rather than in this one (one-shot CLI).
     """
-    db = open_database(settings.db_path)
-    db_lock = threading.Lock()  # one connection, shared by the flow and the Spotify extras
+    storage = Storage.open(settings.db_path)
     async with contextlib.AsyncExitStack() as stack:
+        stack.callback(storage.close)
         reader: MoodReader | None = None
         if with_models and worker:
             from adapters.models.worker import ModelWorker
@@ -45,36 +42,23 @@ async def service_context(
             from adapters.models.in_process import InProcessAnalyzer
 
             reader = InProcessAnalyzer(settings.model_options())
-        extras, track_source = _spotify_parts(settings, db, db_lock)
-        try:
-            yield MoodService(
-                reader,
-                db,
-                settings,
-                spotify=extras,
-                track_source=track_source,
-                render_plane=plane,
-                db_lock=db_lock,
-            )
-        finally:
-            db.close()
+        yield MoodService(
+            reader,
+            storage,
+            settings,
+            spotify=SpotifyExtras.from_settings(settings, storage.spotify),
+            tracks=_track_source(settings, storage),
+            render_plane=plane,
+        )
 
 
-def _spotify_parts(
-    settings: Settings, db: Database, db_lock: threading.Lock
-) -> tuple[SpotifyExtras | None, LegacyRecommender | None]:
-    """Spotify extras when configured, and the legacy recommender when opted in."""
-
-    def from_catalog(
-        target: MoodPoint, genres: tuple[str, ...], n: int, exclude: set[str]
-    ) -> list[Track]:
-        with db_lock:
-            return catalog_tracks(db, target, genres, n, exclude)
-
-    extras = SpotifyExtras.from_settings(settings, db, db_lock=db_lock)
-    track_source = None
-    if settings.recommender == "spotify":
-        track_source = LegacyRecommender.from_settings(settings, fallback=from_catalog)
-        if track_source is None:
-            log.warning("AIDJ_RECOMMENDER=spotify needs Spotify credentials; using the catalog")
-    return extras, track_source
+def _track_source(settings: Settings, storage: Storage) -> TrackSource:
+    """The local catalog, or Spotify's legacy recommender topped up from it when opted in."""
+    catalog = CatalogSource(storage)
+    if settings.recommender != "spotify":
+        return catalog
+    legacy = LegacyRecommender.from_settings(settings, fallback=catalog)
+    if legacy is None:
+        log.warning("AIDJ_RECOMMENDER=spotify needs Spotify credentials; using the catalog")
+        return catalog
+    return legacy

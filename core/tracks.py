@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 from urllib.parse import quote
+
+from core.mood import MoodPoint
 
 SPOTIFY_TRACK_URL = "https://open.spotify.com/track/{id}"
 
@@ -28,3 +31,14 @@ class Track:
     @property
     def artist_line(self) -> str:
         return ", ".join(self.artists)
+
+
+class TrackSource(Protocol):
+    """Where a card's tracks come from: the local catalog, or Spotify's legacy recommender
+    topped up from the catalog. The flow awaits whichever it was given."""
+
+    async def recommend(
+        self, target: MoodPoint, genres: tuple[str, ...], n: int, exclude: set[str]
+    ) -> list[Track]:
+        """Up to ``n`` tracks nearest ``target`` within ``genres``, none of ``exclude``."""
+        ...

@@ -98,10 +98,11 @@ def tiny_analyzer(flow_settings):
 def real_mood_flow(flow_settings, tiny_analyzer):
     """The real MoodService (in-process tiny models, synthetic catalog) for chat suites."""
     from adapters.storage.database import open_database
+    from adapters.storage.gateway import Storage
     from bot.service import MoodService
 
     db = open_database(flow_settings.db_path)
-    yield MoodService(tiny_analyzer, db, flow_settings)
+    yield MoodService(tiny_analyzer, Storage(db), flow_settings)
     db.close()
 
 

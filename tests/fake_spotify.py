@@ -40,6 +40,7 @@ from sqlite_utils import Database
 from adapters.spotify.auth import SCOPES, token_path, write_private_json
 from adapters.spotify.client import SpotifyOptions
 from adapters.spotify.resilience import RetryPolicy
+from adapters.storage.spotify_cache import SpotifyCache
 from bot.config import Settings, load_settings
 from core.mood import Analysis, ImageReading, MoodPoint, Reading, TextReading
 from core.reply import PlaylistCard
@@ -575,6 +576,12 @@ def spotify_db(path: str = ":memory:") -> Database:
         "playlist_id text, url text, created_at text, deleted_at text)"
     )
     return db
+
+
+def cache_for(db: Database) -> SpotifyCache:
+    """The Spotify cache over ``db``, its queries run right away on the caller's thread (as
+    the storage gateway runs them on its own)."""
+    return SpotifyCache(db, lambda work: work())
 
 
 def catalog_track(track_id: str, valence: float = 0.3, energy: float = 0.3) -> Track:

@@ -16,6 +16,7 @@ from adapters.render.fonts import load_font
 from adapters.storage.anchors_store import build_anchor_table
 from adapters.storage.catalog_import import import_catalog
 from adapters.storage.database import open_database
+from adapters.storage.gateway import Storage
 from bot.service import MoodService
 from core.flow import PhotoRequest
 from core.reply import PlaylistCard, summary_lines, title
@@ -55,7 +56,7 @@ async def test_render_a_card_for_review(real_mood_flow, tiny_analyzer, flow_sett
         db = open_database(tmp_path / "real.db")
         import_catalog(db, REAL_CSV)
         build_anchor_table(db)
-        flow = MoodService(tiny_analyzer, db, flow_settings)
+        flow = MoodService(tiny_analyzer, Storage(db), flow_settings)
     card = await flow.recommend(
         PhotoRequest("telegram", "review", "reviewer", make_photo(), "rainy but happy today!")
     )

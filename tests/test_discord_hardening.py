@@ -20,6 +20,7 @@ import pytest
 
 from adapters.chat.discord_bot import DiscordBot, DiscordOptions
 from adapters.storage.database import open_database
+from adapters.storage.gateway import Storage
 from bot.config import Settings
 from bot.service import MoodService
 from core.errors import RateLimitedError
@@ -89,7 +90,7 @@ async def server(tiny_analyzer, own_settings, rate_limit) -> AsyncIterator[Serve
     async with FakeDiscord(token=TOKEN) as fake:
         discord.http.Route.BASE = fake.api_base
         bot = DiscordBot(
-            MoodService(tiny_analyzer, db, settings),
+            MoodService(tiny_analyzer, Storage(db), settings),
             DiscordOptions(token=TOKEN, sync_commands=False),
         )
         try:

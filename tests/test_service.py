@@ -13,6 +13,7 @@ import itertools
 import pytest
 
 from adapters.storage.database import open_database
+from adapters.storage.gateway import Storage
 from adapters.storage.request_log import RequestLog
 from bot.service import MoodService
 from core.categories import get_category
@@ -39,7 +40,7 @@ def analyzer(tiny_analyzer):
 @pytest.fixture
 def service(analyzer, own_settings):
     db = open_database(own_settings.db_path)
-    yield MoodService(analyzer, db, own_settings)
+    yield MoodService(analyzer, Storage(db), own_settings)
     db.close()
 
 
@@ -109,7 +110,7 @@ async def test_regenerate_never_repeats_and_survives_a_restart(
     assert chat.edits == [again]
 
     db = open_database(own_settings.db_path)  # a new process would start like this
-    restarted = MoodService(analyzer, db, own_settings)
+    restarted = MoodService(analyzer, Storage(db), own_settings)
     third = await restarted.steer(message, Action.REGENERATE, owner(), chat.edit)
     assert not {t.id for t in third.tracks} & (first_ids | second_ids)
     assert third.round == 2
@@ -196,7 +197,7 @@ async def test_presses_that_arrive_together_give_distinct_rounds_and_add_up(
 async def test_a_press_whose_card_was_not_delivered_changes_nothing(analyzer, own_settings, chat):
     settings = dataclasses.replace(own_settings, rate_limit_per_minute=1)  # 3 presses a minute
     db = open_database(settings.db_path)
-    service = MoodService(analyzer, db, settings, render_plane=False)
+    service = MoodService(analyzer, Storage(db), settings, render_plane=False)
     card, message = await chat.post(service, request(caption=""))
     chat.fail_edits = 5
     for _ in range(5):
@@ -214,7 +215,7 @@ async def test_a_press_whose_card_was_not_delivered_changes_nothing(analyzer, ow
 async def test_a_card_that_could_not_be_sent_is_not_kept_nor_counted(analyzer, own_settings):
     settings = dataclasses.replace(own_settings, rate_limit_per_minute=1)
     db = open_database(settings.db_path)
-    service = MoodService(analyzer, db, settings, render_plane=False)
+    service = MoodService(analyzer, Storage(db), settings, render_plane=False)
     before = db["requests"].count
 
     async def undeliverable(card: PlaylistCard) -> str:
@@ -233,7 +234,7 @@ async def test_a_card_that_could_not_be_sent_is_not_kept_nor_counted(analyzer, o
 async def test_the_photo_is_fetched_only_within_the_rate_limit(analyzer, own_settings):
     settings = dataclasses.replace(own_settings, rate_limit_per_minute=1)
     db = open_database(settings.db_path)
-    service = MoodService(analyzer, db, settings, render_plane=False)
+    service = MoodService(analyzer, Storage(db), settings, render_plane=False)
     fetched: list[str] = []
 
     def photo(label: str):
@@ -261,7 +262,7 @@ async def test_a_database_locked_by_an_import_is_a_clear_busy_error(analyzer, ow
     settings = dataclasses.replace(own_settings, rate_limit_per_minute=1)
     db = open_database(settings.db_path)
     db.execute("PRAGMA busy_timeout = 50")
-    service = MoodService(analyzer, db, settings, render_plane=False)
+    service = MoodService(analyzer, Storage(db), settings, render_plane=False)
     importer = open_database(own_settings.db_path)
     importer.conn.execute("BEGIN IMMEDIATE")  # holds the write lock, as a long import would
     try:
@@ -317,7 +318,7 @@ async def test_language_follows_locale_then_caption(service):
 async def test_rate_limit_per_user(analyzer, own_settings):
     settings = dataclasses.replace(own_settings, rate_limit_per_minute=2)
     db = open_database(settings.db_path)
-    limited = MoodService(analyzer, db, settings, render_plane=False)
+    limited = MoodService(analyzer, Storage(db), settings, render_plane=False)
     await limited.recommend(request(user="carol"))
     await limited.recommend(request(user="carol"))
     with pytest.raises(RateLimitedError) as caught:
@@ -335,7 +336,7 @@ async def test_a_catalog_without_the_scene_genres_is_searched_whole(
 
     db = open_database(tmp_path / "narrow.db")
     store_tracks(db, [make_track(f"t{i}", i / 40, 0.5, genres=("polka",)) for i in range(40)])
-    narrow = MoodService(analyzer, db, flow_settings, render_plane=False)
+    narrow = MoodService(analyzer, Storage(db), flow_settings, render_plane=False)
     card = await narrow.recommend(request())
     assert len(card.tracks) == 10
     assert all(track.genres == ("polka",) for track in card.tracks)

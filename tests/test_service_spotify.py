@@ -8,7 +8,7 @@ import dataclasses
 import pytest
 
 from adapters.spotify.extras import SpotifyExtras
-from adapters.storage.database import open_database
+from adapters.storage.gateway import Storage
 from bot.service import MoodService
 from core.flow import PhotoRequest
 from core.steering import Action
@@ -33,11 +33,11 @@ def spotify_service(fake, flow_settings, tiny_analyzer, tmp_path):
         spotify_client_secret=fake.state.client_secret,
         config_dir=config_dir,
     )
-    db = open_database(settings.db_path)
-    extras = SpotifyExtras.from_settings(settings, db, options=options_for(fake))
+    storage = Storage.open(settings.db_path)
+    extras = SpotifyExtras.from_settings(settings, storage.spotify, options=options_for(fake))
     assert extras is not None
-    yield MoodService(tiny_analyzer, db, settings, spotify=extras)
-    db.close()
+    yield MoodService(tiny_analyzer, storage, settings, spotify=extras)
+    storage.close()
 
 
 async def test_card_gets_a_playlist_and_regenerate_replaces_its_items(fake, spotify_service):

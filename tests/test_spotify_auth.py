@@ -26,6 +26,7 @@ from tests.fake_spotify import (
     FakeSpotify,
     authorize_url_in,
     browser,
+    cache_for,
     log_in,
     options_for,
     sample_card,
@@ -187,7 +188,7 @@ async def test_an_expired_token_is_refreshed_and_saved_0600(fake, tmp_path):
     config_dir = tmp_path / "config"
     old = log_in(fake, config_dir, expires_in=0)
     extras = SpotifyExtras.from_settings(
-        settings_for(fake, config_dir), spotify_db(), options=options_for(fake)
+        settings_for(fake, config_dir), cache_for(spotify_db()), options=options_for(fake)
     )
     assert extras is not None
 
@@ -210,7 +211,7 @@ async def test_a_revoked_login_never_prompts_and_gives_no_playlist(fake, tmp_pat
     fake.state.refresh_tokens.discard(token["refresh_token"])  # revoked in Spotify
     monkeypatch.setattr("builtins.input", pytest.fail)
     extras = SpotifyExtras.from_settings(
-        settings_for(fake, config_dir), spotify_db(), options=options_for(fake)
+        settings_for(fake, config_dir), cache_for(spotify_db()), options=options_for(fake)
     )
     assert extras is not None
 
@@ -220,9 +221,9 @@ async def test_a_revoked_login_never_prompts_and_gives_no_playlist(fake, tmp_pat
 
 def test_not_configured_means_no_extras(tmp_path):
     bare = load_settings({}, dotenv=False, config_dir=tmp_path)
-    assert SpotifyExtras.from_settings(bare, spotify_db()) is None
+    assert SpotifyExtras.from_settings(bare, cache_for(spotify_db())) is None
     id_only = load_settings({}, dotenv=False, config_dir=tmp_path, spotify_client_id="abc")
-    assert SpotifyExtras.from_settings(id_only, spotify_db()) is None
+    assert SpotifyExtras.from_settings(id_only, cache_for(spotify_db())) is None
 
 
 def parse(*argv: str) -> argparse.Namespace:

@@ -23,6 +23,7 @@ from tests.fake_spotify import (
     Fault,
     authorize_url_in,
     browser,
+    cache_for,
     catalog_track,
     log_in,
     options_for,
@@ -31,6 +32,7 @@ from tests.fake_spotify import (
     spotify_db,
     track_object,
 )
+from tests.test_spotify_recommendations import Catalog
 
 
 @pytest.fixture
@@ -137,15 +139,13 @@ async def test_no_secret_reaches_logs_or_errors_in_the_whole_flow(
 
     # a reply: details, playlist, regenerate, then a recommendation that falls back
     db = spotify_db()
-    extras = SpotifyExtras.from_settings(settings, db, options=options)
+    extras = SpotifyExtras.from_settings(settings, cache_for(db), options=options)
     assert extras is not None and extras.details and extras.playlists
     await extras.enrich([catalog_track("t1")])
     assert await extras.playlist_for(sample_card(1), "caption") is not None
     assert await extras.playlist_for(sample_card(1, ("t9",), round_number=1), "caption")
     fake.always("GET", "/v1/recommendations", Fault(status=404))
-    legacy = LegacyRecommender.from_settings(
-        settings, lambda *a: [catalog_track("c")], options=options
-    )
+    legacy = LegacyRecommender.from_settings(settings, Catalog(), options=options)
     assert legacy is not None
     await legacy.recommend(MoodPoint(0.3, 0.3), ("sad",), 1, set())
 
@@ -156,12 +156,14 @@ async def test_no_secret_reaches_logs_or_errors_in_the_whole_flow(
     from adapters.spotify.client import app_client, user_client
 
     with pytest.raises(SpotifyUnavailable) as rejected:
-        TrackDetails(app_client(bad_credentials, options), db, policy=options.policy)._fetch("t1")
+        TrackDetails(
+            app_client(bad_credentials, options), cache_for(db), policy=options.policy
+        )._fetch("t1")
     errors.append(str(rejected.value))
     fake.always("PUT", "/v1/playlists/" + next(iter(fake.state.playlists)) + "/items", Fault(500))
     maker = PlaylistMaker(
         user_client(credentials, TokenFile(token_path(config_dir)), options),
-        db,
+        cache_for(db),
         policy=options.policy,
     )
     with pytest.raises(SpotifyUnavailable) as failing:
@@ -174,7 +176,7 @@ async def test_no_secret_reaches_logs_or_errors_in_the_whole_flow(
     with pytest.raises(SpotifyUnavailable) as revoked:
         PlaylistMaker(
             user_client(credentials, TokenFile(token_path(config_dir)), options),
-            db,
+            cache_for(db),
             policy=options.policy,
         ).playlist_for(sample_card(2), "")
     errors.append(str(revoked.value))
@@ -257,7 +259,7 @@ async def test_a_handled_spotify_error_is_one_warning_at_info_level(fake, tmp_pa
         fake.always("GET", "/v1/recommendations", Fault(status=404))
         legacy = LegacyRecommender.from_settings(
             settings_for(fake, tmp_path, recommender="spotify"),
-            lambda *a: [catalog_track("c")],
+            Catalog(),
             options=options_for(fake),
         )
         assert legacy is not None

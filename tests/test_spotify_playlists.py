@@ -12,11 +12,13 @@ import pytest
 
 from adapters.spotify.extras import SpotifyExtras
 from adapters.spotify.playlists import playlist_description, playlist_name
+from adapters.storage.database import open_database
 from bot import cli_spotify
 from core.mood import MoodPoint
 from tests.fake_spotify import (
     FakeSpotify,
     Fault,
+    cache_for,
     log_in,
     options_for,
     sample_card,
@@ -41,7 +43,7 @@ def config_dir(tmp_path: Path) -> Path:
 
 def make_extras(fake: FakeSpotify, config_dir: Path, db) -> SpotifyExtras:
     extras = SpotifyExtras.from_settings(
-        settings_for(fake, config_dir), db, options=options_for(fake)
+        settings_for(fake, config_dir), cache_for(db), options=options_for(fake)
     )
     assert extras is not None
     return extras
@@ -258,12 +260,11 @@ def cleanup_env(fake, tmp_path, monkeypatch):
     """`aidj spotify cleanup` pointed at the fake, with an empty database; returns a runner."""
     config_dir = tmp_path / "config"
     db_path = tmp_path / "aidj.db"
-    db = spotify_db(str(db_path))
+    db = open_database(db_path)  # the app database, as `aidj spotify cleanup` opens it
     monkeypatch.setenv("SPOTIFY_CLIENT_ID", fake.state.client_id)
     monkeypatch.setenv("SPOTIFY_CLIENT_SECRET", fake.state.client_secret)
     monkeypatch.setenv("AIDJ_CONFIG_DIR", str(config_dir))
     monkeypatch.chdir(tmp_path)  # no stray .env
-    monkeypatch.setattr(cli_spotify, "open_db", lambda path: spotify_db(str(path)))
 
     def run(days: int = 30) -> int:
         args = parse(

@@ -29,12 +29,12 @@ PATH = "/v1/recommendations"
 
 
 class Catalog:
-    """The local recommender stand-in: records its calls."""
+    """The local catalog's stand-in (a TrackSource): records its calls."""
 
     def __init__(self) -> None:
         self.calls: list[tuple[MoodPoint, tuple[str, ...], int, set[str]]] = []
 
-    def __call__(
+    async def recommend(
         self, target: MoodPoint, genres: tuple[str, ...], n: int, exclude: set[str]
     ) -> list[Track]:
         self.calls.append((target, genres, n, set(exclude)))
@@ -192,16 +192,6 @@ async def test_too_few_recommendations_are_topped_up_from_the_catalog(fake, tmp_
 
     assert [t.id for t in tracks] == ["sp0", "sp1", "cat0", "cat1"]
     assert catalog.calls == [(TARGET, GENRES, 2, {"old", "sp0", "sp1"})]
-
-
-async def test_an_async_fallback_works_too(fake, tmp_path):
-    fake.always("GET", PATH, Fault(status=404))
-
-    async def catalog(target, genres, n, exclude):
-        return [catalog_track("async")]
-
-    rec = recommender(fake, tmp_path, catalog)
-    assert [t.id for t in await rec.recommend(TARGET, GENRES, 1, set())] == ["async"]
 
 
 def test_only_opted_in_and_configured_settings_make_one(fake, tmp_path):

@@ -16,6 +16,7 @@ from core.errors import ConfigError
 from tests.fake_spotify import (
     FakeSpotify,
     Fault,
+    cache_for,
     catalog_track,
     options_for,
     settings_for,
@@ -37,7 +38,9 @@ def extras_for(
     fake: FakeSpotify, tmp_path, db, market: str | None = None, **policy
 ) -> SpotifyExtras:
     settings = settings_for(fake, tmp_path / "config", spotify_market=market)
-    extras = SpotifyExtras.from_settings(settings, db, options=options_for(fake, **policy))
+    extras = SpotifyExtras.from_settings(
+        settings, cache_for(db), options=options_for(fake, **policy)
+    )
     assert extras is not None and extras.details is not None
     return extras
 
@@ -136,7 +139,9 @@ def test_track_details_work_synchronously_too(fake):
     """The CLI path: no event loop, the client used directly."""
     options = options_for(fake)
     details = TrackDetails(
-        app_client(settings_credentials(fake), options), spotify_db(), policy=options.policy
+        app_client(settings_credentials(fake), options),
+        cache_for(spotify_db()),
+        policy=options.policy,
     )
     (track,) = details.enrich([catalog_track("t1")])
     assert track.album_art_url == f"{ART}1?300"

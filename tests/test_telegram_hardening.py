@@ -20,6 +20,7 @@ import pytest
 from adapters.chat.telegram_bot import TelegramBot, TelegramOptions
 from adapters.chat.telegram_retry import RetryAfterLimiter
 from adapters.storage.database import open_database
+from adapters.storage.gateway import Storage
 from bot.config import Settings
 from bot.service import MoodService
 from core.errors import NotRequesterError, RateLimitedError
@@ -92,7 +93,7 @@ async def bot(tiny_analyzer, own_settings, rate_limit) -> AsyncIterator[Bot]:
 
     async with FakeTelegram(TOKEN) as fake:
         telegram = TelegramBot(
-            MoodService(tiny_analyzer, db, settings),
+            MoodService(tiny_analyzer, Storage(db), settings),
             TelegramOptions(token=TOKEN, base_url=fake.base_url, base_file_url=fake.base_file_url),
             rate_limiter=RetryAfterLimiter(sleep=sleep),
         )

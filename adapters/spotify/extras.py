@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 from collections.abc import Sequence
-
-from sqlite_utils import Database
 
 from adapters.spotify.auth import LOOKUP_SCOPE, TokenFile, token_path
 from adapters.spotify.client import (
@@ -26,6 +23,7 @@ from adapters.spotify.client import (
 from adapters.spotify.playlists import PlaylistMaker
 from adapters.spotify.resilience import describe
 from adapters.spotify.track_details import TrackDetails
+from adapters.storage.spotify_cache import SpotifyCache
 from core.reply import PlaylistCard
 from core.tracks import Track
 
@@ -43,28 +41,22 @@ class SpotifyExtras:
     def from_settings(
         cls,
         settings: SpotifyConfig,
-        db: Database,
+        cache: SpotifyCache,
         *,
         options: SpotifyOptions | None = None,
-        db_lock: threading.Lock | None = None,
     ) -> SpotifyExtras | None:
         """None without SPOTIFY_CLIENT_ID and SPOTIFY_CLIENT_SECRET: the bot then runs
         exactly as without Spotify. Playlists also need `aidj spotify login` to have run;
-        without it only the track details are on.
-
-        ``db_lock``: pass the lock that guards ``db`` elsewhere (MoodService's), if any.
-        """
+        without it only the track details are on. ``cache``: the storage gateway's."""
         credentials = credentials_from(settings)
         if credentials is None:
             return None
         options = options or SpotifyOptions()
-        lock = db_lock or threading.Lock()
         details = TrackDetails(
             app_client(credentials, options),
-            db,
+            cache,
             policy=options.policy,
             market=settings.spotify_market,
-            db_lock=lock,
         )
         token_file = TokenFile(token_path(settings.config_dir))
         playlists = None
@@ -78,11 +70,10 @@ class SpotifyExtras:
                 )
             playlists = PlaylistMaker(
                 user_client(credentials, token_file, options),
-                db,
+                cache,
                 policy=options.policy,
                 public=options.public_playlists,
                 can_look_up=can_look_up,
-                db_lock=lock,
             )
         else:
             log.info("Spotify playlists are off until the owner runs `aidj spotify login`")

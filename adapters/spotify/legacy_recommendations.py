@@ -9,9 +9,8 @@ The response has no audio features, so a track's valence/energy are the requeste
 from __future__ import annotations
 
 import asyncio
-import inspect
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 import spotipy
@@ -20,7 +19,7 @@ from adapters.spotify.client import SpotifyConfig, SpotifyOptions, app_client, c
 from adapters.spotify.resilience import RetryPolicy, describe
 from adapters.spotify.track_details import pick_image
 from core.mood import MoodPoint
-from core.tracks import Track
+from core.tracks import Track, TrackSource
 
 log = logging.getLogger(__name__)
 
@@ -46,11 +45,6 @@ _GENRE_SEEDS_TEXT = """
 """
 SPOTIFY_GENRE_SEEDS = frozenset(_GENRE_SEEDS_TEXT.split())
 
-# (target, genres, n, exclude) -> tracks; the local catalog recommender, sync or async.
-Fallback = Callable[
-    [MoodPoint, tuple[str, ...], int, set[str]], "list[Track] | Awaitable[list[Track]]"
-]
-
 
 def seed_genres(genres: Iterable[str]) -> list[str]:
     """Up to five genres Spotify accepts as seeds, in the category's order of preference."""
@@ -74,12 +68,12 @@ def track_from(obj: dict[str, Any], target: MoodPoint) -> Track:
 
 
 class LegacyRecommender:
-    """Implements ``bot.service.TrackSource``."""
+    """A ``core.tracks.TrackSource`` that asks Spotify first and tops up from another."""
 
     def __init__(
         self,
         client: spotipy.Spotify,
-        fallback: Fallback,
+        fallback: TrackSource,
         *,
         policy: RetryPolicy,
         market: str | None = None,
@@ -91,7 +85,11 @@ class LegacyRecommender:
 
     @classmethod
     def from_settings(
-        cls, settings: SpotifyConfig, fallback: Fallback, *, options: SpotifyOptions | None = None
+        cls,
+        settings: SpotifyConfig,
+        fallback: TrackSource,
+        *,
+        options: SpotifyOptions | None = None,
     ) -> LegacyRecommender | None:
         """None unless opted in (recommender == "spotify") and the app credentials are set."""
         credentials = credentials_from(settings)
@@ -159,7 +157,4 @@ class LegacyRecommender:
         have: list[Track],
     ) -> list[Track]:
         skip = set(exclude) | {t.id for t in have}
-        result = await asyncio.to_thread(self._fallback, target, genres, n, skip)
-        if inspect.isawaitable(result):
-            result = await result
-        return list(result)
+        return await self._fallback.recommend(target, genres, n, skip)

@@ -15,8 +15,9 @@ playlists are searched for this request's (same name, description ending in ``#<
 id>``) before creating again; without the scope to list private playlists, the card goes
 without a playlist instead. After a failed add, the items are replaced (idempotent).
 
-The request -> playlist mapping lives in ``spotify_playlists``, written as soon as the
-playlist exists, so a failure while filling it never leads to a second playlist.
+The request -> playlist mapping lives in ``spotify_playlists`` (``storage.spotify_cache``),
+written as soon as the playlist exists, so a failure while filling it never leads to a
+second playlist.
 """
 
 from __future__ import annotations
@@ -30,15 +31,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import spotipy
-from sqlite_utils import Database
 
 from adapters.spotify.resilience import RetryPolicy, SpotifyUnavailable
 from adapters.spotify.track_details import utc_now
+from adapters.storage.spotify_cache import SpotifyCache, StoredPlaylist
 from core.reply import PlaylistCard, scene_lines, text, title
 
 log = logging.getLogger(__name__)
 
-TABLE = "spotify_playlists"
 PLAYLIST_URL = "https://open.spotify.com/playlist/{id}"
 CAPTION_CHARS = 40
 DESCRIPTION_CHARS = 300  # Spotify's limit for playlist descriptions
@@ -84,63 +84,11 @@ def shorten(value: str, limit: int) -> str:
 
 
 @dataclass(frozen=True)
-class StoredPlaylist:
-    request_id: int
-    playlist_id: str
-    url: str
-    created_at: str
-
-
-@dataclass(frozen=True)
 class CleanupResult:
     removed: int
     failed: int = 0  # left for a later run
     reason: str | None = None  # why they were left, e.g. "HTTP 403"
     refused: bool = False  # Spotify answered no (4xx), rather than failing to answer
-
-
-class PlaylistStore:
-    """The ``spotify_playlists`` table."""
-
-    def __init__(self, db: Database, db_lock: threading.Lock) -> None:
-        self._db = db
-        self._lock = db_lock
-
-    def get(self, request_id: int) -> StoredPlaylist | None:
-        rows = self._query(
-            "where request_id = ? and deleted_at is null", [request_id], limit_one=True
-        )
-        return rows[0] if rows else None
-
-    def created_before(self, cutoff: str) -> list[StoredPlaylist]:
-        return self._query("where deleted_at is null and created_at < ?", [cutoff])
-
-    def save(self, stored: StoredPlaylist) -> None:
-        row = {
-            "request_id": stored.request_id,
-            "playlist_id": stored.playlist_id,
-            "url": stored.url,
-            "created_at": stored.created_at,
-            "deleted_at": None,
-        }
-        with self._lock:
-            self._db[TABLE].upsert(row, pk="request_id")
-
-    def mark_deleted(self, request_id: int, when: str) -> None:
-        with self._lock:
-            self._db.execute(
-                f"update {TABLE} set deleted_at = ? where request_id = ?", [when, request_id]
-            )
-            self._db.conn.commit()
-
-    def _query(
-        self, where: str, params: list[object], limit_one: bool = False
-    ) -> list[StoredPlaylist]:
-        sql = f"select request_id, playlist_id, url, created_at from {TABLE} {where}"
-        sql += " order by created_at" + (" limit 1" if limit_one else "")
-        with self._lock:
-            rows = self._db.execute(sql, params).fetchall()
-        return [StoredPlaylist(*row) for row in rows]
 
 
 class PlaylistMaker:
@@ -149,12 +97,11 @@ class PlaylistMaker:
     def __init__(
         self,
         client: spotipy.Spotify,
-        db: Database,
+        cache: SpotifyCache,
         *,
         policy: RetryPolicy,
         public: bool = False,
         can_look_up: bool = True,
-        db_lock: threading.Lock | None = None,
         clock: Callable[[], str] = utc_now,
     ) -> None:
         """``can_look_up``: whether the login may list private playlists (playlist-read-
@@ -163,7 +110,7 @@ class PlaylistMaker:
         self._policy = policy
         self._public = public
         self._can_look_up = can_look_up or public
-        self._store = PlaylistStore(db, db_lock or threading.Lock())
+        self._store = cache
         self._clock = clock
         self._lock = threading.Lock()  # a double-clicked regenerate must not make two
 
@@ -174,7 +121,7 @@ class PlaylistMaker:
         if not uris:
             return None
         with self._lock:
-            stored = self._store.get(card.request_id)
+            stored = self._store.playlist(card.request_id)
             if stored is not None:
                 try:
                     self._replace(stored.playlist_id, uris)
@@ -200,7 +147,7 @@ class PlaylistMaker:
         url = (created.get("external_urls") or {}).get("spotify") or PLAYLIST_URL.format(
             id=playlist_id
         )
-        self._store.save(StoredPlaylist(card.request_id, playlist_id, url, self._clock()))
+        self._store.save_playlist(StoredPlaylist(card.request_id, playlist_id, url, self._clock()))
         self._policy.call(
             "playlist items",
             lambda: self._client._post(f"playlists/{playlist_id}/items", payload={"uris": uris}),
@@ -235,7 +182,7 @@ class PlaylistMaker:
         owner already removed is no error (Spotify answers 200)."""
         now = now or datetime.now(UTC)
         cutoff = (now - older_than).isoformat(timespec="seconds")
-        due = self._store.created_before(cutoff)
+        due = self._store.playlists_created_before(cutoff)
         removed = 0
         for start in range(0, len(due), LIBRARY_BATCH):
             batch = due[start : start + LIBRARY_BATCH]
@@ -250,6 +197,6 @@ class PlaylistMaker:
                 return CleanupResult(removed, len(due) - removed, error.reason, error.refused)
             when = now.isoformat(timespec="seconds")
             for stored in batch:
-                self._store.mark_deleted(stored.request_id, when)
+                self._store.mark_playlist_deleted(stored.request_id, when)
             removed += len(batch)
         return CleanupResult(removed)

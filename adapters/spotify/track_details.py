@@ -14,30 +14,21 @@ when a market is set (SPOTIFY_MARKET, sent as ``market=``; Spotify then says
 from __future__ import annotations
 
 import logging
-import sqlite3
-import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 import spotipy
-from sqlite_utils import Database
 
 from adapters.spotify.resilience import RetryPolicy, SpotifyUnavailable
+from adapters.storage.spotify_cache import SpotifyCache, TrackInfo
 from core.tracks import Track
 
 log = logging.getLogger(__name__)
 
-TABLE = "spotify_tracks"
 _GONE = (400, 404)  # the id is not (or no longer) in Spotify's catalog: cache that too
 _PREFERRED_ART_WIDTH = 300  # big enough for an embed thumbnail, a tenth of the 640 bytes
-
-
-@dataclass(frozen=True)
-class TrackInfo:
-    album_art_url: str | None
-    available: bool | None  # None: Spotify did not say
 
 
 def utc_now() -> str:
@@ -50,18 +41,16 @@ class TrackDetails:
     def __init__(
         self,
         client: spotipy.Spotify,
-        db: Database,
+        cache: SpotifyCache,
         *,
         policy: RetryPolicy,
         market: str | None = None,
-        db_lock: threading.Lock | None = None,
         clock: Callable[[], str] = utc_now,
     ) -> None:
         self._client = client
-        self._db = db
+        self._cache = cache
         self._policy = policy
         self._market = market
-        self._db_lock = db_lock or threading.Lock()
         self._clock = clock
 
     def enrich(self, tracks: Sequence[Track]) -> list[Track]:
@@ -87,19 +76,7 @@ class TrackDetails:
 
     def cached(self, track_ids: Sequence[str]) -> dict[str, TrackInfo]:
         """What the cache knows about ``track_ids`` (no HTTP)."""
-        if not track_ids:
-            return {}
-        marks = ",".join("?" * len(track_ids))
-        with self._db_lock:
-            rows = self._db.execute(
-                f"select track_id, album_art_url, available from {TABLE} "
-                f"where track_id in ({marks})",
-                list(track_ids),
-            ).fetchall()
-        return {
-            track_id: TrackInfo(art, None if available is None else bool(available))
-            for track_id, art, available in rows
-        }
+        return self._cache.track_infos(track_ids)
 
     def _fetch(self, track_id: str) -> TrackInfo:
         obj = self._policy.call(
@@ -108,17 +85,7 @@ class TrackDetails:
         return parse_track_info(obj or {})
 
     def _store(self, track_id: str, info: TrackInfo) -> None:
-        row = {
-            "track_id": track_id,
-            "album_art_url": info.album_art_url,
-            "available": None if info.available is None else int(info.available),
-            "fetched_at": self._clock(),
-        }
-        with self._db_lock:
-            try:
-                self._db[TABLE].upsert(row, pk="track_id")
-            except sqlite3.Error as error:  # a cache miss next time is all this costs
-                log.warning("cannot cache Spotify track details (%s)", error)
+        self._cache.save_track_info(track_id, info, self._clock())
 
 
 def parse_track_info(obj: dict[str, Any]) -> TrackInfo:

@@ -1,0 +1,152 @@
+"""The one owner of the database connection: every query runs on its single thread.
+
+Why one thread rather than a lock handed around: the flow, the Spotify extras and the CLI
+all share one SQLite connection. With a lock each of them had to be given, forgetting it
+once silently removed the synchronisation. Here nothing outside this class ever touches the
+connection: repositories (``RequestLog``, the anchor and catalog queries, ``SpotifyCache``)
+run on the gateway's thread, one call at a time, reached through typed methods. SQLite's
+"database is locked" (another process importing a catalog) comes out as the user-facing
+``DatabaseBusyError``, whichever caller met it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable, Collection, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TypeVar
+
+from sqlite_utils import Database
+
+from adapters.storage.anchors_store import anchor_points, base_for
+from adapters.storage.database import busy_as_user_error, open_database
+from adapters.storage.request_log import RequestLog, StoredRequest
+from adapters.storage.spotify_cache import SpotifyCache
+from adapters.storage.track_search import nearest
+from core.categories import MoodCategory
+from core.mood import Analysis, MoodPoint
+from core.tracks import Track
+
+T = TypeVar("T")
+
+
+class Storage:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="aidj-db")
+        self._thread_id: int | None = None
+        self._requests = RequestLog(db)
+        self.spotify = SpotifyCache(db, self.call_blocking)
+
+    @classmethod
+    def open(cls, path: Path | str) -> Storage:
+        """The database at ``path``, migrated, behind its gateway."""
+        return cls(open_database(path))
+
+    def close(self) -> None:
+        """Finish the queries in progress, then close the connection (on its own thread)."""
+        self._thread.submit(self._db.close).result()
+        self._thread.shutdown(wait=True)
+
+    # ---- running work on the database's thread ---------------------------------------------
+
+    async def _run(self, work: Callable[[], T]) -> T:
+        return await asyncio.wrap_future(self._thread.submit(self._guarded, work))
+
+    def call_blocking(self, work: Callable[[], T]) -> T:
+        """Run ``work`` on the database's thread and wait for it: for synchronous callers on
+        other threads (spotipy runs in worker threads), never from the event loop."""
+        if threading.get_ident() == self._thread_id:
+            return self._guarded(work)  # already on it (a repository calling another)
+        return self._thread.submit(self._guarded, work).result()
+
+    def _guarded(self, work: Callable[[], T]) -> T:
+        self._thread_id = threading.get_ident()
+        with busy_as_user_error():
+            return work()
+
+    # ---- requests --------------------------------------------------------------------------
+
+    async def record_request(
+        self,
+        analysis: Analysis,
+        *,
+        platform: str,
+        chat_id: str,
+        user_id: str,
+        language: str,
+        caption: str,
+    ) -> int:
+        return await self._run(
+            lambda: self._requests.record_request(
+                analysis,
+                platform=platform,
+                chat_id=chat_id,
+                user_id=user_id,
+                language=language,
+                caption=caption,
+            )
+        )
+
+    async def stored_request(self, request_id: int) -> StoredRequest | None:
+        return await self._run(lambda: self._requests.get(request_id))
+
+    async def record_shown(self, request_id: int, track_ids: Sequence[str], round: int) -> None:
+        await self._run(lambda: self._requests.record_shown(request_id, track_ids, round))
+
+    async def shown_ids(self, request_id: int) -> set[str]:
+        return await self._run(lambda: self._requests.shown_ids(request_id))
+
+    async def commit_round(
+        self,
+        request_id: int,
+        *,
+        round: int,
+        target: MoodPoint,
+        track_ids: Sequence[str],
+        user_id: str,
+        action: str,
+    ) -> bool:
+        return await self._run(
+            lambda: self._requests.commit_round(
+                request_id,
+                round=round,
+                target=target,
+                track_ids=track_ids,
+                user_id=user_id,
+                action=action,
+            )
+        )
+
+    async def forget_request(self, request_id: int) -> None:
+        await self._run(lambda: self._requests.forget(request_id))
+
+    async def link_message(
+        self, platform: str, chat_id: str, message_id: str, request_id: int
+    ) -> None:
+        await self._run(
+            lambda: self._requests.link_message(platform, chat_id, message_id, request_id)
+        )
+
+    async def request_for_message(self, platform: str, chat_id: str, message_id: str) -> int | None:
+        return await self._run(
+            lambda: self._requests.request_for_message(platform, chat_id, message_id)
+        )
+
+    # ---- anchors and catalog ---------------------------------------------------------------
+
+    async def base_for(self, category: MoodCategory) -> tuple[MoodPoint, str]:
+        """The category's base point and where it came from (anchor table or defaults)."""
+        return await self._run(lambda: base_for(self._db, category))
+
+    async def anchor_points(self) -> dict[str, MoodPoint]:
+        return await self._run(lambda: anchor_points(self._db))
+
+    async def nearest_tracks(
+        self, target: MoodPoint, genres: Sequence[str], n: int, exclude: Collection[str]
+    ) -> list[Track]:
+        """The catalog's nearest tracks (``track_search.nearest``: raises when none of the
+        genres has a track)."""
+        return await self._run(lambda: nearest(self._db, target, genres, n, exclude))
