@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import warnings
+from typing import cast
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -144,7 +145,7 @@ def _to_8_bit(image: Image.Image) -> Image.Image:
     files); float pictures carry no fixed range, so theirs is guessed from the largest value.
     """
     if image.mode == "F":
-        scale = _float_scale(image.getextrema()[1])
+        scale = _float_scale(float(cast(tuple[float, float], image.getextrema())[1]))
     elif image.mode == "I" or image.mode.startswith("I;16"):
         image, scale = image.convert("I"), 255 / 65535
     else:

@@ -20,9 +20,9 @@ def configure_logging(level: int | str, secrets: Iterable[str]) -> RedactingFilt
     root = logging.getLogger()
     root.setLevel(level)
     if not root.handlers:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-        root.addHandler(handler)
+        stderr = logging.StreamHandler(sys.stderr)
+        stderr.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root.addHandler(stderr)
     redactor = RedactingFilter(secrets)
     for handler in root.handlers:
         remove_redaction(handler)

@@ -39,7 +39,7 @@ class ClipSceneScorer:
         def load() -> ClipSceneScorer:
             model = CLIPModel.from_pretrained(model_id_or_path)
             processor = CLIPProcessor.from_pretrained(model_id_or_path)
-            model.to(device).eval()
+            model.to(device).eval()  # type: ignore[arg-type]  # transformers' stub of .to
             return cls(model, processor, device)
 
         return load_pretrained("CLIP", model_id_or_path, "AIDJ_CLIP_MODEL", "--clip-model", load)

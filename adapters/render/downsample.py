@@ -59,13 +59,14 @@ def shrink_part(canvas: Image.Image, part: tuple[int, int, int, int], scale: int
     """The output pixels in ``part`` of ``canvas`` at 1/``scale``, exactly as a full rescale
     gives them (the filter reads ``canvas`` around the part too)."""
     size = (part[2] - part[0], part[3] - part[1])
-    return canvas.resize(size, FILTER, box=tuple(edge * scale for edge in part))
+    left, top, right, bottom = (edge * scale for edge in part)
+    return canvas.resize(size, FILTER, box=(left, top, right, bottom))
 
 
 def _tiles_near(changed: Iterable[Box], size: tuple[int, int]) -> set[tuple[int, int]]:
     """(row, column) of every tile within the filter's reach of a changed box."""
     columns, rows = math.ceil(size[0] / TILE), math.ceil(size[1] / TILE)
-    tiles = set()
+    tiles: set[tuple[int, int]] = set()
     for left, top, right, bottom in changed:
         first_column = max(0, math.floor(left - REACH) // TILE)
         last_column = min(columns - 1, math.ceil(right + REACH) // TILE)
@@ -79,7 +80,7 @@ def _tiles_near(changed: Iterable[Box], size: tuple[int, int]) -> set[tuple[int,
 def _rectangles(tiles: set[tuple[int, int]]) -> list[tuple[int, int, int, int]]:
     """Cover ``tiles`` with few rectangles (in tiles: left, top, right, bottom exclusive):
     runs along each row, then runs of equal extent stacked over consecutive rows."""
-    runs = []  # (first column, last column, row)
+    runs: list[tuple[int, int, int]] = []  # (first column, last column, row)
     for row, column in sorted(tiles):
         if runs and runs[-1][2] == row and runs[-1][1] == column - 1:
             runs[-1] = (runs[-1][0], column, row)

@@ -378,7 +378,7 @@ class _Canvas:
         """Text rotated a quarter turn, reading bottom to top, left of the plot."""
         font = self.font(size)
         left, top, right, bottom = self.draw.textbbox((0, 0), value, font=font, anchor="la")
-        strip = Image.new("RGB", (right - left + 4, bottom - top + 4), BACKGROUND)
+        strip = Image.new("RGB", (int(right - left) + 4, int(bottom - top) + 4), BACKGROUND)
         ImageDraw.Draw(strip).text((2 - left, 2 - top), value, font=font, fill=TEXT)
         rotated = strip.rotate(90, expand=True)
         x = round(22 * _SCALE)

@@ -28,6 +28,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import spotipy
@@ -176,6 +177,9 @@ class PlaylistMaker:
                 return playlist
         return None
 
+    def _remove_from_library(self, uris: str) -> Any:
+        return self._client._delete("me/library", uris=uris)
+
     def cleanup(self, older_than: timedelta, now: datetime | None = None) -> CleanupResult:
         """Remove playlists created before ``now - older_than`` from the owner's library,
         40 a call, and mark them deleted. Stops at the first call that fails; a playlist the
@@ -188,10 +192,7 @@ class PlaylistMaker:
             batch = due[start : start + LIBRARY_BATCH]
             uris = ",".join(f"spotify:playlist:{stored.playlist_id}" for stored in batch)
             try:
-                self._policy.call(
-                    "playlist cleanup",
-                    lambda uris=uris: self._client._delete("me/library", uris=uris),
-                )
+                self._policy.call("playlist cleanup", partial(self._remove_from_library, uris))
             except SpotifyUnavailable as error:
                 log.warning("Spotify cleanup stopped (%s)", error.reason)
                 return CleanupResult(removed, len(due) - removed, error.reason, error.refused)

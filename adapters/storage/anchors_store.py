@@ -60,7 +60,7 @@ def build_anchor_table(db: Database, size: int = ANCHOR_SIZE) -> list[Anchor]:
     with db.atomic():
         db.execute("DELETE FROM anchors")
         if rows:
-            db["anchors"].insert_all(rows)
+            db.table("anchors").insert_all(rows)
     return anchors
 
 

@@ -241,6 +241,7 @@ def _parse_rows(
             skipped[f"missing {columns.genres[0]}"] += 1
             continue
         # the common case in C-level calls; a row that fails is looked at cell by cell
+        values: list[float | int]  # the whole-number columns become int below
         try:
             values = list(map(float, cells(row)))
         except ValueError:
@@ -260,7 +261,14 @@ def _parse_rows(
         album = "" if album.lower() in _MISSING else album
         first = tracks.get(track_id)
         if first is None:
-            tracks[track_id] = CatalogTrack(track_id, name, artists, album, frozenset(), *values)
+            tracks[track_id] = CatalogTrack(
+                track_id,
+                name,
+                artists,
+                album,
+                frozenset(),
+                *values,  # type: ignore[arg-type]
+            )
         elif first[1:4] != (name, artists, album) or first[5:] != tuple(values):
             conflicting += 1  # fields 1-3: name, artists, album; 5 on: the numbers
     parsed.rows_read = rows_read

@@ -70,7 +70,7 @@ class SpotifyCache:
             "fetched_at": fetched_at,
         }
         try:
-            self._run(lambda: self._db[TRACKS].upsert(row, pk="track_id"))
+            self._run(lambda: self._db.table(TRACKS).upsert(row, pk="track_id"))
         except sqlite3.Error as error:
             log.warning("cannot cache Spotify track details (%s)", error)
 
@@ -91,7 +91,7 @@ class SpotifyCache:
             "created_at": stored.created_at,
             "deleted_at": None,
         }
-        self._run(lambda: self._db[PLAYLISTS].upsert(row, pk="request_id"))
+        self._run(lambda: self._db.table(PLAYLISTS).upsert(row, pk="request_id"))
 
     def mark_playlist_deleted(self, request_id: int, when: str) -> None:
         def mark() -> None:
