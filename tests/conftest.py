@@ -38,7 +38,8 @@ def photo() -> bytes:
 
 @pytest.fixture(scope="session")
 def model_settings(tiny_models, tmp_path_factory) -> Settings:
-    """Settings that load the tiny models and use a throwaway database."""
+    """Settings that load the tiny models; their ``db_path`` is a file no test builds a
+    catalog in (a test that needs a database takes ``own_settings`` or ``module_settings``)."""
     db = tmp_path_factory.mktemp("db") / "aidj.db"
     return load_settings(
         {},
@@ -51,15 +52,11 @@ def model_settings(tiny_models, tmp_path_factory) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def flow_settings(model_settings, tmp_path_factory) -> Settings:
-    """Tiny models, a synthetic catalog database, and a rate limit chat suites won't hit."""
+def flow_settings(model_settings) -> Settings:
+    """``model_settings`` with a rate limit chat suites won't hit; no database of its own."""
     import dataclasses
 
-    from tests.catalog_factory import build_synthetic_catalog
-
-    db_path = tmp_path_factory.mktemp("flow") / "aidj.db"
-    build_synthetic_catalog(db_path).close()
-    return dataclasses.replace(model_settings, db_path=db_path, rate_limit_per_minute=1000)
+    return dataclasses.replace(model_settings, rate_limit_per_minute=1000)
 
 
 @pytest.fixture(scope="session")
@@ -74,16 +71,28 @@ def catalog_template(tmp_path_factory) -> Path:
     return path
 
 
+def _settings_with_copy(settings: Settings, template: Path, folder: Path) -> Settings:
+    import dataclasses
+    import shutil
+
+    db_path = folder / "aidj.db"
+    shutil.copyfile(template, db_path)
+    return dataclasses.replace(settings, db_path=db_path)
+
+
 @pytest.fixture
 def own_settings(flow_settings, catalog_template, tmp_path) -> Settings:
     """``flow_settings`` with a database of this test's own (a copy of the catalog), so no
     other test's requests, and no test order, can change what this one sees."""
-    import dataclasses
-    import shutil
+    return _settings_with_copy(flow_settings, catalog_template, tmp_path)
 
-    db_path = tmp_path / "aidj.db"
-    shutil.copyfile(catalog_template, db_path)
-    return dataclasses.replace(flow_settings, db_path=db_path)
+
+@pytest.fixture(scope="module")
+def module_settings(flow_settings, catalog_template, tmp_path_factory, request) -> Settings:
+    """``flow_settings`` with a database of this test module's own (a copy of the catalog),
+    for a module that shares one running bot; its tests read only rows they made."""
+    folder = tmp_path_factory.mktemp(request.module.__name__.rsplit(".", 1)[-1])
+    return _settings_with_copy(flow_settings, catalog_template, folder)
 
 
 @pytest.fixture(scope="session")
@@ -94,16 +103,17 @@ def tiny_analyzer(flow_settings):
     return InProcessAnalyzer(flow_settings.model_options())
 
 
-@pytest.fixture(scope="session")
-def real_mood_flow(flow_settings, tiny_analyzer):
-    """The real MoodService (in-process tiny models, synthetic catalog) for chat suites."""
+@pytest.fixture(scope="module")
+def module_mood_flow(module_settings, tiny_analyzer):
+    """The real MoodService (in-process tiny models, the module's own copy of the synthetic
+    catalog) for a chat suite's shared bot."""
     from adapters.storage.database import open_database
     from adapters.storage.gateway import Storage
     from bot.service import MoodService
 
-    db = open_database(flow_settings.db_path)
-    yield MoodService(tiny_analyzer, Storage(db), flow_settings)
-    db.close()
+    storage = Storage(open_database(module_settings.db_path))
+    yield MoodService(tiny_analyzer, storage, module_settings)
+    storage.close()
 
 
 async def eventually(check: Callable[[], object], timeout: float = 5.0) -> None:

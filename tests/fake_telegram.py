@@ -269,10 +269,6 @@ class FakeTelegram:
             "sendMessage", lambda r: r.reply_to == message["message_id"], since=since
         )
 
-    async def settle(self, seconds: float = 0.3) -> None:
-        """Give the bot a moment, to check that something did *not* happen."""
-        await asyncio.sleep(seconds)
-
     # ---- HTTP ----------------------------------------------------------------------------
 
     async def _notify(self) -> None:

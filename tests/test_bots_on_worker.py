@@ -20,8 +20,8 @@ TOKEN = "424242:worker-wiring-token"
 TRACK_LINK = re.compile(r'href="https://open\.spotify\.com/track/([A-Za-z0-9]+)"')
 
 
-async def test_a_photo_goes_through_the_worker_process_and_back(flow_settings):
-    settings = dataclasses.replace(flow_settings, telegram_token=TOKEN)
+async def test_a_photo_goes_through_the_worker_process_and_back(own_settings):
+    settings = dataclasses.replace(own_settings, telegram_token=TOKEN)
     sender = user(9001)
     async with (
         FakeTelegram(TOKEN) as fake,

@@ -3,7 +3,11 @@
 Only ``discord.http.Route.BASE`` is pointed at the fake; login, the gateway handshake, event
 parsing, uploads, interactions and webhooks all run unmodified. The assertions are on what the
 bot sent (payloads and files) and stay at the contract level (ten track links, new ids after
-🔁, higher target energy after ⚡), so the ``mood_flow`` fixture can later be the real flow.
+🔁, higher target energy after ⚡).
+
+The bot runs once for the module, on the real flow with the module's own copy of the catalog
+(``module_mood_flow``); each test has a requester of its own and reads only the requests and
+messages it made, so other tests, and their order, cannot change its result.
 """
 
 from __future__ import annotations
@@ -96,9 +100,9 @@ async def fake() -> AsyncIterator[FakeDiscord]:
 
 
 @pytest.fixture(scope="module")
-def mood_flow(real_mood_flow) -> MoodFlow:
-    """The real flow behind the bot: tiny models and a synthetic catalog (conftest)."""
-    return real_mood_flow
+def mood_flow(module_mood_flow) -> MoodFlow:
+    """The real flow behind the bot: tiny models and the module's own synthetic catalog."""
+    return module_mood_flow
 
 
 @pytest.fixture(scope="module")
@@ -190,7 +194,7 @@ async def test_a_rejected_token_is_a_config_error(
 
 
 async def test_photo_with_caption_mentioning_the_bot_gets_a_card(
-    fake: FakeDiscord, discord_bot: DiscordBot, user: int, mood_flow: MoodFlow, flow_settings
+    fake: FakeDiscord, discord_bot: DiscordBot, user: int, mood_flow: MoodFlow, module_settings
 ) -> None:
     mark = len(fake.requests)
     message, card = await send_photo(fake, author_id=user, caption="rainy but hopeful")
@@ -221,7 +225,7 @@ async def test_photo_with_caption_mentioning_the_bot_gets_a_card(
     # message leads back to it
     request_id = await mood_flow.request_for_message("discord", str(channel), card.response["id"])
     assert request_id is not None
-    stored = recorded_request(flow_settings, request_id)
+    stored = recorded_request(module_settings, request_id)
     assert stored.caption == "rainy but hopeful"
     assert stored.platform == "discord" and stored.user_id == str(user)
 
@@ -338,6 +342,10 @@ async def test_photo_in_an_enabled_channel_works_without_a_mention(
 async def test_unaddressed_and_bot_messages_are_ignored(
     fake: FakeDiscord, discord_bot: DiscordBot, user: int
 ) -> None:
+    """Why the later card bounds the wait: discord.py starts a task per gateway event, in the
+    order the events arrive, and ``on_message`` decides to ignore a message before its first
+    ``await``; so an ignored message's task is over in its first step, before the later
+    message's task has even begun (let alone made the round trips its card needs)."""
     ignored = [
         fake.message_create(  # a photo in a normal channel without a mention
             author_id=user,

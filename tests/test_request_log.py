@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from sqlite_utils import Database
 
 from adapters.storage.database import open_database
 from adapters.storage.request_log import RequestLog
@@ -48,6 +49,18 @@ def record(log: RequestLog, **overrides: object) -> int:
     return log.record_request(analysis(), **values)  # type: ignore[arg-type]
 
 
+def shown_rounds(db: Database, request_id: int) -> list[list[str]]:
+    """The track ids of each card of a request, in order, as stored in ``shown_tracks``."""
+    rows = db.execute(
+        "SELECT round, track_id FROM shown_tracks WHERE request_id = ? ORDER BY round, position",
+        [request_id],
+    ).fetchall()
+    rounds: dict[int, list[str]] = {}
+    for number, track_id in rows:
+        rounds.setdefault(number, []).append(track_id)
+    return [rounds[number] for number in sorted(rounds)]
+
+
 @pytest.fixture
 def db_path(tmp_path):
     return tmp_path / "aidj.db"
@@ -78,7 +91,8 @@ def test_request_ids_increase_and_unknown_is_none() -> None:
 
 
 def test_commit_round_moves_the_target_and_keeps_the_card_at_once() -> None:
-    log = RequestLog(open_database(":memory:"))
+    db = open_database(":memory:")
+    log = RequestLog(db)
     request_id = record(log)
     log.record_shown(request_id, ["a", "b"], 0)
     kept = log.commit_round(
@@ -93,7 +107,7 @@ def test_commit_round_moves_the_target_and_keeps_the_card_at_once() -> None:
     assert kept and stored.target == MoodPoint(0.71, 0.56)
     assert stored.final == MoodPoint(0.71, 0.41)
     assert stored.rounds == 2
-    assert log.shown_rounds(request_id) == [["a", "b"], ["c", "d"]]
+    assert shown_rounds(db, request_id) == [["a", "b"], ["c", "d"]]
 
 
 def test_commit_round_refuses_a_round_that_another_press_took() -> None:
@@ -124,14 +138,15 @@ def test_forget_removes_the_request_and_all_that_hangs_on_it() -> None:
 
 
 def test_shown_tracks_and_rounds() -> None:
-    log = RequestLog(open_database(":memory:"))
+    db = open_database(":memory:")
+    log = RequestLog(db)
     request_id = record(log)
     other = record(log)
     log.record_shown(request_id, ["a", "b", "c"], 0)
     log.record_shown(request_id, ["d", "e"], 1)
     log.record_shown(other, ["a"], 0)
     assert log.shown_ids(request_id) == {"a", "b", "c", "d", "e"}
-    assert log.shown_rounds(request_id) == [["a", "b", "c"], ["d", "e"]]
+    assert shown_rounds(db, request_id) == [["a", "b", "c"], ["d", "e"]]
     assert log.get(request_id).rounds == 2
     assert log.shown_ids(other) == {"a"}
     log.record_shown(request_id, [], 2)  # an empty card still counts as a round

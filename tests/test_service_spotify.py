@@ -23,12 +23,12 @@ def fake():
 
 
 @pytest.fixture
-def spotify_service(fake, flow_settings, tiny_analyzer, tmp_path):
+def spotify_service(fake, own_settings, tiny_analyzer, tmp_path):
     """The real flow with Spotify configured against the fake, the owner logged in."""
     config_dir = tmp_path / "config"
     log_in(fake, config_dir)
     settings = dataclasses.replace(
-        flow_settings,
+        own_settings,
         spotify_client_id=fake.state.client_id,
         spotify_client_secret=fake.state.client_secret,
         config_dir=config_dir,

@@ -3,8 +3,12 @@
 Only ``base_url``/``base_file_url`` point at the fake (``tests.fake_telegram``); getMe,
 long polling, update parsing, uploads, file downloads and edits all run unmodified. The
 assertions are on what the bot sent (parameters and files) and stay at the contract level
-(ten track links, new ids after 🔁, higher target energy after ⚡, others refused), so the
-``mood_flow`` fixture can later be the real flow.
+(ten track links, new ids after 🔁, higher target energy after ⚡, others refused).
+
+The bot runs once for the module, on the real flow with the module's own copy of the catalog
+(``module_mood_flow``): each test reads only the requests and messages it made itself, so
+what other tests did, and their order, cannot change its result. "Nothing happened" is proven
+by the bot having finished with the update (``tests.handled_updates``), never by waiting.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from core.tracks import Track
 from tests.card_numbers import final_energy, steered_energy
 from tests.conftest import make_photo
 from tests.fake_telegram import FakeTelegram, Recorded, group_chat, private_chat, user
+from tests.handled_updates import HandledUpdates
 
 TOKEN = "123456789:test-telegram-token-never-logged"
 MAX_IMAGE_BYTES = 300_000
@@ -124,6 +129,7 @@ class Harness:
     fake: FakeTelegram
     flow: RecordingFlow
     bot: TelegramBot
+    handled: HandledUpdates
 
     async def ask(
         self, chat: dict[str, Any], sender: dict[str, Any], caption: str | None = "rainy day"
@@ -172,9 +178,9 @@ def log_records() -> Iterator[_Records]:
 
 
 @pytest.fixture(scope="module")
-def mood_flow(real_mood_flow) -> MoodFlow:
-    """The real flow behind the bot: tiny models and a synthetic catalog (conftest)."""
-    return real_mood_flow
+def mood_flow(module_mood_flow) -> MoodFlow:
+    """The real flow behind the bot: tiny models and the module's own synthetic catalog."""
+    return module_mood_flow
 
 
 @pytest.fixture(scope="module")
@@ -188,9 +194,10 @@ async def telegram(mood_flow: MoodFlow, log_records: _Records) -> AsyncIterator[
             base_file_url=fake.base_file_url,
         )
         bot = TelegramBot(flow, options)
+        handled = HandledUpdates(bot.application)
         await bot.start()
         try:
-            yield Harness(fake, flow, bot)
+            yield Harness(fake, flow, bot, handled)
         finally:
             await bot.stop()
 
@@ -286,16 +293,16 @@ async def test_image_sent_as_a_file_gets_a_card(telegram: Harness) -> None:
 
 
 async def test_an_album_is_one_request(telegram: Harness) -> None:
+    """Once the bot has finished with both photos of the album, one card answers it."""
     fake = telegram.fake
     since = fake.mark()
     chat = private_chat(REQUESTER)
     first = fake.photo_message(chat, REQUESTER, make_photo(), "trip", media_group_id="album1")
     second = fake.photo_message(chat, REQUESTER, make_photo(), media_group_id="album1")
-    fake.send_message_update(first)
-    fake.send_message_update(second)
-    await fake.wait_for("sendPhoto", lambda r: r.reply_to == first["message_id"], since=since)
-    await fake.settle()
-    assert len(fake.calls("sendPhoto", since)) == 1
+    updates = fake.send_message_update(first), fake.send_message_update(second)
+    await telegram.handled.wait(*updates, timeout=WAIT_S)
+    [card] = fake.calls("sendPhoto", since)
+    assert card.reply_to == first["message_id"]
 
 
 # ---- controls ----------------------------------------------------------------------------
@@ -348,13 +355,13 @@ async def test_someone_elses_press_is_refused_with_an_alert(telegram: Harness) -
     request_id = telegram.flow.cards[-1].request_id
 
     since = fake.mark()
-    fake.press(OTHER, sent.result, f"aidj:{request_id}:regenerate")
-    answer = await fake.wait_for("answerCallbackQuery", since=since)
+    press = fake.press(OTHER, sent.result, f"aidj:{request_id}:regenerate")
+    await telegram.handled.wait(press, timeout=WAIT_S)
+    [answer] = fake.calls("answerCallbackQuery", since)
     assert answer.params["show_alert"] == "true"
     assert answer.params["text"] == error_text(NotRequesterError("x"), "en")
-    member = await fake.wait_for("getChatMember", since=since)
+    [member] = fake.calls("getChatMember", since)
     assert member.int("user_id") == OTHER["id"]
-    await fake.settle()
     assert not fake.calls("editMessageMedia", since)
 
 
@@ -390,10 +397,12 @@ async def test_someone_elses_reaction_changes_nothing(telegram: Harness) -> None
     _, sent = await telegram.ask(GROUP, REQUESTER, "@aidj_test_bot night drive")
 
     since = fake.mark()
-    fake.react(OTHER, sent.result, new=["⚡"])
-    await fake.wait_for("getChatMember", since=since)
-    await fake.settle()
+    reaction = fake.react(OTHER, sent.result, new=["⚡"])
+    await telegram.handled.wait(reaction, timeout=WAIT_S)
+    [member] = fake.calls("getChatMember", since)
+    assert member.int("user_id") == OTHER["id"], "the reaction was read and its author looked up"
     assert not fake.calls("editMessageMedia", since)
+    assert not fake.calls("sendChatAction", since)
     assert not fake.calls("sendMessage", since), "a refused reaction is not answered in chat"
 
 
@@ -458,12 +467,9 @@ async def test_group_photo_not_for_the_bot_is_ignored(telegram: Harness) -> None
     fake = telegram.fake
     since = fake.mark()
     photo = fake.photo_message(GROUP, OTHER, make_photo(), "look at this")
-    fake.send_message_update(photo)
-    command = fake.text_message(GROUP, OTHER, "/help@aidj_test_bot")
-    fake.send_message_update(command)
-    await fake.reply_to(command, since=since)
-    await fake.settle(0.2)
+    await telegram.handled.wait(fake.send_message_update(photo), timeout=WAIT_S)
     assert not fake.calls("getFile", since)
+    assert not fake.calls("sendChatAction", since)
     assert not fake.calls("sendPhoto", since)
 
 
@@ -568,8 +574,8 @@ async def test_token_never_reaches_the_logs(telegram: Harness, log_records: _Rec
 # ---- pure helpers ------------------------------------------------------------------------
 
 
-async def test_caption_fits_for_any_track_names(real_mood_flow) -> None:
-    card = await real_mood_flow.recommend(PhotoRequest("telegram", "1", "1", _png(), "caption"))
+async def test_caption_fits_for_any_track_names(mood_flow: MoodFlow) -> None:
+    card = await mood_flow.recommend(PhotoRequest("telegram", "1", "1", _png(), "caption"))
     long_tracks = tuple(
         Track(id=f"id{n}", name="가" * 300, artists=("아티스트" * 20,), valence=0.5, energy=0.5)
         for n in range(10)

@@ -2,9 +2,9 @@
 storms. The real PTB Application against the fake Bot API, on the real flow (tiny models),
 with a database, a fake server and a bot of each test's own.
 
-"Nothing happened" is always proven by a later event that did happen: the bot handles a
-chat's updates as they come, so once it has answered a later /help, it has finished with
-what came before (or it would show in the request log).
+"Nothing happened" is always proven by an event that did happen: the bot having finished
+with the updates in question (``tests.handled_updates``). A later /help being answered would
+prove nothing: the bot handles updates concurrently, so an earlier one may still be running.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from core.reply import error_text
 from tests.card_numbers import final_energy, steered_energy
 from tests.conftest import eventually, make_photo, recorded_request
 from tests.fake_telegram import FakeTelegram, Recorded, group_chat, private_chat, user
+from tests.handled_updates import HandledUpdates
 
 TOKEN = "123456789:hardening-token"
 TRACK_LINK = re.compile(r'href="https://open\.spotify\.com/track/([A-Za-z0-9]+)"')
@@ -51,6 +52,7 @@ class Bot:
     fake: FakeTelegram
     settings: Settings
     waits: list[float]  # what the flood-control limiter was asked to sleep
+    handled: HandledUpdates
 
     async def ask(
         self, chat: dict[str, Any], sender: dict[str, Any], caption: str | None = "@aidj_test_bot"
@@ -63,14 +65,6 @@ class Bot:
             "sendPhoto", lambda r: r.ok and r.reply_to == message["message_id"], since=since
         )
         return message, sent
-
-    async def later(self, chat: dict[str, Any], sender: dict[str, Any], since: int) -> None:
-        """A later event that is answered: everything before it in this chat is done."""
-        command = self.fake.text_message(chat, sender, "/help@aidj_test_bot")
-        self.fake.send_message_update(command)
-        await self.fake.wait_for(
-            "sendMessage", lambda r: r.reply_to == command["message_id"], since=since
-        )
 
     def request_id_of(self, sent: Recorded) -> int:
         keyboard = sent.json("reply_markup")["inline_keyboard"]
@@ -97,9 +91,10 @@ async def bot(tiny_analyzer, own_settings, rate_limit) -> AsyncIterator[Bot]:
             TelegramOptions(token=TOKEN, base_url=fake.base_url, base_file_url=fake.base_file_url),
             rate_limiter=RetryAfterLimiter(sleep=sleep),
         )
+        handled = HandledUpdates(telegram.application)
         await telegram.start()
         try:
-            yield Bot(fake, settings, waits)
+            yield Bot(fake, settings, waits, handled)
         finally:
             await telegram.stop()
             db.close()
@@ -230,8 +225,11 @@ async def test_a_strangers_reaction_shows_no_activity(bot: Bot) -> None:
     fake = bot.fake
     _, sent = await bot.ask(GROUP_A, REQUESTER, "@aidj_test_bot rain")
     since = fake.mark()
-    fake.react(OTHER, sent.result, new=["🔥"])
-    fake.react(REQUESTER, sent.result, new=["🔥"])
+    reactions = (
+        fake.react(OTHER, sent.result, new=["🔥"]),
+        fake.react(REQUESTER, sent.result, ["🔥"]),
+    )
+    await bot.handled.wait(*reactions)
     edit = await fake.wait_for("editMessageMedia", since=since)  # the requester's
     actions = fake.calls("sendChatAction", since)
     assert len(actions) == 1, "only the accepted reaction showed activity"
@@ -279,16 +277,14 @@ async def test_a_reaction_storm_gets_at_most_one_notice(bot: Bot) -> None:
     _, sent = await bot.ask(chat, REQUESTER)
     since = fake.mark()
     emojis = ["🔥", "😴"]
-    fake.push_together(
+    storm = fake.push_together(
         [
             fake.reaction_update(REQUESTER, sent.result, [emojis[n % 2]], [emojis[(n + 1) % 2]])
             for n in range(40)
         ]
     )
     card_id = sent.result["message_id"]
-    await fake.wait_for_all("editMessageMedia", 3, lambda r: r.ok, since=since)
-    await fake.wait_for("sendMessage", lambda r: r.reply_to == card_id, since=since)
-    await bot.later(chat, REQUESTER, since)
+    await bot.handled.wait(*storm, timeout=15)
     notices = [r for r in fake.calls("sendMessage", since) if r.reply_to == card_id]
     assert len(notices) == 1
     assert notices[0].params["text"].startswith(error_text(RateLimitedError("x", 1), "en")[:20])
@@ -302,10 +298,8 @@ async def test_photos_over_the_limit_are_not_downloaded_and_answered_once(bot: B
     await bot.ask(chat, REQUESTER)
     since = fake.mark()
     photos = [fake.photo_message(chat, REQUESTER, make_photo(), "again") for _ in range(3)]
-    fake.push_together([{"message": photo} for photo in photos])
+    await bot.handled.wait(*fake.push_together([{"message": photo} for photo in photos]))
     asked = {photo["message_id"] for photo in photos}
-    await fake.wait_for("sendMessage", lambda r: r.reply_to in asked, since=since)
-    await bot.later(chat, REQUESTER, since)
     notices = [r for r in fake.calls("sendMessage", since) if r.reply_to in asked]
     assert len(notices) == 1
     assert notices[0].params["text"].startswith(error_text(RateLimitedError("x", 1), "en")[:20])

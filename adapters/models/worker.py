@@ -44,7 +44,11 @@ _POLL_S = 0.2  # how often the reader checks that the worker is alive
 
 @dataclass(frozen=True)
 class WorkerStats:
-    """What the worker has done, for logs and tests (e.g. that batching happened)."""
+    """What the worker has done: (re)starts, answers, the largest batch.
+
+    Not test-only, though only tests read it so far: these are the worker's health figures
+    (the batch size comes back from the process with each answer for this), and the
+    worker's metrics are to report them from here rather than count a second time."""
 
     starts: int
     answered: int

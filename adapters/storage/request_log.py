@@ -191,18 +191,6 @@ class RequestLog:
         )
         return {track_id for (track_id,) in rows}
 
-    def shown_rounds(self, request_id: int) -> list[list[str]]:
-        """The track ids of each card, in order (for tests and inspection)."""
-        rows = self._db.execute(
-            "SELECT round, track_id FROM shown_tracks WHERE request_id = ? "
-            "ORDER BY round, position",
-            [request_id],
-        ).fetchall()
-        rounds: dict[int, list[str]] = {}
-        for number, track_id in rows:
-            rounds.setdefault(number, []).append(track_id)
-        return [rounds[number] for number in sorted(rounds)]
-
     def link_message(
         self, platform: str, chat_id: str | int, message_id: str | int, request_id: int
     ) -> None:

@@ -83,31 +83,6 @@ def nearest(
         radius *= 2
 
 
-def nearest_by_scan(
-    db: Database,
-    target: MoodPoint,
-    genres: Sequence[str],
-    n: int = 10,
-    exclude: Collection[str] = frozenset(),
-    *,
-    seed: int | None = None,
-) -> list[Track]:
-    """``nearest`` without the R*Tree: rank every track of the genres (baseline, checks)."""
-    if n <= 0:
-        return []
-    slugs = normalise_genres(genres)
-    genre_codes(db, slugs)  # the same errors as nearest
-    sql = "SELECT id, valence, energy, popularity, artists FROM tracks"
-    params: list[str] = []
-    if slugs:
-        marks = ", ".join("?" * len(slugs))
-        sql += f" WHERE id IN (SELECT track_id FROM track_genres WHERE genre IN ({marks}))"
-        params = list(slugs)
-    candidates = _candidates(db.execute(sql, params), target)
-    picked = rank(target, candidates, n, exclude, seed=seed)
-    return fetch_tracks(db, [c.id for c in picked])
-
-
 def genre_codes(db: Database, genres: Sequence[str]) -> tuple[list[int] | None, int]:
     """The index codes of ``genres`` (None: every genre) and how many points they hold."""
     if db.execute("SELECT NOT EXISTS (SELECT 1 FROM tracks)").fetchone()[0]:
