@@ -28,7 +28,7 @@ from bot.keyed_locks import KeyedLocks
 from core.captions import normalize_caption
 from core.categories import get_category
 from core.errors import BadCaptionError, BadImageError, NotRequesterError, UnknownRequestError
-from core.language import reply_language
+from core.language import Language, reply_language
 from core.mood import Analysis, MoodPoint, Reading
 from core.ratelimit import SlidingWindowLimiter
 from core.reply import PlaylistCard
@@ -249,7 +249,7 @@ class MoodService:
         analysis: Analysis,
         target: MoodPoint,
         tracks: list[Track],
-        language: str,
+        language: Language,
         caption: str,
         *,
         round_number: int = 0,
@@ -288,7 +288,7 @@ class MoodService:
         return await self._in_db(catalog_tracks, self._db, target, genres, n, exclude)
 
     async def _plane(
-        self, analysis: Analysis, target: MoodPoint, tracks: list[Track], language: str
+        self, analysis: Analysis, target: MoodPoint, tracks: list[Track], language: Language
     ) -> bytes:
         from adapters.render.mood_plane import render_mood_plane
 

@@ -18,6 +18,7 @@ from PIL import Image, ImageDraw
 
 from adapters.render.fonts import Font, korean_font_files, load_font
 from core.categories import CATEGORIES
+from core.language import Language
 from core.mood import MoodPoint
 from core.tracks import Track
 
@@ -48,16 +49,16 @@ _QUADRANT_TINT = {
 _TINT_STRENGTH = 0.10
 
 _LABELS = {
-    "title": {"en": "Mood plane", "ko": "분위기 지도"},
-    "x_axis": {"en": "Valence: gloomy → bright", "ko": "밝기: 어두움 → 밝음"},
-    "y_axis": {"en": "Energy: calm → lively", "ko": "에너지: 차분 → 활기"},
-    (True, True): {"en": "happy · excited", "ko": "신나는 · 행복한"},
-    (False, True): {"en": "tense · angry", "ko": "긴장된 · 격한"},
-    (False, False): {"en": "sad · gloomy", "ko": "슬픈 · 우울한"},
-    (True, False): {"en": "calm · relaxed", "ko": "차분한 · 편안한"},
-    "legend_base": {"en": "photo", "ko": "사진"},
-    "legend_target": {"en": "target", "ko": "목표"},
-    "legend_tracks": {"en": "songs", "ko": "추천곡"},
+    "title": {Language.EN: "Mood plane", Language.KO: "분위기 지도"},
+    "x_axis": {Language.EN: "Valence: gloomy → bright", Language.KO: "밝기: 어두움 → 밝음"},
+    "y_axis": {Language.EN: "Energy: calm → lively", Language.KO: "에너지: 차분 → 활기"},
+    (True, True): {Language.EN: "happy · excited", Language.KO: "신나는 · 행복한"},
+    (False, True): {Language.EN: "tense · angry", Language.KO: "긴장된 · 격한"},
+    (False, False): {Language.EN: "sad · gloomy", Language.KO: "슬픈 · 우울한"},
+    (True, False): {Language.EN: "calm · relaxed", Language.KO: "차분한 · 편안한"},
+    "legend_base": {Language.EN: "photo", Language.KO: "사진"},
+    "legend_target": {Language.EN: "target", Language.KO: "목표"},
+    "legend_tracks": {Language.EN: "songs", Language.KO: "추천곡"},
 }
 
 
@@ -72,7 +73,7 @@ def render_mood_plane(
     base: MoodPoint,
     target: MoodPoint,
     tracks: Sequence[Track],
-    language: str,
+    language: Language,
     highlight: str | None = None,
 ) -> bytes:
     """The plane as PNG bytes: category anchors (``highlight`` marked), the caption's move
@@ -81,7 +82,8 @@ def render_mood_plane(
     Categories missing from ``anchors`` (no anchor table built yet) sit at their default
     values. Korean labels need a Hangul font on the system; without one they are English.
     """
-    lang = "ko" if language == "ko" and korean_font_files() is not None else "en"
+    korean = language == Language.KO and korean_font_files() is not None
+    lang = Language.KO if korean else Language.EN
     canvas = _Canvas(lang)
     canvas.background()
     canvas.grid()
@@ -128,7 +130,7 @@ def _overlap(a: Box, b: Box) -> float:
 class _Canvas:
     """One picture being drawn at ``_SCALE``; coordinates given to it are output pixels."""
 
-    def __init__(self, language: str) -> None:
+    def __init__(self, language: Language) -> None:
         self.lang = language
         self.image = Image.new("RGB", (SIZE * _SCALE, SIZE * _SCALE), BACKGROUND)
         self.draw = ImageDraw.Draw(self.image)
@@ -140,7 +142,7 @@ class _Canvas:
         return _LABELS[key][self.lang]  # type: ignore[index]
 
     def font(self, size: int, bold: bool = False) -> Font:
-        return load_font(size * _SCALE, bold=bold, korean=self.lang == "ko")
+        return load_font(size * _SCALE, bold=bold, korean=self.lang is Language.KO)
 
     def text(
         self,
