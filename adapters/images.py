@@ -3,7 +3,8 @@
 Uploads come from strangers, so this is the one place PIL touches untrusted bytes. Limits
 are checked in order of cost: the byte size before parsing, the pixel count from the header
 before any pixel is decoded (a small PNG can claim gigapixels), then the full decode. Every
-PIL failure becomes a ``BadImageError`` whose message can be shown as is.
+PIL failure becomes a ``BadImageError`` naming the problem (``core.messages.ImageProblem``),
+which the reply tells in the user's language.
 
 A model that only looks at the centre square of a picture at a fixed size (CLIP) can ask for
 just that: the picture is then shrunk while it is decoded (JPEG) and cut to that square before
@@ -20,9 +21,9 @@ from typing import cast
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from core.errors import BadImageError
+from core.messages import ImageProblem, file_size
 
-_MB = 1024 * 1024
-MAX_IMAGE_BYTES = 10 * _MB  # the default upload limits (AIDJ_MAX_IMAGE_BYTES / _PIXELS)
+MAX_IMAGE_BYTES = 10 * 1024 * 1024  # the default upload limits (AIDJ_MAX_IMAGE_BYTES / _PIXELS)
 MAX_IMAGE_PIXELS = 40_000_000
 _WHITE = (255, 255, 255)
 # With ``square``, pictures are shrunk to no less than this many times the model's side, so
@@ -32,14 +33,6 @@ _WHITE = (255, 255, 255)
 # input by ~4/255 on average at 2x the side, ~1/255 at 4x), so it stops earlier.
 _HEADROOM = 2
 _DRAFT_HEADROOM = 4
-
-_EMPTY = "The photo is empty (0 bytes). Please send it again."
-_NOT_AN_IMAGE = (
-    "That file is not an image I can read. Please send a photo (JPEG, PNG, WebP or GIF)."
-)
-_CORRUPT = (
-    "The photo looks corrupt or incomplete (maybe cut off during upload). Please send it again."
-)
 
 
 def load_image(
@@ -53,12 +46,9 @@ def load_image(
     last, small step. Raises ``BadImageError`` for anything unusable; no PIL exception escapes.
     """
     if not data:
-        raise BadImageError(_EMPTY)
+        raise BadImageError(ImageProblem.EMPTY)
     if len(data) > max_bytes:
-        raise BadImageError(
-            f"The photo is too large ({_megabytes(len(data))} MB); "
-            f"the limit is {_megabytes(max_bytes)} MB."
-        )
+        raise BadImageError(ImageProblem.TOO_LARGE, limit=file_size(max_bytes))
     with _open(data, max_pixels) as image:
         _check_pixels(image.size, max_pixels)
         return _decode(image, max_pixels, square)
@@ -73,19 +63,19 @@ def _open(data: bytes, max_pixels: int) -> Image.Image:
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             return Image.open(io.BytesIO(data))
     except UnidentifiedImageError:
-        raise BadImageError(_NOT_AN_IMAGE) from None
+        raise BadImageError(ImageProblem.NOT_AN_IMAGE) from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise BadImageError(_too_many_pixels_message(None, max_pixels)) from None
+        raise _too_many_pixels(None, max_pixels) from None
     except Exception:  # PIL raises many types (OSError, ValueError, SyntaxError, ...)
-        raise BadImageError(_CORRUPT) from None
+        raise BadImageError(ImageProblem.CORRUPT) from None
 
 
 def _check_pixels(size: tuple[int, int], max_pixels: int) -> None:
     width, height = size
     if width <= 0 or height <= 0:
-        raise BadImageError(_CORRUPT)
+        raise BadImageError(ImageProblem.CORRUPT)
     if width * height > max_pixels:
-        raise BadImageError(_too_many_pixels_message((width, height), max_pixels))
+        raise _too_many_pixels((width, height), max_pixels)
 
 
 def _decode(image: Image.Image, max_pixels: int, square: int | None) -> Image.Image:
@@ -103,9 +93,9 @@ def _decode(image: Image.Image, max_pixels: int, square: int | None) -> Image.Im
             return _to_rgb(image)
         return _reduce(_to_rgb(_centre_square(image)), least)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning, MemoryError):
-        raise BadImageError(_too_many_pixels_message(None, max_pixels)) from None
+        raise _too_many_pixels(None, max_pixels) from None
     except Exception:
-        raise BadImageError(_CORRUPT) from None
+        raise BadImageError(ImageProblem.CORRUPT) from None
 
 
 def _centre_square(image: Image.Image) -> Image.Image:
@@ -167,13 +157,11 @@ def _float_scale(largest: float) -> float:
     return 255 / 65535
 
 
-def _too_many_pixels_message(size: tuple[int, int] | None, max_pixels: int) -> str:
+def _too_many_pixels(size: tuple[int, int] | None, max_pixels: int) -> BadImageError:
     """Name the size when the header told it (PIL's own bomb check does not)."""
     found = f" ({size[0]}x{size[1]})" if size else ""
-    limit = _megapixels(max_pixels)
-    return (
-        f"The photo has too many pixels{found}; the limit is {limit} megapixels. "
-        "Please send a smaller one."
+    return BadImageError(
+        ImageProblem.TOO_MANY_PIXELS, size=found, megapixels=_megapixels(max_pixels)
     )
 
 
@@ -181,8 +169,3 @@ def _megapixels(pixels: int) -> str:
     """``40_000_000`` -> ``"40"``, ``5_000`` -> ``"0.005"``, ``10**12`` -> ``"1,000,000"``."""
     value = pixels / 1_000_000
     return f"{value:,.1f}".removesuffix(".0") if value >= 0.1 else f"{value:g}"
-
-
-def _megabytes(size: int) -> str:
-    """``10485760`` -> ``"10"``, ``12345678`` -> ``"11.8"``."""
-    return f"{size / _MB:.1f}".removesuffix(".0")

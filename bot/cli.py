@@ -105,16 +105,16 @@ def settings_from(args: argparse.Namespace) -> Settings:
 
 
 def read_photo(path: Path) -> bytes:
-    from core.errors import BadImageError
+    from core.errors import InputFileError
 
     try:
         return path.read_bytes()
     except FileNotFoundError:
-        raise BadImageError(f"no such file: {path}") from None
+        raise InputFileError(f"no such file: {path}") from None
     except IsADirectoryError:
-        raise BadImageError(f"{path} is a folder, not a photo") from None
+        raise InputFileError(f"{path} is a folder, not a photo") from None
     except OSError as error:
-        raise BadImageError(f"cannot read {path}: {error.strerror}") from None
+        raise InputFileError(f"cannot read {path}: {error.strerror}") from None
 
 
 # ---------------------------------------------------------------- analyze

@@ -23,7 +23,7 @@ from core.categories import get_category
 from core.errors import BadCaptionError, BadImageError, NotRequesterError, UnknownRequestError
 from core.flow import Acknowledge, Actor, CardMessage, EditCard, PhotoRequest, SendCard
 from core.keyed_locks import KeyedLocks
-from core.language import reply_language
+from core.language import Language, reply_language
 from core.mood import Analysis, MoodPoint, Reading
 from core.ratelimit import SlidingWindowLimiter
 from core.reply import PlaylistCard
@@ -218,7 +218,7 @@ class MoodService:
         analysis: Analysis,
         target: MoodPoint,
         tracks: list[Track],
-        language: str,
+        language: Language,
         caption: str,
         *,
         round_number: int = 0,
@@ -254,7 +254,7 @@ class MoodService:
         return await self._tracks.recommend(target, genres, self._settings.recommend_count, exclude)
 
     async def _plane(
-        self, analysis: Analysis, target: MoodPoint, tracks: list[Track], language: str
+        self, analysis: Analysis, target: MoodPoint, tracks: list[Track], language: Language
     ) -> bytes:
         from adapters.render.mood_plane import render_mood_plane
 

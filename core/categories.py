@@ -20,6 +20,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.language import Language
+
 
 @dataclass(frozen=True)
 class FeatureWindow:
@@ -46,9 +48,9 @@ class MoodCategory:
     default_energy: float
     window: FeatureWindow = FeatureWindow()
 
-    def name(self, language: str) -> str:
-        """The category's display name in ``language`` ("ko" or anything else for English)."""
-        return self.name_ko if language == "ko" else self.name_en
+    def name(self, language: Language) -> str:
+        """The category's display name in ``language``."""
+        return self.name_ko if language == Language.KO else self.name_en
 
 
 CATEGORIES: tuple[MoodCategory, ...] = (

@@ -1,13 +1,38 @@
-"""Which language to answer in: the user's locale first, the caption's script second."""
+"""Which language to answer in: the user's locale first, the caption's script second.
+
+The bot speaks Korean and English only, so every locale, language code or stored value is
+turned into a ``Language`` once, here (``Language.of``), and texts are looked up by it.
+"""
 
 from __future__ import annotations
 
-from core.text_axes import caption_language
+import re
+from enum import StrEnum
+
+_HANGUL = re.compile(r"[\u1100-\u11ff\u3130-\u318f\uac00-\ud7af]")
 
 
-def reply_language(locale: str | None, caption: str = "") -> str:
-    """ "ko" or "en": a Korean locale ("ko", "ko-KR", "ko_KR") wins, any other locale means
-    English, and without a locale a caption containing Hangul means Korean."""
+class Language(StrEnum):
+    KO = "ko"
+    EN = "en"
+
+    @classmethod
+    def of(cls, value: str | None) -> Language:
+        """Korean for a Korean locale or code ("ko", "ko-KR", "ko_KR"), English for anything
+        else, None included: there is no third language to fall back to."""
+        if value and value.lower().replace("_", "-").split("-")[0] == cls.KO:
+            return cls.KO
+        return cls.EN
+
+
+def caption_language(caption: str) -> Language:
+    """Korean when the caption contains Hangul, else English."""
+    return Language.KO if _HANGUL.search(caption) else Language.EN
+
+
+def reply_language(locale: str | None, caption: str = "") -> Language:
+    """A locale decides when there is one (Korean only for a Korean locale); without a
+    locale a caption containing Hangul means Korean."""
     if locale:
-        return "ko" if locale.lower().replace("_", "-").split("-")[0] == "ko" else "en"
+        return Language.of(locale)
     return caption_language(caption)

@@ -7,7 +7,26 @@ JSON (`aidj analyze --json`, the requests table) without any model code attached
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 from typing import Any
+
+
+class CaptionLabel(StrEnum):
+    """The labels the caption axes read (``core.text_axes``); the reply names them."""
+
+    POSITIVE = "positive"
+    NEUTRAL = "neutral"
+    NEGATIVE = "negative"
+    ENERGETIC = "energetic"
+    CALM = "calm"
+
+
+class BaseSource(StrEnum):
+    """Where a base point came from: the anchor table, or the category's default values
+    (no anchor table built yet, which the reply says)."""
+
+    ANCHORS = "anchors"
+    DEFAULTS = "defaults"
 
 
 @dataclass(frozen=True)
@@ -23,7 +42,7 @@ class ImageReading:
 class AxisReading:
     """One caption axis: the winning label, its direction (-1, 0, +1) and confidence."""
 
-    label: str
+    label: CaptionLabel
     direction: int
     confidence: float
     scores: dict[str, float] = field(default_factory=dict)
@@ -31,7 +50,7 @@ class AxisReading:
     @classmethod
     def neutral(cls) -> AxisReading:
         """The reading for an empty caption: nothing to move."""
-        return cls(label="neutral", direction=0, confidence=1.0, scores={})
+        return cls(label=CaptionLabel.NEUTRAL, direction=0, confidence=1.0, scores={})
 
 
 @dataclass(frozen=True)
@@ -68,7 +87,7 @@ class Analysis:
     base: MoodPoint
     final: MoodPoint
     seed_genres: tuple[str, ...]
-    base_source: str  # "anchors" or "defaults"
+    base_source: BaseSource
 
     def to_json(self) -> dict[str, Any]:
         """The `aidj analyze --json` object."""

@@ -1,7 +1,8 @@
 """The platform-neutral reply: what a playlist card says, before any platform renders it.
 
 Both chat adapters render the same ``PlaylistCard`` (Discord as an embed, Telegram as an
-HTML photo caption); the wording lives here, once, in Korean and English.
+HTML photo caption); the card's wording lives here, once, in Korean and English. Replies to
+errors are worded in ``core.messages``; ``error_text`` picks the one for an error.
 """
 
 from __future__ import annotations
@@ -9,7 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from core.categories import get_category
-from core.mood import Analysis, AxisReading, MoodPoint
+from core.errors import AIDJError, CatalogError, ProblemError, RateLimitedError
+from core.language import Language
+from core.messages import ErrorReply, text_of
+from core.mood import Analysis, AxisReading, BaseSource, CaptionLabel, MoodPoint
 from core.steering import Action
 from core.tracks import Track
 from core.tuning import shift
@@ -18,7 +22,7 @@ from core.tuning import shift
 @dataclass(frozen=True)
 class PlaylistCard:
     request_id: int
-    language: str  # "ko" or "en"
+    language: Language
     analysis: Analysis
     target: MoodPoint  # final point after any nudges; equals analysis.final at first
     tracks: tuple[Track, ...]
@@ -34,59 +38,65 @@ class PlaylistCard:
 
 
 _TEXT = {
-    "title": {"en": "AI DJ · {scene}", "ko": "AI DJ · {scene}"},
-    "scene": {"en": "Scene: {scene} ({confidence:.0%})", "ko": "장면: {scene} ({confidence:.0%})"},
-    "values": {
-        "en": "Valence {bv:.2f} → {fv:.2f} · Energy {be:.2f} → {fe:.2f}",
-        "ko": "밝기(valence) {bv:.2f} → {fv:.2f} · 에너지 {be:.2f} → {fe:.2f}",
+    "title": {Language.EN: "AI DJ · {scene}", Language.KO: "AI DJ · {scene}"},
+    "scene": {
+        Language.EN: "Scene: {scene} ({confidence:.0%})",
+        Language.KO: "장면: {scene} ({confidence:.0%})",
     },
-    "caption_moved": {"en": "Caption: {moves}", "ko": "캡션: {moves}"},
+    "values": {
+        Language.EN: "Valence {bv:.2f} → {fv:.2f} · Energy {be:.2f} → {fe:.2f}",
+        Language.KO: "밝기(valence) {bv:.2f} → {fv:.2f} · 에너지 {be:.2f} → {fe:.2f}",
+    },
+    "caption_moved": {Language.EN: "Caption: {moves}", Language.KO: "캡션: {moves}"},
     "caption_still": {
-        "en": "Caption: nothing to move, the photo sets the mood",
-        "ko": "캡션: 움직일 감정이 없어 사진의 분위기 그대로예요",
+        Language.EN: "Caption: nothing to move, the photo sets the mood",
+        Language.KO: "캡션: 움직일 감정이 없어 사진의 분위기 그대로예요",
     },
     "nudged": {
-        "en": "Steered to valence {v:.2f} · energy {e:.2f}",
-        "ko": "조정됨: 밝기 {v:.2f} · 에너지 {e:.2f}",
+        Language.EN: "Steered to valence {v:.2f} · energy {e:.2f}",
+        Language.KO: "조정됨: 밝기 {v:.2f} · 에너지 {e:.2f}",
     },
     "defaults": {
-        "en": "(base values from category defaults: no anchor table built yet)",
-        "ko": "(앵커 테이블이 아직 없어 카테고리 기본값을 사용했어요)",
+        Language.EN: "(base values from category defaults: no anchor table built yet)",
+        Language.KO: "(앵커 테이블이 아직 없어 카테고리 기본값을 사용했어요)",
     },
-    "playlist": {"en": "Open the playlist on Spotify", "ko": "Spotify에서 플레이리스트 열기"},
+    "playlist": {
+        Language.EN: "Open the playlist on Spotify",
+        Language.KO: "Spotify에서 플레이리스트 열기",
+    },
     "no_tracks": {
-        "en": "No tracks left for this mood in the catalog.",
-        "ko": "이 분위기에 맞는 곡이 카탈로그에 더 없어요.",
+        Language.EN: "No tracks left for this mood in the catalog.",
+        Language.KO: "이 분위기에 맞는 곡이 카탈로그에 더 없어요.",
     },
 }
 
-_LABELS = {
-    "positive": {"en": "positive", "ko": "긍정"},
-    "negative": {"en": "negative", "ko": "부정"},
-    "energetic": {"en": "energetic", "ko": "활기"},
-    "calm": {"en": "calm", "ko": "차분"},
-    "neutral": {"en": "neutral", "ko": "중립"},
+_LABELS: dict[CaptionLabel, dict[Language, str]] = {
+    CaptionLabel.POSITIVE: {Language.EN: "positive", Language.KO: "긍정"},
+    CaptionLabel.NEGATIVE: {Language.EN: "negative", Language.KO: "부정"},
+    CaptionLabel.ENERGETIC: {Language.EN: "energetic", Language.KO: "활기"},
+    CaptionLabel.CALM: {Language.EN: "calm", Language.KO: "차분"},
+    CaptionLabel.NEUTRAL: {Language.EN: "neutral", Language.KO: "중립"},
 }
 _AXIS_NAMES = {
-    "valence": {"en": "valence", "ko": "밝기"},
-    "energy": {"en": "energy", "ko": "에너지"},
+    "valence": {Language.EN: "valence", Language.KO: "밝기"},
+    "energy": {Language.EN: "energy", Language.KO: "에너지"},
 }
 
 
-def text(key: str, language: str, **values: object) -> str:
-    """A reply string in ``language`` (English for anything but "ko")."""
-    template = _TEXT[key]["ko" if language == "ko" else "en"]
-    return template.format(**values)
+def text(key: str, language: Language, **values: object) -> str:
+    """A card string in ``language``."""
+    return _TEXT[key][language].format(**values)
 
 
-def axis_move(axis_name: str, axis: AxisReading, delta_max: float, language: str) -> str | None:
+def axis_move(
+    axis_name: str, axis: AxisReading, delta_max: float, language: Language
+) -> str | None:
     """E.g. "positive 0.86 → valence +0.43", or None when the axis is neutral."""
     if axis.direction == 0:
         return None
-    lang = "ko" if language == "ko" else "en"
     moved = shift(axis, delta_max)
-    label = _LABELS.get(axis.label, {}).get(lang, axis.label)
-    return f"{label} {axis.confidence:.2f} → {_AXIS_NAMES[axis_name][lang]} {moved:+.2f}"
+    label = _LABELS[axis.label][language]
+    return f"{label} {axis.confidence:.2f} → {_AXIS_NAMES[axis_name][language]} {moved:+.2f}"
 
 
 def scene_lines(card: PlaylistCard) -> list[str]:
@@ -127,7 +137,7 @@ def summary_lines(card: PlaylistCard) -> list[str]:
     )
     if card.target != analysis.final:
         lines.append(text("nudged", lang, v=card.target.valence, e=card.target.energy))
-    if analysis.base_source == "defaults":
+    if analysis.base_source == BaseSource.DEFAULTS:
         lines.append(text("defaults", lang))
     return lines
 
@@ -136,63 +146,35 @@ def title(card: PlaylistCard) -> str:
     return text("title", card.language, scene=card.category_name)
 
 
-_CONTROL_NAMES: dict[Action, dict[str, str]] = {
-    Action.REGENERATE: {"en": "ten new songs", "ko": "새로운 열 곡"},
-    Action.MORE_ENERGY: {"en": "more energy", "ko": "더 신나게"},
-    Action.CALMER: {"en": "calmer", "ko": "더 차분하게"},
-    Action.HAPPIER: {"en": "happier", "ko": "더 밝게"},
-    Action.SADDER: {"en": "sadder", "ko": "더 우울하게"},
+_CONTROL_NAMES: dict[Action, dict[Language, str]] = {
+    Action.REGENERATE: {Language.EN: "ten new songs", Language.KO: "새로운 열 곡"},
+    Action.MORE_ENERGY: {Language.EN: "more energy", Language.KO: "더 신나게"},
+    Action.CALMER: {Language.EN: "calmer", Language.KO: "더 차분하게"},
+    Action.HAPPIER: {Language.EN: "happier", Language.KO: "더 밝게"},
+    Action.SADDER: {Language.EN: "sadder", Language.KO: "더 우울하게"},
 }
 
 
-def control_name(action: Action, language: str) -> str:
+def control_name(action: Action, language: Language) -> str:
     """What a control does, in words ("more energy" / "더 신나게"), for help texts and buttons."""
-    return _CONTROL_NAMES[action]["ko" if language == "ko" else "en"]
+    return _CONTROL_NAMES[action][language]
 
 
-_ERRORS = {
-    "BadImageError": {
-        "en": "I couldn't use that image: {detail}",
-        "ko": "이미지를 사용할 수 없어요: {detail}",
-    },
-    "BadCaptionError": {"en": "About the caption: {detail}", "ko": "캡션 문제: {detail}"},
-    "RateLimitedError": {
-        "en": "Easy there! Try again in {seconds} s.",
-        "ko": "조금만 천천히요! {seconds}초 뒤에 다시 시도해 주세요.",
-    },
-    "NotRequesterError": {
-        "en": "Only the person who asked for this playlist can steer it.",
-        "ko": "이 플레이리스트는 요청한 사람만 조정할 수 있어요.",
-    },
-    "UnknownRequestError": {
-        "en": "I don't remember that playlist any more; send the photo again.",
-        "ko": "그 플레이리스트를 찾을 수 없어요. 사진을 다시 보내 주세요.",
-    },
-    "CatalogError": {
-        "en": "My music catalog can't answer right now: {detail}",
-        "ko": "음악 카탈로그에 문제가 있어요: {detail}",
-    },
-    "DatabaseBusyError": {
-        "en": "My music database is busy updating; please try again in a moment.",
-        "ko": "음악 데이터베이스를 업데이트하는 중이에요. 잠시 후 다시 시도해 주세요.",
-    },
-    "WorkerError": {
-        "en": "The mood reader is busy or restarting; please try again in a moment.",
-        "ko": "분위기 분석기가 바쁘거나 재시작 중이에요. 잠시 후 다시 시도해 주세요.",
-    },
-}
-_GENERIC_ERROR = {
-    "en": "Something went wrong on my side; please try again.",
-    "ko": "문제가 생겼어요. 다시 시도해 주세요.",
-}
+def error_text(error: BaseException, language: Language) -> str:
+    """A short, friendly reply for ``error`` in ``language`` (``core.messages``); errors that
+    are not ``AIDJError`` get the generic line."""
+    if not isinstance(error, AIDJError):
+        return text_of(ErrorReply.GENERIC, language)
+    return text_of(error.reply, language, **_reply_values(error, language))
 
 
-def error_text(error: Exception, language: str) -> str:
-    """A short, friendly reply for ``error``; unknown errors get a generic line (no details,
-    which might carry internals)."""
-    lang = "ko" if language == "ko" else "en"
-    for cls in type(error).__mro__:
-        if cls.__name__ in _ERRORS:
-            seconds = max(1, round(getattr(error, "retry_after", 0)))
-            return _ERRORS[cls.__name__][lang].format(detail=str(error), seconds=seconds)
-    return _GENERIC_ERROR[lang]
+def _reply_values(error: AIDJError, language: Language) -> dict[str, object]:
+    """What the error's reply text needs: a problem told in ``language``, the seconds to
+    wait, or a catalog error's own message (English; the Korean text leaves it out)."""
+    if isinstance(error, ProblemError):
+        return {"detail": text_of(error.problem, language, **error.values)}
+    if isinstance(error, RateLimitedError):
+        return {"seconds": max(1, round(error.retry_after))}
+    if isinstance(error, CatalogError):
+        return {"detail": str(error)}
+    return {}

@@ -11,13 +11,15 @@ contain Hangul and the English set otherwise (the seed design used the Korean ph
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
+
+from core.language import Language, caption_language
+from core.mood import CaptionLabel
 
 
 @dataclass(frozen=True)
 class AxisLabel:
-    name: str
+    name: CaptionLabel
     direction: int
     hypothesis_en: str
     hypothesis_ko: str
@@ -32,37 +34,38 @@ class TextAxis:
 VALENCE_AXIS = TextAxis(
     name="valence",
     labels=(
-        AxisLabel("positive", +1, "This text is positive.", "이 텍스트는 긍정적인 내용이다."),
-        AxisLabel("neutral", 0, "This text is neutral.", "이 텍스트는 중립적인 내용이다."),
-        AxisLabel("negative", -1, "This text is negative.", "이 텍스트는 부정적인 내용이다."),
+        AxisLabel(
+            CaptionLabel.POSITIVE, +1, "This text is positive.", "이 텍스트는 긍정적인 내용이다."
+        ),
+        AxisLabel(
+            CaptionLabel.NEUTRAL, 0, "This text is neutral.", "이 텍스트는 중립적인 내용이다."
+        ),
+        AxisLabel(
+            CaptionLabel.NEGATIVE, -1, "This text is negative.", "이 텍스트는 부정적인 내용이다."
+        ),
     ),
 )
 
 ENERGY_AXIS = TextAxis(
     name="energy",
     labels=(
-        AxisLabel("energetic", +1, "This text is energetic.", "이 텍스트는 활기찬 내용이다."),
         AxisLabel(
-            "neutral",
+            CaptionLabel.ENERGETIC, +1, "This text is energetic.", "이 텍스트는 활기찬 내용이다."
+        ),
+        AxisLabel(
+            CaptionLabel.NEUTRAL,
             0,
             "This text is neither energetic nor calm.",
             "이 텍스트는 활기차지도 차분하지도 않은 내용이다.",
         ),
-        AxisLabel("calm", -1, "This text is calm.", "이 텍스트는 차분한 내용이다."),
+        AxisLabel(CaptionLabel.CALM, -1, "This text is calm.", "이 텍스트는 차분한 내용이다."),
     ),
 )
 
 TEXT_AXES: tuple[TextAxis, ...] = (VALENCE_AXIS, ENERGY_AXIS)
 
-_HANGUL = re.compile(r"[\u1100-\u11ff\u3130-\u318f\uac00-\ud7af]")
-
-
-def caption_language(caption: str) -> str:
-    """ "ko" when the caption contains Hangul, else "en"."""
-    return "ko" if _HANGUL.search(caption) else "en"
-
 
 def hypotheses_for(caption: str, axis: TextAxis) -> list[str]:
     """The axis' hypotheses in the caption's language, in label order."""
-    korean = caption_language(caption) == "ko"
+    korean = caption_language(caption) is Language.KO
     return [label.hypothesis_ko if korean else label.hypothesis_en for label in axis.labels]

@@ -8,7 +8,7 @@ the image's context by more than that.
 from __future__ import annotations
 
 from core.categories import get_category
-from core.mood import Analysis, AxisReading, MoodPoint, Reading, TextReading
+from core.mood import Analysis, AxisReading, BaseSource, MoodPoint, Reading, TextReading
 
 DEFAULT_DELTA_MAX = 0.5
 
@@ -39,7 +39,7 @@ def tune(base: MoodPoint, text: TextReading, delta_max: float = DEFAULT_DELTA_MA
 def place(
     reading: Reading,
     base: MoodPoint,
-    base_source: str,
+    base_source: BaseSource,
     delta_max: float = DEFAULT_DELTA_MAX,
 ) -> Analysis:
     """Put a model reading on the plane: the category's base point, tuned by the caption."""

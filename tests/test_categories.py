@@ -3,7 +3,8 @@
 import pytest
 
 from core.categories import CATEGORIES, CATEGORY_BY_ID, get_category
-from core.text_axes import TEXT_AXES, caption_language, hypotheses_for
+from core.language import caption_language
+from core.text_axes import TEXT_AXES, hypotheses_for
 
 
 def test_twelve_distinct_categories():

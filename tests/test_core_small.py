@@ -4,7 +4,8 @@ import pytest
 
 from bot.config import load_settings
 from core.errors import BadImageError, ConfigError, RateLimitedError, WorkerError
-from core.language import reply_language
+from core.language import Language, reply_language
+from core.messages import ImageProblem
 from core.mood import Analysis, AxisReading, ImageReading, MoodPoint, Reading, TextReading
 from core.ratelimit import SlidingWindowLimiter
 from core.reply import PlaylistCard, axis_move, error_text, summary_lines, title
@@ -88,7 +89,24 @@ def test_emoji_maps_to_actions_with_or_without_variation_selector():
     ],
 )
 def test_reply_language(locale, caption, expected):
-    assert reply_language(locale, caption) == expected
+    assert reply_language(locale, caption) is Language(expected)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("ko", Language.KO),
+        ("KO_kr", Language.KO),
+        (Language.KO, Language.KO),
+        ("kok", Language.EN),
+        ("en-GB", Language.EN),
+        ("fr", Language.EN),
+        ("", Language.EN),
+        (None, Language.EN),
+    ],
+)
+def test_language_of_normalises_any_locale_or_code(value, expected):
+    assert Language.of(value) is expected
 
 
 def _card(language: str, text: TextReading) -> PlaylistCard:
@@ -120,7 +138,9 @@ def test_neutral_axis_has_no_move_line():
 
 
 def test_error_text_is_friendly_and_localised():
-    assert "not an image" in error_text(BadImageError("not an image"), "en")
+    not_an_image = BadImageError(ImageProblem.NOT_AN_IMAGE)
+    assert "not an image" in error_text(not_an_image, Language.EN)
+    assert "이미지가 아니에요" in error_text(not_an_image, Language.KO)
     assert error_text(RateLimitedError("x", 12.4), "ko").startswith("조금만")
     assert "12" in error_text(RateLimitedError("x", 12.4), "en")
     assert "try again" in error_text(WorkerError("boom"), "en")

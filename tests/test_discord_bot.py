@@ -23,8 +23,10 @@ import discord
 import pytest
 
 from adapters.chat.discord_bot import DiscordBot, DiscordOptions
-from core.errors import BadImageError, ConfigError
+from core.errors import ConfigError
 from core.flow import MoodFlow
+from core.language import Language
+from core.messages import ErrorReply, ImageProblem, text_of
 from core.reply import error_text
 from core.steering import Action
 from tests.card_numbers import final_energy, steered_energy
@@ -300,8 +302,9 @@ async def test_non_image_attachment_gets_a_friendly_error(
     await fake.dispatch("MESSAGE_CREATE", message)
 
     [reply] = await fake.wait_for(replies_to(fake.dm_channel_id, message["id"]), timeout=WAIT_S)
-    prefix = error_text(BadImageError("\0"), "en").split("\0")[0]
-    assert reply.content.startswith(prefix)
+    assert reply.content == text_of(
+        ErrorReply.IMAGE, Language.EN, detail=text_of(ImageProblem.NOT_AN_IMAGE, Language.EN)
+    )
     assert not reply.embeds and not reply.files
     assert not fake.find("GET", notes["url"].removeprefix(fake.base_url))
     assert not fake.find("PUT", prefix=f"/channels/{fake.dm_channel_id}/messages/")
@@ -325,8 +328,11 @@ async def test_oversized_photo_is_refused_before_download(
     [reply] = await fake.wait_for(
         replies_to(fake.enabled_channel_id, message["id"]), timeout=WAIT_S
     )
-    prefix = error_text(BadImageError("\0"), "en").split("\0")[0]
-    assert reply.content.startswith(prefix)
+    assert reply.content == text_of(
+        ErrorReply.IMAGE,
+        Language.EN,
+        detail=text_of(ImageProblem.TOO_LARGE, Language.EN, limit="292 KB"),
+    )
     assert not fake.find("GET", big["url"].removeprefix(fake.base_url))
 
 
@@ -501,6 +507,6 @@ async def test_unexpected_errors_get_the_generic_reply_and_the_bot_keeps_going(
         [reply] = await fake.wait_for(replies_to(fake.dm_channel_id, message["id"]), timeout=WAIT_S)
     finally:
         discord_bot.flow = flow
-    assert reply.content == error_text(RuntimeError(), "en")
+    assert reply.content == error_text(RuntimeError(), Language.EN)
     _, card = await send_photo(fake, author_id=user, dm=True, caption="again")
     assert len(track_ids(card)) == 10

@@ -24,10 +24,13 @@ from adapters.storage.gateway import Storage
 from bot.config import Settings
 from bot.service import MoodService
 from core.errors import RateLimitedError
+from core.language import Language
+from core.messages import CaptionProblem, ErrorReply, ImageProblem, text_of
 from core.reply import error_text
 from tests.conftest import eventually, make_photo, recorded_request
 from tests.fake_discord import FakeDiscord, RecordedRequest
 from tests.test_discord_bot import edits_of, reactions_on, replies_to, track_ids
+from tests.test_messages import english_words
 
 TOKEN = "hardening-discord-token"
 WAIT_S = 5.0
@@ -83,11 +86,16 @@ def rate_limit() -> int:
 
 
 @pytest.fixture
-async def server(tiny_analyzer, own_settings, rate_limit) -> AsyncIterator[Server]:
+def guild_locale() -> str:
+    return "en-US"
+
+
+@pytest.fixture
+async def server(tiny_analyzer, own_settings, rate_limit, guild_locale) -> AsyncIterator[Server]:
     settings = dataclasses.replace(own_settings, rate_limit_per_minute=rate_limit)
     db = open_database(settings.db_path)
     original_base = discord.http.Route.BASE
-    async with FakeDiscord(token=TOKEN) as fake:
+    async with FakeDiscord(token=TOKEN, guild_locale=guild_locale) as fake:
         discord.http.Route.BASE = fake.api_base
         bot = DiscordBot(
             MoodService(tiny_analyzer, Storage(db), settings),
@@ -187,7 +195,7 @@ async def test_a_reaction_storm_gets_at_most_one_notice(server: Server) -> None:
     notices = [r for r in later if replies_to(fake.channel_id, card_id)(r)]
     assert len(edits) == 3
     assert len(notices) == 1
-    assert notices[0].content.startswith(error_text(RateLimitedError("x", 1), "en")[:20])
+    assert notices[0].content.startswith(error_text(RateLimitedError("x", 1), Language.EN)[:20])
 
 
 async def test_someone_elses_reaction_is_taken_back_without_a_word(server: Server) -> None:
@@ -209,3 +217,37 @@ class _Wrapped:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
+
+
+# ---- a Korean server ---------------------------------------------------------------------
+
+
+async def refusal(server: Server, caption: str, attachment: dict[str, Any]) -> str:
+    """Post ``attachment`` mentioning the bot; the text of the bot's reply."""
+    fake = server.fake
+    message = fake.message_create(
+        author_id=fake.snowflake(), content=caption, attachments=[attachment], mention_bot=True
+    )
+    await fake.dispatch("MESSAGE_CREATE", message)
+    [reply] = await fake.wait_for(replies_to(fake.channel_id, message["id"]), timeout=WAIT_S)
+    assert not reply.embeds
+    return reply.content
+
+
+@pytest.mark.parametrize("guild_locale", ["ko"])
+async def test_a_too_large_photo_is_refused_entirely_in_korean(server: Server) -> None:
+    limit = server.bot.settings.max_image_bytes
+    big = server.fake.attachment("huge.jpg", make_photo(), "image/jpeg", size=limit + 1)
+    text = await refusal(server, "rain", big)  # an English caption: the server's locale wins
+    detail = text_of(ImageProblem.TOO_LARGE, Language.KO, limit="10 MB")
+    assert text == text_of(ErrorReply.IMAGE, Language.KO, detail=detail)
+    assert english_words(text) == [], "no English detail inside a Korean reply"
+
+
+@pytest.mark.parametrize("guild_locale", ["ko"])
+async def test_a_too_long_caption_is_refused_entirely_in_korean(server: Server) -> None:
+    photo = server.fake.attachment("photo.jpg", make_photo(), "image/jpeg")
+    text = await refusal(server, "rain " * 120, photo)
+    detail = text_of(CaptionProblem.TOO_LONG, Language.KO, length=599, limit=500)
+    assert text == text_of(ErrorReply.CAPTION, Language.KO, detail=detail)
+    assert english_words(text) == []

@@ -32,8 +32,10 @@ from adapters.chat.telegram_render import (
     reaction_action,
     visible_length,
 )
-from core.errors import BadImageError, ConfigError, NotRequesterError
+from core.errors import ConfigError, NotRequesterError
 from core.flow import Actor, CardMessage, EditCard, MoodFlow, PhotoRequest, SendCard
+from core.language import Language
+from core.messages import CaptionProblem, ErrorReply, ImageProblem, text_of
 from core.reply import PlaylistCard, error_text
 from core.steering import Action
 from core.tracks import Track
@@ -41,6 +43,7 @@ from tests.card_numbers import final_energy, steered_energy
 from tests.conftest import make_photo
 from tests.fake_telegram import FakeTelegram, Recorded, group_chat, private_chat, user
 from tests.handled_updates import HandledUpdates
+from tests.test_messages import english_words
 
 TOKEN = "123456789:test-telegram-token-never-logged"
 MAX_IMAGE_BYTES = 300_000
@@ -54,9 +57,9 @@ KOREAN = user(444, language_code="ko")
 GROUP = group_chat()
 
 
-def error_prefix(error_type: type[Exception], language: str = "en") -> str:
-    """The fixed start of ``error_text`` for an error whose detail we do not pin down."""
-    return error_text(error_type("\x00"), language).split("\x00")[0]
+def image_refusal(problem: ImageProblem, language: Language = Language.EN, **values: object) -> str:
+    """The whole reply to a photo refused for ``problem``."""
+    return text_of(ErrorReply.IMAGE, language, detail=text_of(problem, language, **values))
 
 
 def track_ids(caption: str) -> list[str]:
@@ -359,7 +362,7 @@ async def test_someone_elses_press_is_refused_with_an_alert(telegram: Harness) -
     await telegram.handled.wait(press, timeout=WAIT_S)
     [answer] = fake.calls("answerCallbackQuery", since)
     assert answer.params["show_alert"] == "true"
-    assert answer.params["text"] == error_text(NotRequesterError("x"), "en")
+    assert answer.params["text"] == error_text(NotRequesterError("x"), Language.EN)
     [member] = fake.calls("getChatMember", since)
     assert member.int("user_id") == OTHER["id"]
     assert not fake.calls("editMessageMedia", since)
@@ -488,7 +491,7 @@ async def test_non_image_document_gets_an_error_reply(telegram: Harness) -> None
     )
     fake.send_message_update(document)
     reply = await fake.reply_to(document, since=since)
-    assert reply.params["text"].startswith(error_prefix(BadImageError))
+    assert reply.params["text"] == image_refusal(ImageProblem.NOT_AN_IMAGE)
     assert not fake.calls("getFile", since)
 
 
@@ -501,7 +504,7 @@ async def test_oversized_photo_is_refused_before_downloading(telegram: Harness) 
     )
     fake.send_message_update(photo)
     reply = await fake.reply_to(photo, since=since)
-    assert reply.params["text"].startswith(error_prefix(BadImageError))
+    assert reply.params["text"] == image_refusal(ImageProblem.TOO_LARGE, limit="292 KB")
     assert not fake.calls("getFile", since)
     assert not fake.calls("downloadFile", since)
     assert len(telegram.flow.requests) == asked
@@ -515,7 +518,22 @@ async def test_oversized_photo_in_korean(telegram: Harness) -> None:
     )
     fake.send_message_update(photo)
     reply = await fake.reply_to(photo, since=since)
-    assert reply.params["text"].startswith(error_prefix(BadImageError, "ko"))
+    text = reply.params["text"]
+    assert text == image_refusal(ImageProblem.TOO_LARGE, Language.KO, limit="292 KB")
+    assert english_words(text) == [], "no English detail inside a Korean reply"
+
+
+async def test_too_long_caption_in_korean(telegram: Harness) -> None:
+    fake = telegram.fake
+    since = fake.mark()
+    caption = "rain " * 120  # 599 characters of English: the user's Korean setting decides
+    photo = fake.photo_message(private_chat(KOREAN), KOREAN, make_photo(), caption)
+    fake.send_message_update(photo)
+    reply = await fake.reply_to(photo, since=since)
+    text = reply.params["text"]
+    detail = text_of(CaptionProblem.TOO_LONG, Language.KO, length=599, limit=500)
+    assert text == text_of(ErrorReply.CAPTION, Language.KO, detail=detail)
+    assert english_words(text) == []
 
 
 async def test_corrupt_image_gets_the_flows_error(telegram: Harness) -> None:
@@ -530,7 +548,7 @@ async def test_corrupt_image_gets_the_flows_error(telegram: Harness) -> None:
     )
     fake.send_message_update(broken)
     reply = await fake.reply_to(broken, since=since)
-    assert reply.params["text"].startswith(error_prefix(BadImageError))
+    assert reply.params["text"] == image_refusal(ImageProblem.NOT_AN_IMAGE)
 
 
 async def test_unexpected_failure_is_answered_and_logged_without_the_token(
@@ -542,7 +560,7 @@ async def test_unexpected_failure_is_answered_and_logged_without_the_token(
     photo = fake.photo_message(private_chat(REQUESTER), REQUESTER, make_photo(), "x")
     fake.send_message_update(photo)
     reply = await fake.reply_to(photo, since=since)
-    assert reply.params["text"] == error_text(RuntimeError(), "en")
+    assert reply.params["text"] == error_text(RuntimeError(), Language.EN)
     assert any("RuntimeError" in line for line in log_records.lines)
     assert any("boom near ***" in line for line in log_records.lines), "traceback, masked"
     # and the bot still works

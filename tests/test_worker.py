@@ -17,6 +17,7 @@ from adapters.models.in_process import InProcessAnalyzer
 from adapters.models.worker import ModelWorker, _answer_batch
 from core.categories import CATEGORY_BY_ID
 from core.errors import BadCaptionError, BadImageError, ModelLoadError, WorkerError
+from core.messages import CaptionProblem, ImageProblem
 from core.mood import Reading
 from tests.conftest import REPO, make_photo
 from tests.unnormalized_analyzer import UnnormalizedAnalyzer
@@ -61,6 +62,7 @@ async def test_bad_image_fails_only_its_own_request(worker):
     )
     assert good.image.category_id in CATEGORY_BY_ID
     assert isinstance(bad, BadImageError)
+    assert bad.problem is ImageProblem.NOT_AN_IMAGE  # the code survives the process boundary
     again = await worker.analyze(make_photo(), "still serving")
     assert again.image.category_id in CATEGORY_BY_ID
 
@@ -122,7 +124,7 @@ class _RefusingAnalyzer(UnnormalizedAnalyzer):
 
     def analyze_batch(self, items):
         if any(caption == "refuse" for _, caption in items):
-            raise BadCaptionError("refused")
+            raise BadCaptionError(CaptionProblem.TOO_LONG, length=7, limit=6)
         return super().analyze_batch(items)
 
 
@@ -136,7 +138,8 @@ def test_a_failing_item_keeps_its_own_error(model_settings):
     assert answers.empty()
     results = {request_id: result for _, request_id, result, _ in messages}
     assert isinstance(results[1], Reading)
-    assert isinstance(results[2], BadCaptionError) and str(results[2]) == "refused"
+    assert isinstance(results[2], BadCaptionError)
+    assert results[2].values == {"length": 7, "limit": 6}
     assert isinstance(results[3], WorkerError) and "TypeError" in str(results[3])
 
 

@@ -65,6 +65,7 @@ from core.errors import (
 )
 from core.flow import Actor, CardMessage, MoodFlow, PhotoRequest
 from core.language import reply_language
+from core.messages import ImageProblem, file_size
 from core.reply import PlaylistCard, error_text
 from core.steering import Action
 
@@ -459,21 +460,21 @@ def _pick_image(attachments: list[discord.Attachment], max_bytes: int) -> discor
     """The first image attachment, refused before any download when it is too big."""
     attachment = next((a for a in attachments if is_image_attachment(a)), None)
     if attachment is None:
-        raise BadImageError("that file is not a photo; send a JPEG, PNG, WebP or GIF image")
+        raise BadImageError(ImageProblem.NOT_AN_IMAGE)
     if attachment.size > max_bytes:
-        raise BadImageError(f"it is larger than {_megabytes(max_bytes)}")
+        raise _too_large(max_bytes)
     return attachment
 
 
 async def _download(attachment: discord.Attachment, max_bytes: int) -> bytes:
     data = await attachment.read()
     if len(data) > max_bytes:  # the size Discord announced was wrong
-        raise BadImageError(f"it is larger than {_megabytes(max_bytes)}")
+        raise _too_large(max_bytes)
     return data
 
 
-def _megabytes(size: int) -> str:
-    return f"{size / (1024 * 1024):.0f} MB" if size >= 1024 * 1024 else f"{size // 1024} KB"
+def _too_large(max_bytes: int) -> BadImageError:
+    return BadImageError(ImageProblem.TOO_LARGE, limit=file_size(max_bytes))
 
 
 def _guild_locale(guild: discord.Guild | None) -> str | None:

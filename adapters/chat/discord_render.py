@@ -14,6 +14,7 @@ from typing import Any
 
 import discord
 
+from core.language import Language
 from core.reply import PlaylistCard, control_name, summary_lines, text, title
 from core.steering import Action
 from core.tracks import Track
@@ -26,7 +27,7 @@ _DESCRIPTION_LIMIT = 4096
 _MARKDOWN_SIGNIFICANT = re.compile(r"[\\`*_~|>#\-\[\]()<:@]")
 
 _HELP = {
-    "en": (
+    Language.EN: (
         "**AI DJ** turns a photo and a few words into ten songs that fit the moment.\n"
         "• Send me a photo in a DM, mention me with a photo in a server, or use "
         "`/mood photo: caption:`.\n"
@@ -34,7 +35,7 @@ _HELP = {
         "• Steer the reply with reactions: {controls}\n"
         "Only the person who asked (or a moderator) can steer a playlist."
     ),
-    "ko": (
+    Language.KO: (
         "**AI DJ**는 사진과 짧은 글로 지금 분위기에 맞는 노래 열 곡을 골라 줘요.\n"
         "• DM으로 사진을 보내거나, 서버에서 사진과 함께 저를 멘션하거나, "
         "`/mood photo: caption:`을 사용하세요.\n"
@@ -109,11 +110,10 @@ def track_line(number: int, track: Track) -> str:
     return f"{number}. [{_escape_link_text(label)}]({track.url})"
 
 
-def help_text(language: str) -> str:
+def help_text(language: Language) -> str:
     """The /help answer (not card wording, so it lives here rather than in core.reply)."""
-    lang = "ko" if language == "ko" else "en"
-    controls = " · ".join(f"{action.emoji} {control_name(action, lang)}" for action in Action)
-    return _HELP[lang].format(controls=controls)
+    controls = " · ".join(f"{action.emoji} {control_name(action, language)}" for action in Action)
+    return _HELP[language].format(controls=controls)
 
 
 def _escape_link_text(value: str) -> str:

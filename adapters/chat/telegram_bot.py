@@ -62,8 +62,6 @@ from adapters.chat.telegram_render import (
     PLANE_FILENAME,
     card_caption,
     help_text,
-    hint,
-    image_problem,
     keyboard,
     parse_callback,
     reaction_action,
@@ -79,7 +77,8 @@ from core.errors import (
     UnknownRequestError,
 )
 from core.flow import Actor, CardMessage, MoodFlow, PhotoRequest
-from core.language import reply_language
+from core.language import Language, reply_language
+from core.messages import Hint, ImageProblem, file_size, text_of
 from core.reply import PlaylistCard, error_text
 
 log = logging.getLogger(__name__)
@@ -213,7 +212,7 @@ class TelegramBot:
         for language, commands in COMMANDS.items():
             try:
                 await bot.set_my_commands(
-                    commands, language_code=None if language == "en" else language
+                    commands, language_code=None if language is Language.EN else language.value
                 )
             except TelegramError as error:  # a missing menu is no reason not to run
                 log.warning("could not set the %s command menu: %s", language, error)
@@ -232,7 +231,7 @@ class TelegramBot:
         if message is None:
             return
         language = reply_language(_locale(update.effective_user), message.text or "")
-        await self._reply_text(message, hint("text_only", language))
+        await self._reply_text(message, text_of(Hint.TEXT_ONLY, language))
 
     async def _on_unknown_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
@@ -247,7 +246,7 @@ class TelegramBot:
         elif message.chat.type != ChatType.PRIVATE:
             return  # a bare "/cmd" in a group may be meant for any bot there
         language = reply_language(_locale(update.effective_user), message.text)
-        await self._reply_text(message, hint("unknown_command", language))
+        await self._reply_text(message, text_of(Hint.UNKNOWN_COMMAND, language))
 
     async def _on_mood_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """``/mood [caption]`` as a reply to a photo (a photo *with* /mood in its caption
@@ -259,7 +258,7 @@ class TelegramBot:
         replied = message.reply_to_message
         if replied is None or not (replied.photo or replied.document):
             language = reply_language(_locale(update.effective_user), caption)
-            await self._reply_text(message, hint("mood_needs_photo", language))
+            await self._reply_text(message, text_of(Hint.MOOD_NEEDS_PHOTO, language))
             return
         if not caption:
             caption = _clean_caption(replied.caption or "", context.bot)[0]
@@ -307,14 +306,14 @@ class TelegramBot:
             return str(sent.message_id)
 
         try:
-            file_id = self._pick_file(media, language)
+            file_id = self._pick_file(media)
             async with _chat_action(bot, chat_id, ChatAction.UPLOAD_PHOTO):
                 await self._flow.recommend(
                     PhotoRequest(
                         platform=PLATFORM,
                         chat_id=str(chat_id),
                         user_id=user_id,
-                        image=lambda: self._download(bot, file_id, language),
+                        image=lambda: self._download(bot, file_id),
                         caption=caption,
                         locale=locale,
                     ),
@@ -326,7 +325,7 @@ class TelegramBot:
             if self._notices.for_photo(error, chat_id, user_id):
                 await self._reply_text(message, error_text(error, language))
 
-    def _pick_file(self, message: Message, language: str) -> str:
+    def _pick_file(self, message: Message) -> str:
         """The file id to download, checked against the size limit *before* downloading.
 
         Of a photo's renditions the largest within the limit is taken: the models look at a
@@ -335,28 +334,28 @@ class TelegramBot:
         if message.photo:
             fitting = [p for p in message.photo if (p.file_size or 0) <= limit]
             if not fitting:
-                raise self._too_large(language)
+                raise self._too_large()
             return max(fitting, key=_pixels).file_id
         document = message.document
         if document is None or not (document.mime_type or "").startswith("image/"):
-            raise BadImageError(image_problem("not_image", language))
+            raise BadImageError(ImageProblem.NOT_AN_IMAGE)
         if (document.file_size or 0) > limit:
-            raise self._too_large(language)
+            raise self._too_large()
         return document.file_id
 
-    async def _download(self, bot: Bot, file_id: str, language: str) -> bytes:
+    async def _download(self, bot: Bot, file_id: str) -> bytes:
         limit = self._options.max_image_bytes
         telegram_file = await bot.get_file(file_id)
         if (telegram_file.file_size or 0) > limit:
-            raise self._too_large(language)
+            raise self._too_large()
         data = bytes(await telegram_file.download_as_bytearray())
         if len(data) > limit:
-            raise self._too_large(language)
+            raise self._too_large()
         return data
 
-    def _too_large(self, language: str) -> BadImageError:
-        megabytes = f"{self._options.max_image_bytes / (1024 * 1024):.1f}".removesuffix(".0")
-        return BadImageError(image_problem("too_large", language, mb=megabytes))
+    def _too_large(self) -> BadImageError:
+        limit = file_size(self._options.max_image_bytes)
+        return BadImageError(ImageProblem.TOO_LARGE, limit=limit)
 
     # ---- controls ------------------------------------------------------------------------
 

@@ -1,5 +1,6 @@
 """How a ``PlaylistCard`` looks on Telegram: a photo (the mood plane) with an HTML caption and
-five inline buttons, plus the adapter's own short texts (help, hints, upload problems).
+five inline buttons, plus the help text and the command menu (hints and upload problems are
+in ``core.messages``).
 
 Card wording comes from ``core.reply`` (shared with Discord); this module only lays it out.
 
@@ -17,6 +18,7 @@ import re
 
 from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup
 
+from core.language import Language
 from core.reply import PlaylistCard, control_name, summary_lines, text, title
 from core.steering import Action
 from core.tracks import Track
@@ -45,7 +47,7 @@ _REACTION_ALIASES: dict[str, Action] = {
 
 
 _HELP = {
-    "en": (
+    Language.EN: (
         "<b>AI DJ</b> turns a photo and a few words into ten songs that fit the moment.\n"
         "• Send me a photo, with a caption if you like (the caption is optional: it nudges "
         "the mood brighter, darker, calmer or livelier).\n"
@@ -55,7 +57,7 @@ _HELP = {
         "• Reactions work too: {reactions}\n"
         "Only the person who asked (or a group admin) can steer a playlist."
     ),
-    "ko": (
+    Language.KO: (
         "<b>AI DJ</b>는 사진과 짧은 글로 지금 분위기에 맞는 노래 열 곡을 골라 줘요.\n"
         "• 사진을 보내 주세요. 캡션은 선택이에요. 분위기를 밝게, 어둡게, 차분하게, 신나게 "
         "조금 움직여요.\n"
@@ -67,40 +69,13 @@ _HELP = {
     ),
 }
 
-_HINTS = {
-    "mood_needs_photo": {
-        "en": "Send /mood together with a photo, or as a reply to a photo.",
-        "ko": "/mood는 사진과 함께 보내거나, 사진에 답장으로 보내 주세요.",
-    },
-    "unknown_command": {
-        "en": "I don't know that command. Send /help to see what I can do.",
-        "ko": "모르는 명령이에요. /help로 사용법을 확인해 주세요.",
-    },
-    "text_only": {
-        "en": "Send me a photo (a caption is optional) and I'll pick ten songs for it. /help",
-        "ko": "사진을 보내 주시면 (캡션은 선택) 어울리는 노래 열 곡을 골라 드려요. /help",
-    },
-}
-
-# details for core.reply.error_text("BadImageError"), in the user's language
-_IMAGE_PROBLEMS = {
-    "too_large": {
-        "en": "the file is larger than {mb} MB",
-        "ko": "파일이 {mb}MB보다 커요",
-    },
-    "not_image": {
-        "en": "that file is not a picture; send a photo or an image file",
-        "ko": "사진이나 이미지 파일이 아니에요",
-    },
-}
-
 COMMANDS = {
-    "en": [
+    Language.EN: [
         BotCommand("mood", "Playlist for a photo (send with a photo or reply to one)"),
         BotCommand("help", "How to use AI DJ"),
         BotCommand("start", "Start and show how to use AI DJ"),
     ],
-    "ko": [
+    Language.KO: [
         BotCommand("mood", "사진에 어울리는 플레이리스트 (사진과 함께 또는 답장으로)"),
         BotCommand("help", "AI DJ 사용법"),
         BotCommand("start", "시작하고 사용법 보기"),
@@ -108,31 +83,18 @@ COMMANDS = {
 }
 
 
-def _lang(language: str) -> str:
-    return "ko" if language == "ko" else "en"
-
-
-def help_text(language: str) -> str:
+def help_text(language: Language) -> str:
     """The /start and /help answer (HTML)."""
-    lang = _lang(language)
-    controls = " · ".join(f"{action.emoji} {control_name(action, lang)}" for action in Action)
+    controls = " · ".join(f"{action.emoji} {control_name(action, language)}" for action in Action)
     by_action: dict[Action, list[str]] = {}
     for emoji, action in _REACTION_ALIASES.items():
         by_action.setdefault(action, []).append(emoji)
     reactions = " · ".join(
-        f"{''.join(by_action[action])} {control_name(action, lang)}"
+        f"{''.join(by_action[action])} {control_name(action, language)}"
         for action in Action
         if action in by_action
     )
-    return _HELP[lang].format(controls=controls, reactions=reactions)
-
-
-def hint(key: str, language: str) -> str:
-    return _HINTS[key][_lang(language)]
-
-
-def image_problem(key: str, language: str, **values: object) -> str:
-    return _IMAGE_PROBLEMS[key][_lang(language)].format(**values)
+    return _HELP[language].format(controls=controls, reactions=reactions)
 
 
 # ---- the card ----------------------------------------------------------------------------

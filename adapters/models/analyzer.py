@@ -20,6 +20,7 @@ from adapters.models.nli_backend import ZeroShotCaptionReader
 from adapters.models.options import ModelOptions
 from core.captions import normalize_caption
 from core.errors import AIDJError, BadCaptionError
+from core.messages import CaptionProblem
 from core.mood import Reading
 
 
@@ -85,8 +86,5 @@ class MoodAnalyzer:
         text = normalize_caption(caption or "")
         limit = self._options.max_caption_chars
         if len(text) > limit:
-            raise BadCaptionError(
-                f"The caption is too long ({len(text)} characters); "
-                f"the limit is {limit}. Please shorten it."
-            )
+            raise BadCaptionError(CaptionProblem.TOO_LONG, length=len(text), limit=limit)
         return text

@@ -31,6 +31,7 @@ from adapters.render.fonts import Font, korean_font_files, load_font
 from adapters.render.png import PngBands
 from adapters.render.text_stamp import TextStamp
 from core.categories import CATEGORIES
+from core.language import Language
 from core.mood import MoodPoint
 from core.tracks import Track
 
@@ -62,16 +63,16 @@ _TINT_STRENGTH = 0.10
 _HALO = 2  # px of dark outline around anchor labels
 
 _LABELS = {
-    "title": {"en": "Mood plane", "ko": "분위기 지도"},
-    "x_axis": {"en": "Valence: gloomy → bright", "ko": "밝기: 어두움 → 밝음"},
-    "y_axis": {"en": "Energy: calm → lively", "ko": "에너지: 차분 → 활기"},
-    (True, True): {"en": "happy · excited", "ko": "신나는 · 행복한"},
-    (False, True): {"en": "tense · angry", "ko": "긴장된 · 격한"},
-    (False, False): {"en": "sad · gloomy", "ko": "슬픈 · 우울한"},
-    (True, False): {"en": "calm · relaxed", "ko": "차분한 · 편안한"},
-    "legend_base": {"en": "photo", "ko": "사진"},
-    "legend_target": {"en": "target", "ko": "목표"},
-    "legend_tracks": {"en": "songs", "ko": "추천곡"},
+    "title": {Language.EN: "Mood plane", Language.KO: "분위기 지도"},
+    "x_axis": {Language.EN: "Valence: gloomy → bright", Language.KO: "밝기: 어두움 → 밝음"},
+    "y_axis": {Language.EN: "Energy: calm → lively", Language.KO: "에너지: 차분 → 활기"},
+    (True, True): {Language.EN: "happy · excited", Language.KO: "신나는 · 행복한"},
+    (False, True): {Language.EN: "tense · angry", Language.KO: "긴장된 · 격한"},
+    (False, False): {Language.EN: "sad · gloomy", Language.KO: "슬픈 · 우울한"},
+    (True, False): {Language.EN: "calm · relaxed", Language.KO: "차분한 · 편안한"},
+    "legend_base": {Language.EN: "photo", Language.KO: "사진"},
+    "legend_target": {Language.EN: "target", Language.KO: "목표"},
+    "legend_tracks": {Language.EN: "songs", Language.KO: "추천곡"},
 }
 
 
@@ -86,7 +87,7 @@ def render_mood_plane(
     base: MoodPoint,
     target: MoodPoint,
     tracks: Sequence[Track],
-    language: str,
+    language: Language,
     highlight: str | None = None,
 ) -> bytes:
     """The plane as PNG bytes: category anchors (``highlight`` marked), the caption's move
@@ -95,7 +96,8 @@ def render_mood_plane(
     Categories missing from ``anchors`` (no anchor table built yet) sit at their default
     values. Korean labels need a Hangul font on the system; without one they are English.
     """
-    lang = "ko" if language == "ko" and korean_font_files() is not None else "en"
+    korean = language == Language.KO and korean_font_files() is not None
+    lang = Language.KO if korean else Language.EN
     with _drawing_plane:  # the first cards after a start or an anchor rebuild share one drawing
         plane = static_plane(lang, tuple(_anchor_points(anchors).items()))
     canvas = _Canvas.over(plane)
@@ -115,7 +117,7 @@ _STAMPS_PER_PLANE = 512  # labels have 8 spots each, so about 200 are ever used;
 class StaticPlane:
     """What every card in one language over one anchor table shares, drawn once."""
 
-    language: str
+    language: Language
     points: dict[str, MoodPoint]  # category id -> anchor, every category
     canvas: Image.Image  # at _SCALE, without the anchor dots: cards draw those over tracks
     picture: Image.Image  # at output size, anchor dots included: where a card starts
@@ -133,7 +135,7 @@ _drawing_plane = threading.Lock()
 
 
 @functools.lru_cache(maxsize=4)  # two languages, each over the current and previous anchors
-def static_plane(language: str, points: tuple[tuple[str, MoodPoint], ...]) -> StaticPlane:
+def static_plane(language: Language, points: tuple[tuple[str, MoodPoint], ...]) -> StaticPlane:
     """The static plane for ``language`` with the anchors at ``points`` (category id, point).
 
     Keyed on the anchor values themselves, so a rebuilt anchor table gets a fresh plane and
@@ -193,7 +195,7 @@ class _Canvas:
 
     def __init__(
         self,
-        language: str,
+        language: Language,
         image: Image.Image,
         taken: Sequence[Box] = (),
         plane: StaticPlane | None = None,
@@ -259,7 +261,7 @@ class _Canvas:
         return _LABELS[key][self.lang]  # type: ignore[index]
 
     def font(self, size: int, bold: bool = False) -> Font:
-        return load_font(size * _SCALE, bold=bold, korean=self.lang == "ko")
+        return load_font(size * _SCALE, bold=bold, korean=self.lang is Language.KO)
 
     def text(
         self,

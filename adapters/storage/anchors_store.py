@@ -17,10 +17,7 @@ from adapters.storage.database import utc_now
 from core.anchors import ANCHOR_SIZE, FEATURES, Anchor, AnchorTrack, build_anchors
 from core.categories import CATEGORIES, MoodCategory, get_category
 from core.errors import CatalogError
-from core.mood import MoodPoint
-
-SOURCE_ANCHORS = "anchors"
-SOURCE_DEFAULTS = "defaults"
+from core.mood import BaseSource, MoodPoint
 
 
 @dataclass(frozen=True)
@@ -73,16 +70,16 @@ def stored_anchors(db: Database) -> list[StoredAnchor]:
     return [by_id[c.id] for c in CATEGORIES if c.id in by_id]
 
 
-def base_for(db: Database, category: MoodCategory | str) -> tuple[MoodPoint, str]:
-    """The base point of ``category`` and where it came from ("anchors" or "defaults")."""
+def base_for(db: Database, category: MoodCategory | str) -> tuple[MoodPoint, BaseSource]:
+    """The base point of ``category`` and where it came from (the anchor table or defaults)."""
     if isinstance(category, str):
         category = get_category(category)
     row = db.execute(
         "SELECT valence, energy FROM anchors WHERE category_id = ?", [category.id]
     ).fetchone()
     if row is None:
-        return _default(category), SOURCE_DEFAULTS
-    return MoodPoint(valence=row[0], energy=row[1]), SOURCE_ANCHORS
+        return _default(category), BaseSource.DEFAULTS
+    return MoodPoint(valence=row[0], energy=row[1]), BaseSource.ANCHORS
 
 
 def anchor_points(db: Database) -> dict[str, MoodPoint]:

@@ -26,7 +26,8 @@ from adapters.storage.request_log import RequestLog, StoredRequest
 from adapters.storage.spotify_cache import SpotifyCache
 from adapters.storage.track_search import nearest
 from core.categories import MoodCategory
-from core.mood import Analysis, MoodPoint
+from core.language import Language
+from core.mood import Analysis, BaseSource, MoodPoint
 from core.tracks import Track
 
 T = TypeVar("T")
@@ -76,7 +77,7 @@ class Storage:
         platform: str,
         chat_id: str,
         user_id: str,
-        language: str,
+        language: Language,
         caption: str,
     ) -> int:
         return await self._run(
@@ -137,7 +138,7 @@ class Storage:
 
     # ---- anchors and catalog ---------------------------------------------------------------
 
-    async def base_for(self, category: MoodCategory) -> tuple[MoodPoint, str]:
+    async def base_for(self, category: MoodCategory) -> tuple[MoodPoint, BaseSource]:
         """The category's base point and where it came from (anchor table or defaults)."""
         return await self._run(lambda: base_for(self._db, category))
 

@@ -18,9 +18,12 @@ from dataclasses import dataclass
 from sqlite_utils import Database
 
 from adapters.storage.database import utc_now
+from core.language import Language
 from core.mood import (
     Analysis,
     AxisReading,
+    BaseSource,
+    CaptionLabel,
     ImageReading,
     MoodPoint,
     Reading,
@@ -36,7 +39,7 @@ class StoredRequest:
     platform: str
     chat_id: str
     user_id: str
-    language: str
+    language: Language
     caption: str
     analysis: Analysis
     target: MoodPoint
@@ -82,7 +85,7 @@ class RequestLog:
         platform: str,
         chat_id: str | int,
         user_id: str | int,
-        language: str,
+        language: Language,
         caption: str,
     ) -> int:
         """Store a new request (target = the analysis' final point); its id."""
@@ -257,8 +260,12 @@ def _stored(row: tuple) -> StoredRequest:
             distribution=json.loads(categories),
         ),
         text=TextReading(
-            valence=AxisReading(v_label, v_direction, v_confidence, scores.get("valence", {})),
-            energy=AxisReading(e_label, e_direction, e_confidence, scores.get("energy", {})),
+            valence=AxisReading(
+                CaptionLabel(v_label), v_direction, v_confidence, scores.get("valence", {})
+            ),
+            energy=AxisReading(
+                CaptionLabel(e_label), e_direction, e_confidence, scores.get("energy", {})
+            ),
         ),
     )
     analysis = Analysis(
@@ -266,14 +273,14 @@ def _stored(row: tuple) -> StoredRequest:
         base=MoodPoint(base_valence, base_energy),
         final=MoodPoint(final_valence, final_energy),
         seed_genres=tuple(json.loads(seed_genres)),
-        base_source=base_source,
+        base_source=BaseSource(base_source),
     )
     return StoredRequest(
         id=request_id,
         platform=platform,
         chat_id=chat_id,
         user_id=user_id,
-        language=language,
+        language=Language.of(language),
         caption=caption,
         analysis=analysis,
         target=MoodPoint(target_valence, target_energy),

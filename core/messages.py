@@ -1,0 +1,183 @@
+"""Every short text the bot says outside a card, by code, in Korean and English.
+
+Why one catalogue keyed by enums: an error or hint names what happened (a code and its
+values), and the text is chosen here in the reader's language, so no adapter or model module
+writes user-facing English that would end up inside a Korean reply, and a new code without
+both texts fails a test (tests/test_messages.py). Values are language-neutral (numbers,
+sizes); exception messages (logs, the CLI) are the English texts.
+
+Card wording stays in ``core.reply`` and help texts in the render modules (they are layout).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import Enum
+
+from core.language import Language
+
+_KB = 1024
+_MB = 1024 * 1024
+
+
+class ErrorReply(Enum):
+    """What a chat reply to a failed request says, one per kind of error
+    (``core.errors.AIDJError.reply``)."""
+
+    IMAGE = "image"  # {detail}: the ImageProblem's text
+    CAPTION = "caption"  # {detail}: the CaptionProblem's text
+    RATE_LIMITED = "rate_limited"  # {seconds}
+    NOT_REQUESTER = "not_requester"
+    UNKNOWN_REQUEST = "unknown_request"
+    CATALOG = "catalog"  # {detail}: the catalog error's own (English) message
+    DATABASE_BUSY = "database_busy"
+    WORKER = "worker"
+    GENERIC = "generic"  # anything else: no details, which might carry internals
+
+
+class ImageProblem(Enum):
+    """Why an upload is not a usable photo (``core.errors.BadImageError``)."""
+
+    EMPTY = "empty"
+    NOT_AN_IMAGE = "not_an_image"
+    CORRUPT = "corrupt"
+    TOO_LARGE = "too_large"  # {limit}: a ``file_size``
+    TOO_MANY_PIXELS = "too_many_pixels"  # {size}: " (WxH)" or ""; {megapixels}
+
+
+class CaptionProblem(Enum):
+    """Why a caption cannot be read (``core.errors.BadCaptionError``)."""
+
+    TOO_LONG = "too_long"  # {length}, {limit}: characters
+
+
+class Hint(Enum):
+    """What to do instead, for a message the bot cannot answer with a playlist."""
+
+    MOOD_NEEDS_PHOTO = "mood_needs_photo"
+    UNKNOWN_COMMAND = "unknown_command"
+    TEXT_ONLY = "text_only"
+
+
+Code = ErrorReply | ImageProblem | CaptionProblem | Hint
+CODES: tuple[type[Enum], ...] = (ErrorReply, ImageProblem, CaptionProblem, Hint)
+
+_CATALOGUE: dict[Code, Mapping[Language, str]] = {
+    # ---- replies to errors
+    ErrorReply.IMAGE: {
+        Language.EN: "I couldn't use that image: {detail}",
+        Language.KO: "이미지를 사용할 수 없어요: {detail}",
+    },
+    ErrorReply.CAPTION: {
+        Language.EN: "About the caption: {detail}",
+        Language.KO: "캡션 문제: {detail}",
+    },
+    ErrorReply.RATE_LIMITED: {
+        Language.EN: "Easy there! Try again in {seconds} s.",
+        Language.KO: "조금만 천천히요! {seconds}초 뒤에 다시 시도해 주세요.",
+    },
+    ErrorReply.NOT_REQUESTER: {
+        Language.EN: "Only the person who asked for this playlist can steer it.",
+        Language.KO: "이 플레이리스트는 요청한 사람만 조정할 수 있어요.",
+    },
+    ErrorReply.UNKNOWN_REQUEST: {
+        Language.EN: "I don't remember that playlist any more; send the photo again.",
+        Language.KO: "그 플레이리스트를 찾을 수 없어요. 사진을 다시 보내 주세요.",
+    },
+    ErrorReply.CATALOG: {  # the detail is English (storage errors carry no code): not in Korean
+        Language.EN: "My music catalog can't answer right now: {detail}",
+        Language.KO: "음악 카탈로그에 문제가 있어요. 잠시 후 다시 시도해 주세요.",
+    },
+    ErrorReply.DATABASE_BUSY: {
+        Language.EN: "My music database is busy updating; please try again in a moment.",
+        Language.KO: "음악 데이터베이스를 업데이트하는 중이에요. 잠시 후 다시 시도해 주세요.",
+    },
+    ErrorReply.WORKER: {
+        Language.EN: "The mood reader is busy or restarting; please try again in a moment.",
+        Language.KO: "분위기 분석기가 바쁘거나 재시작 중이에요. 잠시 후 다시 시도해 주세요.",
+    },
+    ErrorReply.GENERIC: {
+        Language.EN: "Something went wrong on my side; please try again.",
+        Language.KO: "문제가 생겼어요. 다시 시도해 주세요.",
+    },
+    # ---- image problems
+    ImageProblem.EMPTY: {
+        Language.EN: "The photo is empty (0 bytes). Please send it again.",
+        Language.KO: "사진이 비어 있어요 (0바이트). 다시 보내 주세요.",
+    },
+    ImageProblem.NOT_AN_IMAGE: {
+        Language.EN: (
+            "That file is not an image I can read. Please send a photo (JPEG, PNG, WebP or GIF)."
+        ),
+        Language.KO: "읽을 수 있는 이미지가 아니에요. 사진(JPEG, PNG, WebP, GIF)을 보내 주세요.",
+    },
+    ImageProblem.CORRUPT: {
+        Language.EN: (
+            "The photo looks corrupt or incomplete (maybe cut off during upload). "
+            "Please send it again."
+        ),
+        Language.KO: (
+            "사진이 손상되었거나 일부만 올라온 것 같아요 (업로드 중에 끊겼을 수도 있어요). "
+            "다시 보내 주세요."
+        ),
+    },
+    ImageProblem.TOO_LARGE: {
+        Language.EN: "The photo is too large; the limit is {limit}. Please send a smaller one.",
+        Language.KO: (
+            "사진이 너무 커요. 최대 {limit}까지 보낼 수 있어요. 더 작은 사진을 보내 주세요."
+        ),
+    },
+    ImageProblem.TOO_MANY_PIXELS: {
+        Language.EN: (
+            "The photo has too many pixels{size}; the limit is {megapixels} megapixels. "
+            "Please send a smaller one."
+        ),
+        Language.KO: (
+            "사진의 픽셀이 너무 많아요{size}. 최대 {megapixels}메가픽셀까지예요. "
+            "더 작은 사진을 보내 주세요."
+        ),
+    },
+    # ---- caption problems
+    CaptionProblem.TOO_LONG: {
+        Language.EN: (
+            "The caption is too long ({length} characters); the limit is {limit}. "
+            "Please shorten it."
+        ),
+        Language.KO: "캡션이 너무 길어요 ({length}자). 최대 {limit}자까지예요. 줄여서 보내 주세요.",
+    },
+    # ---- hints
+    Hint.MOOD_NEEDS_PHOTO: {
+        Language.EN: "Send /mood together with a photo, or as a reply to a photo.",
+        Language.KO: "/mood는 사진과 함께 보내거나, 사진에 답장으로 보내 주세요.",
+    },
+    Hint.UNKNOWN_COMMAND: {
+        Language.EN: "I don't know that command. Send /help to see what I can do.",
+        Language.KO: "모르는 명령이에요. /help로 사용법을 확인해 주세요.",
+    },
+    Hint.TEXT_ONLY: {
+        Language.EN: (
+            "Send me a photo (a caption is optional) and I'll pick ten songs for it. /help"
+        ),
+        Language.KO: "사진을 보내 주시면 (캡션은 선택) 어울리는 노래 열 곡을 골라 드려요. /help",
+    },
+}
+
+
+def template(code: Code, language: Language) -> str:
+    """The text of ``code`` in ``language``, its values still to fill in."""
+    return _CATALOGUE[code][language]
+
+
+def text_of(code: Code, language: Language, **values: object) -> str:
+    """The text of ``code`` in ``language`` with ``values`` filled in."""
+    return template(code, language).format(**values)
+
+
+def file_size(size: int) -> str:
+    """A byte count as people read it, the same in both languages: ``10485760`` -> "10 MB",
+    ``12345678`` -> "11.8 MB", ``300000`` -> "292 KB", ``100`` -> "100 B"."""
+    if size >= _MB:
+        return f"{size / _MB:.1f}".removesuffix(".0") + " MB"
+    if size >= _KB:
+        return f"{size // _KB} KB"
+    return f"{size} B"
