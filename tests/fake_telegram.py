@@ -263,6 +263,18 @@ class FakeTelegram:
                 f"{len(found())} of {count} {method} requests within {timeout} s"
             ) from None
 
+    async def send_photo(
+        self, chat: dict[str, Any], sender: dict[str, Any], image: bytes, caption: str | None
+    ) -> tuple[dict[str, Any], Recorded]:
+        """A user's photo in, and the bot's answering sendPhoto (the card) once delivered."""
+        since = self.mark()
+        message = self.photo_message(chat, sender, image, caption)
+        self.send_message_update(message)
+        sent = await self.wait_for(
+            "sendPhoto", lambda r: r.ok and r.reply_to == message["message_id"], since=since
+        )
+        return message, sent
+
     async def reply_to(self, message: dict[str, Any], *, since: int = 0) -> Recorded:
         """The bot's text reply (sendMessage) to ``message``."""
         return await self.wait_for(

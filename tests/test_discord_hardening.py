@@ -236,7 +236,7 @@ async def refusal(server: Server, caption: str, attachment: dict[str, Any]) -> s
 
 @pytest.mark.parametrize("guild_locale", ["ko"])
 async def test_a_too_large_photo_is_refused_entirely_in_korean(server: Server) -> None:
-    limit = server.bot.settings.max_image_bytes
+    limit = server.bot.options.max_image_bytes
     big = server.fake.attachment("huge.jpg", make_photo(), "image/jpeg", size=limit + 1)
     text = await refusal(server, "rain", big)  # an English caption: the server's locale wins
     detail = text_of(ImageProblem.TOO_LARGE, Language.KO, limit="10 MB")

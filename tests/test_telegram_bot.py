@@ -138,12 +138,7 @@ class Harness:
         self, chat: dict[str, Any], sender: dict[str, Any], caption: str | None = "rainy day"
     ) -> tuple[dict[str, Any], Recorded]:
         """Send a photo and wait for the card: (the user's message, the sendPhoto)."""
-        since = self.fake.mark()
-        message = self.fake.photo_message(chat, sender, make_photo(), caption)
-        self.fake.send_message_update(message)
-        sent = await self.fake.wait_for(
-            "sendPhoto", lambda r: r.reply_to == message["message_id"], since=since
-        )
+        message, sent = await self.fake.send_photo(chat, sender, make_photo(), caption)
         await self.remembered(sent)
         return message, sent
 

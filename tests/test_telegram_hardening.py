@@ -58,13 +58,7 @@ class Bot:
         self, chat: dict[str, Any], sender: dict[str, Any], caption: str | None = "@aidj_test_bot"
     ) -> tuple[dict[str, Any], Recorded]:
         """A photo in, the delivered card out."""
-        since = self.fake.mark()
-        message = self.fake.photo_message(chat, sender, make_photo(), caption)
-        self.fake.send_message_update(message)
-        sent = await self.fake.wait_for(
-            "sendPhoto", lambda r: r.ok and r.reply_to == message["message_id"], since=since
-        )
-        return message, sent
+        return await self.fake.send_photo(chat, sender, make_photo(), caption)
 
     def request_id_of(self, sent: Recorded) -> int:
         keyboard = sent.json("reply_markup")["inline_keyboard"]
