@@ -18,7 +18,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot import cli_catalog, cli_spotify
+from bot import cli_catalog, cli_models, cli_spotify
 from bot.cli_errors import EXIT_DATA, user_errors
 from bot.config import Settings, load_settings
 from core.mood import Analysis, AxisReading
@@ -84,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     cli_catalog.register(commands)
     cli_spotify.register(commands)
+    cli_models.register(commands)
     return parser
 
 
@@ -124,12 +125,13 @@ def run_analyze(args: argparse.Namespace) -> int:
     from adapters.models.in_process import InProcessAnalyzer
     from adapters.storage.anchors_store import base_for
     from adapters.storage.database import open_database
+    from bot.models import prepare
     from core.categories import get_category
     from core.tuning import place
 
     settings = settings_from(args)
     photo = read_photo(args.photo)
-    reader = InProcessAnalyzer(settings)
+    reader = InProcessAnalyzer(prepare(settings))
     # argv may hold lone surrogates (bytes that are not UTF-8): the analyzer normalises
     reading = asyncio.run(reader.analyze(photo, args.caption))
     db = open_database(settings.db_path)
