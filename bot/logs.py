@@ -10,6 +10,7 @@ credentials) and anything shaped like a bearer/basic credential or an ``access_t
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import sys
@@ -69,15 +70,47 @@ class RedactingFilter(logging.Filter):
         return True
 
 
-def configure_logging(level: int | str, secrets: Iterable[str]) -> RedactingFilter:
-    """Set the root level, add a stderr handler if there is none, and put one redacting
-    filter on every root handler (replacing one installed before). Call it after any other
-    logging setup, so handlers added by that setup are covered too."""
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, the exception text if any,
+    and the record's structured ``fields`` (``extra={"fields": {...}}``) merged in.
+
+    It formats what the redacting filter left: the message, and the exception text the
+    filter rendered and masked (never the raw exception again)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, object] = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S") + f".{int(record.msecs):03d}",
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        exc_text = record.exc_text
+        if exc_text is None and record.exc_info:
+            exc_text = self.formatException(record.exc_info)
+        if exc_text:
+            entry["exception"] = exc_text
+        if record.stack_info:
+            entry["stack"] = record.stack_info
+        extra = getattr(record, "fields", None)
+        if isinstance(extra, dict):
+            entry.update({k: v for k, v in extra.items() if k not in entry})
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def configure_logging(
+    level: int | str, secrets: Iterable[str], *, json_lines: bool = False
+) -> RedactingFilter:
+    """Set the root level, add a stderr handler if there is none (JSON lines or text), and
+    put one redacting filter on every root handler (replacing one installed before). Call it
+    after any other logging setup, so handlers added by that setup are covered too."""
     root = logging.getLogger()
     root.setLevel(level)
     if not root.handlers:
         handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.setFormatter(JsonFormatter() if json_lines else logging.Formatter(TEXT_FORMAT))
         root.addHandler(handler)
     redactor = RedactingFilter(secrets)
     for handler in root.handlers:

@@ -25,6 +25,7 @@ from adapters.storage.track_search import GenresNotInCatalogError, nearest
 from bot.config import Settings
 from bot.flow import Acknowledge, Actor, CardMessage, EditCard, PhotoRequest, SendCard
 from bot.keyed_locks import KeyedLocks
+from bot.trace import timed_step
 from core.captions import normalize_caption
 from core.categories import get_category
 from core.errors import BadCaptionError, BadImageError, NotRequesterError, UnknownRequestError
@@ -277,6 +278,7 @@ class MoodService:
                 card = replace(card, playlist_url=url)
         return card
 
+    @timed_step("recommend")
     async def _pick_tracks(
         self, request_id: int, genres: tuple[str, ...], target: MoodPoint
     ) -> list[Track]:
@@ -287,6 +289,7 @@ class MoodService:
             return await self._track_source.recommend(target, genres, n, exclude)
         return await self._in_db(catalog_tracks, self._db, target, genres, n, exclude)
 
+    @timed_step("picture")
     async def _plane(
         self, analysis: Analysis, target: MoodPoint, tracks: list[Track], language: str
     ) -> bytes:

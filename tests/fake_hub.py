@@ -11,9 +11,10 @@ It serves model folders (the tiny offline models) as hub repos, the way the hub 
 - unknown repos and files: ``404`` with ``X-Error-Code`` ``RepoNotFound`` / ``EntryNotFound``;
 - the CDN honours ``Range`` (the client resumes a cut download with it).
 
-``cut(path, times)`` makes the CDN close the connection right after the headers for the next
-``times`` requests of that file, as a dropped connection does; ``stop()`` takes both servers
-away (the network is gone). Every request is recorded as ``(method, path)``.
+``pause()`` holds every answer until ``resume()``. ``cut(path, times)`` makes the CDN close
+the connection right after the headers for the next ``times`` requests of that file, as a
+dropped connection does; ``stop()`` takes both servers away (the network is gone). Every
+request is recorded as ``(method, path)``.
 
 Run by threads of its own (``http.server``), so the synchronous hub client can be driven from
 plain tests, worker threads and subprocesses alike.
@@ -81,6 +82,8 @@ class FakeHub:
         self._lock = threading.Lock()
         self._connections: set[socket.socket] = set()
         self.stopped = False
+        self._open = threading.Event()
+        self._open.set()
         self._hub = _server(self, _HubHandler)
         self._cdn = _server(self, _CdnHandler)
         self._threads: list[threading.Thread] = []
@@ -117,6 +120,16 @@ class FakeHub:
         for thread in self._threads:
             thread.join()
         self._threads.clear()
+
+    def pause(self) -> None:
+        """Hold every answer from now on until ``resume()`` (a hub that is slow to answer)."""
+        self._open.clear()
+
+    def resume(self) -> None:
+        self._open.set()
+
+    def wait_open(self) -> None:
+        self._open.wait()
 
     def cut(self, path: str, times: int) -> None:
         """The next ``times`` CDN requests for ``path`` lose their connection after the headers."""
@@ -172,6 +185,7 @@ class _Handler(BaseHTTPRequestHandler):
         if self.hub.stopped:  # a kept-alive connection outlived stop(): drop it
             self.close_connection = True
             return
+        self.hub.wait_open()
         super().handle_one_request()
 
     def log_message(self, format: str, *args: object) -> None:
