@@ -13,7 +13,7 @@ import dataclasses
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from bot.flow import CardMessage, EditCard, MoodFlow, PhotoRequest, SendCard
+from bot.flow import Actor, CardMessage, EditCard, MoodFlow, PhotoRequest, SendCard
 from bot.service import MoodReader, SpotifyExtrasLike
 from bot.trace import RequestTrace, Tracer, step
 from core.mood import Reading
@@ -41,7 +41,7 @@ class ObservedFlow:
             return card
 
     async def steer(
-        self, card: CardMessage, action: Action, actor: Any, edit: EditCard, **options: Any
+        self, card: CardMessage, action: Action, actor: Actor, edit: EditCard, **options: Any
     ) -> PlaylistCard:
         with self._tracer.request(card.platform, "control") as trace:
             delivered = _delivery(edit, trace)
