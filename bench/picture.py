@@ -232,7 +232,7 @@ def mood_services(models_dir: Path) -> Iterator[dict[str, Any]]:
 
 async def burst(service: Any, requests: int, photos: list[bytes]) -> dict[str, float]:
     """``requests`` photos at once: cards/s, latency p50/p95 (s), loop lag max/p99 (ms)."""
-    from bot.flow import PhotoRequest
+    from core.flow import PhotoRequest
 
     lags: list[float] = []
     done = asyncio.Event()

@@ -60,6 +60,9 @@ class Settings:
     # A country code ("KR") sent as market= on track lookups: Spotify no longer tells
     # development-mode apps where a track plays, only whether it plays in a given market.
     spotify_market: str | None = None
+    # `aidj run` serves /healthz and /metrics here when set ("127.0.0.1:9108")
+    health_address: tuple[str, int] | None = None
+    log_format: str = "text"  # or "json": one JSON object per log line
 
     def model_options(self) -> ModelOptions:
         """The model step's share of the settings (no secrets: it crosses processes)."""
@@ -110,6 +113,18 @@ def _country(raw: str) -> str:
 
 _country.__name__ = "two-letter country code such as KR"
 
+
+def _address(raw: str) -> tuple[str, int]:
+    """``host:port`` (``[::1]:9108`` for IPv6), port 0 to 65535."""
+    host, sep, port = raw.rpartition(":")
+    host = host.removeprefix("[").removesuffix("]")
+    if not sep or not host or not port.isdigit() or int(port) > 65535:
+        raise ValueError(raw)
+    return host, int(port)
+
+
+_address.__name__ = "host:port such as 127.0.0.1:9108"
+
 # environment variable -> (field name, parser)
 _ENV: dict[str, tuple[str, Callable[[str], object]]] = {
     "AIDJ_CLIP_MODEL": ("clip_model", str),
@@ -138,6 +153,8 @@ _ENV: dict[str, tuple[str, Callable[[str], object]]] = {
     "SPOTIFY_CLIENT_SECRET": ("spotify_client_secret", str),
     "SPOTIFY_REDIRECT_URI": ("spotify_redirect_uri", str),
     "SPOTIFY_MARKET": ("spotify_market", _country),
+    "AIDJ_HEALTH_ADDRESS": ("health_address", _address),
+    "AIDJ_LOG_FORMAT": ("log_format", str),
 }
 
 
@@ -184,5 +201,7 @@ def _validate(settings: Settings) -> None:
         raise ConfigError(
             f"AIDJ_RECOMMENDER must be 'catalog' or 'spotify', got {settings.recommender!r}"
         )
+    if settings.log_format not in ("text", "json"):
+        raise ConfigError(f"AIDJ_LOG_FORMAT must be 'text' or 'json', got {settings.log_format!r}")
     if not 0.0 < settings.nudge_step <= 1.0:
         raise ConfigError(f"AIDJ_NUDGE_STEP must be within (0, 1], got {settings.nudge_step}")

@@ -18,6 +18,7 @@ from adapters.storage.catalog_source import CatalogSource
 from adapters.storage.gateway import Storage
 from adapters.storage.request_log import StoredRequest
 from bot.config import Settings
+from bot.trace import timed_step
 from core.captions import normalize_caption
 from core.categories import get_category
 from core.errors import BadCaptionError, BadImageError, NotRequesterError, UnknownRequestError
@@ -246,6 +247,7 @@ class MoodService:
                 card = replace(card, playlist_url=url)
         return card
 
+    @timed_step("recommend")
     async def _pick_tracks(
         self, request_id: int, genres: tuple[str, ...], target: MoodPoint
     ) -> list[Track]:
@@ -253,6 +255,7 @@ class MoodService:
         exclude = await self._storage.shown_ids(request_id)
         return await self._tracks.recommend(target, genres, self._settings.recommend_count, exclude)
 
+    @timed_step("picture")
     async def _plane(
         self, analysis: Analysis, target: MoodPoint, tracks: list[Track], language: Language
     ) -> bytes:

@@ -26,6 +26,11 @@ def apply_migrations(db: Database) -> list[str]:
     return pending
 
 
+def pending_migrations(db: Database) -> list[str]:
+    """The names of the migrations this database lacks, without writing to it."""
+    return [migration.name for migration in MIGRATIONS.pending(db)]
+
+
 def applied_migrations(db: Database) -> list[str]:
     """The names of the migrations this database has, in the order applied."""
     return [migration.name for migration in MIGRATIONS.applied(db)]

@@ -176,6 +176,11 @@ class DiscordBot:
     def running(self) -> bool:
         return self._connection is not None and not self._connection.done()
 
+    @property
+    def connected(self) -> bool:
+        """Logged in with the gateway ready (for a health check)."""
+        return self.running and self.client.is_ready() and not self.client.is_closed()
+
     async def _run_gateway(self) -> None:
         try:
             await self.client.connect(reconnect=True)

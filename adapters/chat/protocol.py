@@ -1,4 +1,5 @@
-"""What every chat bot offers the runner: start, then stop, in one shared event loop."""
+"""What every chat bot offers the runner: start, then stop, in one shared event loop, and
+whether it is connected (for the health endpoint)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,11 @@ from typing import Protocol
 
 
 class ChatBot(Protocol):
+    @property
+    def connected(self) -> bool:
+        """Whether the bot is connected to its platform now (approximate: see each bot)."""
+        ...
+
     async def start(self) -> None:
         """Connect and begin handling updates; return once running (raise ConfigError for a
         missing or rejected token)."""

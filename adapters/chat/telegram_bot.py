@@ -140,6 +140,17 @@ class TelegramBot:
             self._application = self.build_application()
         return self._application
 
+    @property
+    def connected(self) -> bool:
+        """Started and polling Telegram for updates (for a health check)."""
+        application = self._application
+        return bool(
+            application is not None
+            and application.running
+            and application.updater is not None
+            and application.updater.running
+        )
+
     def build_application(self) -> Application:
         """The PTB application with every handler registered (not started)."""
         builder = (

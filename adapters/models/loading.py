@@ -52,18 +52,25 @@ def load_failure_message(
     the path is not a valid hub repo id, which misleads.
     """
     path = Path(model_id_or_path).expanduser()
-    if _looks_local(model_id_or_path) and not path.exists():
+    if looks_local(model_id_or_path) and not path.exists():
         reason = f"there is no folder at {path}"
     else:
         lines = str(error).strip().splitlines()
         reason = (lines[0] if lines else type(error).__name__)[:300].rstrip(".")
+    return model_error_message("load", kind, model_id_or_path, reason, env_var, flag)
+
+
+def model_error_message(
+    verb: str, kind: str, model_id_or_path: str, reason: str, env_var: str, flag: str
+) -> str:
+    """The one line every model failure ends as: what, why, and the setting to change."""
     return (
-        f"Could not load the {kind} model {model_id_or_path!r}: {reason}. "
+        f"Could not {verb} the {kind} model {model_id_or_path!r}: {reason}. "
         f"Set {env_var} (or pass {flag}) to a model id or a local model folder."
     )
 
 
-def _looks_local(model_id_or_path: str) -> bool:
+def looks_local(model_id_or_path: str) -> bool:
     """Hub ids are ``name`` or ``namespace/name``; anything else is meant as a path."""
     return (
         model_id_or_path.startswith((".", "/", "~"))

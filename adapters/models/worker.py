@@ -30,7 +30,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.context import SpawnProcess
-from typing import Any
+from typing import Any, Protocol
 
 from adapters.models.options import ModelOptions
 from core.errors import AIDJError, ModelLoadError, WorkerError
@@ -40,6 +40,22 @@ log = logging.getLogger(__name__)
 
 _MAX_ATTEMPTS = 2  # a request survives one worker crash, not two
 _POLL_S = 0.2  # how often the reader checks that the worker is alive
+
+
+class WorkerEvents(Protocol):
+    """What the client tells an observer (metrics); called from its reader thread or loop."""
+
+    def batch_answered(self, size: int) -> None: ...
+
+    def restarting(self) -> None: ...
+
+
+class _NoEvents:
+    def batch_answered(self, size: int) -> None:
+        pass
+
+    def restarting(self) -> None:
+        pass
 
 
 @dataclass(frozen=True)
@@ -87,6 +103,7 @@ def _serve(
         batch = [first]
         stop = _collect_batch(requests, batch, max_batch, wait_s)
         _answer_batch(analyzer, batch, answers)
+        answers.put(("batch", len(batch)))
         if stop:
             return
 
@@ -144,12 +161,18 @@ class ModelWorker:
     """Async client of the model worker process. Use ``async with ModelWorker(options)``."""
 
     def __init__(
-        self, options: ModelOptions, load: Callable[[ModelOptions], Any] = load_analyzer
+        self,
+        options: ModelOptions,
+        load: Callable[[ModelOptions], Any] = load_analyzer,
+        *,
+        events: WorkerEvents | None = None,
     ) -> None:
         """``load`` builds the analyzer inside the worker process; it must be picklable (a
-        module-level function or classmethod), e.g. a test's analyzer subclass."""
+        module-level function or classmethod), e.g. a test's analyzer subclass. ``events``
+        hears of every batch answered and every restart."""
         self._options = options
         self._load = load
+        self._events: WorkerEvents = events or _NoEvents()
         self._context = mp.get_context("spawn")  # fork would copy the parent's threads/loop
         self._ids = itertools.count(1)
         self._pending: dict[int, _Pending] = {}
@@ -180,6 +203,22 @@ class ModelWorker:
     @property
     def stats(self) -> WorkerStats:
         return WorkerStats(self._starts, self._answered, self._largest_batch)
+
+    @property
+    def serving(self) -> bool:
+        """Whether the worker is up and taking requests (not starting, restarting or gone)."""
+        process = self._process
+        return (
+            self._ready.is_set()
+            and not self._closing
+            and process is not None
+            and process.is_alive()
+        )
+
+    @property
+    def queue_depth(self) -> int:
+        """Requests sent to the worker and not answered yet."""
+        return len(self._pending)
 
     async def start(self) -> None:
         """Start the process and wait until both models are loaded (or fail clearly)."""
@@ -294,6 +333,8 @@ class ModelWorker:
                 continue
             if message[0] == "result":
                 self._loop.call_soon_threadsafe(self._deliver, *message[1:])
+            elif message[0] == "batch":
+                self._events.batch_answered(message[1])
 
     def _deliver(self, request_id: int, result: Reading | Exception, batch_size: int) -> None:
         self._answered += 1
@@ -311,6 +352,7 @@ class ModelWorker:
             return
         exitcode = self._process.exitcode if self._process else None
         log.warning("model worker died (exit code %s); restarting", exitcode)
+        self._events.restarting()
         self._ready.clear()
         self._loop.create_task(self._restart())  # type: ignore[union-attr]
 

@@ -110,12 +110,15 @@ def _retry_after(headers: Mapping[str, str] | None) -> float | None:
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """Bounded retries; ``sleep`` is injectable so tests can see the waits."""
+    """Bounded retries; ``sleep`` is injectable so tests can see the waits. ``on_attempt``
+    hears of every attempt: ``(what, status)``, status "ok", an HTTP status, or the failure
+    kind (timeout, connection, unreached, auth; "error" for anything unexpected)."""
 
     max_retries: int = 2
     backoff_s: float = 0.25
     retry_after_cap_s: float = 5.0
     sleep: Callable[[float], None] = field(default=time.sleep, compare=False)
+    on_attempt: Callable[[str, str], None] | None = field(default=None, compare=False)
 
     def call(
         self,
@@ -135,11 +138,15 @@ class RetryPolicy:
         attempt = 0
         while True:
             try:
-                return function()
+                result = function()
             except Exception as error:
                 failure = classify(error)
+                self._tell(what, _status_label(failure))
                 if failure is None:
                     raise
+            else:
+                self._tell(what, "ok")
+                return result
             if not idempotent and failure.may_have_acted:
                 if recover is None:  # raised outside `except`: no chained upstream message
                     raise SpotifyUnavailable(what, failure.reason, failure.status)
@@ -154,6 +161,10 @@ class RetryPolicy:
             attempt += 1
             log.debug("Spotify %s: %s; retry %d in %.2f s", what, failure.reason, attempt, wait)
             self.sleep(wait)
+
+    def _tell(self, what: str, status: str) -> None:
+        if self.on_attempt is not None:
+            self.on_attempt(what, status)
 
     def _wait(self, failure: Failure, attempt: int) -> float | None:
         """Seconds to wait before the next attempt, or None to give up now."""
@@ -170,6 +181,12 @@ class RetryPolicy:
                 f"{self.retry_after_cap_s:g} s cap"
             )
         return failure.reason if attempts == 1 else f"{failure.reason} after {attempts} attempts"
+
+
+def _status_label(failure: Failure | None) -> str:
+    if failure is None:
+        return "error"
+    return str(failure.status) if failure.status is not None else failure.kind
 
 
 def describe(error: BaseException) -> str:

@@ -70,6 +70,26 @@ def stored_anchors(db: Database) -> list[StoredAnchor]:
     return [by_id[c.id] for c in CATEGORIES if c.id in by_id]
 
 
+def anchors_are_current(db: Database, size: int = ANCHOR_SIZE) -> bool:
+    """Whether the stored anchors are what ``build_anchor_table`` would build from the
+    catalog as it is now (same tracks, same rule, per category): false once an import
+    changed what the anchors would pick, or after a change to the rule itself."""
+    stored = {
+        category_id: (rule, tuple(json.loads(track_ids)))
+        for category_id, rule, track_ids in db.execute(
+            "SELECT category_id, rule, track_ids FROM anchors"
+        )
+    }
+    tracks = list(_anchor_tracks(db))
+    if not tracks:
+        return not stored
+    fresh = {
+        anchor.category_id: (anchor.rule, tuple(anchor.track_ids))
+        for anchor in build_anchors(CATEGORIES, tracks, size)
+    }
+    return stored == fresh
+
+
 def base_for(db: Database, category: MoodCategory | str) -> tuple[MoodPoint, BaseSource]:
     """The base point of ``category`` and where it came from (the anchor table or defaults)."""
     if isinstance(category, str):

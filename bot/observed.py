@@ -1,0 +1,106 @@
+"""The flow as `aidj run` serves it: every request traced (``bot.trace``), the steps that
+happen outside ``MoodService`` timed at their edges.
+
+``ObservedFlow`` wraps any ``MoodFlow``: it opens the trace, and times the photo download and
+the delivery (the callables the chat adapter hands in). ``TimedReader`` and ``TimedSpotify``
+wrap the model reader and the Spotify extras the service is built with. None of them changes
+what the wrapped object does or raises.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from bot.service import MoodReader, SpotifyExtrasLike
+from bot.trace import RequestTrace, Tracer, step
+from core.flow import Actor, CardMessage, EditCard, MoodFlow, PhotoRequest, SendCard
+from core.mood import Reading
+from core.reply import PlaylistCard
+from core.steering import Action
+from core.tracks import Track
+
+T = TypeVar("T")
+
+
+class ObservedFlow:
+    """Implements ``core.flow.MoodFlow`` around ``inner``."""
+
+    def __init__(self, inner: MoodFlow, tracer: Tracer) -> None:
+        self._inner = inner
+        self._tracer = tracer
+
+    async def recommend(self, request: PhotoRequest, send: SendCard | None = None) -> PlaylistCard:
+        with self._tracer.request(request.platform, "photo") as trace:
+            image = request.image
+            if not isinstance(image, bytes):
+                request = dataclasses.replace(request, image=_timed(image, "download"))
+            card = await self._inner.recommend(request, _delivery(send, trace))
+            trace.request_id = card.request_id
+            return card
+
+    async def steer(
+        self, card: CardMessage, action: Action, actor: Actor, edit: EditCard, **options: Any
+    ) -> PlaylistCard:
+        with self._tracer.request(card.platform, "control") as trace:
+            delivered = _delivery(edit, trace)
+            assert delivered is not None
+            new = await self._inner.steer(card, action, actor, delivered, **options)
+            trace.request_id = new.request_id
+            return new
+
+    async def request_for_message(self, platform: str, chat_id: str, message_id: str) -> int | None:
+        return await self._inner.request_for_message(platform, chat_id, message_id)
+
+
+def _timed(function: Callable[[], Awaitable[T]], name: str) -> Callable[[], Awaitable[T]]:
+    async def timed() -> T:
+        with step(name):
+            return await function()
+
+    return timed
+
+
+def _delivery(
+    deliver: Callable[[PlaylistCard], Awaitable[T]] | None, trace: RequestTrace
+) -> Callable[[PlaylistCard], Awaitable[T]] | None:
+    """``deliver`` timed as the send step; a failure there is the request's outcome."""
+    if deliver is None:
+        return None
+
+    async def timed(card: PlaylistCard) -> T:
+        with step("send"):
+            try:
+                return await deliver(card)
+            except BaseException:
+                trace.send_failed = True
+                raise
+
+    return timed
+
+
+class TimedReader:
+    """Implements ``bot.service.MoodReader``; each call is the analysis step."""
+
+    def __init__(self, inner: MoodReader) -> None:
+        self._inner = inner
+
+    async def analyze(self, image: bytes, caption: str) -> Reading:
+        with step("analysis"):
+            return await self._inner.analyze(image, caption)
+
+
+class TimedSpotify:
+    """Implements ``bot.service.SpotifyExtrasLike``; both calls are the spotify step."""
+
+    def __init__(self, inner: SpotifyExtrasLike) -> None:
+        self._inner = inner
+
+    async def enrich(self, tracks: list[Track]) -> list[Track]:
+        with step("spotify"):
+            return await self._inner.enrich(tracks)
+
+    async def playlist_for(self, card: PlaylistCard, caption: str) -> str | None:
+        with step("spotify"):
+            return await self._inner.playlist_for(card, caption)
