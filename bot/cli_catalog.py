@@ -14,19 +14,18 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.cli_errors import EXIT_DATA, Handler, user_errors
+from bot.cli_errors import EXIT_DATA, usage, user_errors
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
 EXIT_OK = 0
-EXIT_USAGE = 2
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the catalog, anchors and db commands to the `aidj` parser."""
     catalog = subparsers.add_parser("catalog", help="the local track catalog")
-    catalog.set_defaults(handler=_usage(catalog))
+    catalog.set_defaults(handler=usage(catalog))
     catalog_commands = catalog.add_subparsers(title="catalog commands", metavar="COMMAND")
     load = catalog_commands.add_parser(
         "import",
@@ -40,7 +39,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     load.set_defaults(handler=run_catalog_import)
 
     anchors = subparsers.add_parser("anchors", help="the per-scene anchor table")
-    anchors.set_defaults(handler=_usage(anchors))
+    anchors.set_defaults(handler=usage(anchors))
     anchor_commands = anchors.add_subparsers(title="anchors commands", metavar="COMMAND")
     build = anchor_commands.add_parser("build", help="pick representative tracks per scene")
     _add_db(build)
@@ -50,7 +49,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     show.set_defaults(handler=run_anchors_show)
 
     database = subparsers.add_parser("db", help="the database file")
-    database.set_defaults(handler=_usage(database))
+    database.set_defaults(handler=usage(database))
     db_commands = database.add_subparsers(title="db commands", metavar="COMMAND")
     migrate = db_commands.add_parser("migrate", help="apply pending schema migrations")
     _add_db(migrate)
@@ -59,14 +58,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _add_db(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--db", type=Path, default=None, help="database file (default: AIDJ_DB)")
-
-
-def _usage(parser: argparse.ArgumentParser) -> Handler:
-    def handler(args: argparse.Namespace) -> int:
-        parser.print_help(sys.stderr)
-        return EXIT_USAGE
-
-    return handler
 
 
 def _db_path(args: argparse.Namespace) -> Path:

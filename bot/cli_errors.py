@@ -18,6 +18,17 @@ from core.errors import AIDJError
 Handler = Callable[[argparse.Namespace], int]
 
 EXIT_DATA = 1
+EXIT_USAGE = 2
+
+
+def usage(parser: argparse.ArgumentParser) -> Handler:
+    """The handler of a command group called without a command: its help, exit code 2."""
+
+    def handler(args: argparse.Namespace) -> int:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+
+    return handler
 
 
 def user_errors(handler: Handler) -> Handler:

@@ -12,12 +12,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from bot.cli_errors import user_errors
+from bot.cli_errors import usage, user_errors
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     models = subparsers.add_parser("models", help="the CLIP and NLI models")
-    models.set_defaults(handler=lambda _args: _usage(models))
+    models.set_defaults(handler=usage(models))
     commands = models.add_subparsers(title="models commands", metavar="COMMAND")
     download = commands.add_parser(
         "download",
@@ -29,11 +29,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     download.add_argument("--clip-model", help="CLIP model id (AIDJ_CLIP_MODEL)")
     download.add_argument("--nli-model", help="NLI model id (AIDJ_NLI_MODEL)")
     download.set_defaults(handler=user_errors(run_download))
-
-
-def _usage(parser: argparse.ArgumentParser) -> int:
-    parser.print_help(sys.stderr)
-    return 2
 
 
 def run_download(args: argparse.Namespace) -> int:

@@ -14,6 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot.cli_errors import usage
 from bot.config import load_settings
 from core.errors import ConfigError
 
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 def register(subparsers: argparse._SubParsersAction) -> None:
     spotify = subparsers.add_parser("spotify", help="optional Spotify playlists: login, cleanup")
     commands = spotify.add_subparsers(title="spotify commands", metavar="SUBCOMMAND")
-    spotify.set_defaults(handler=lambda _args: _usage(spotify))
+    spotify.set_defaults(handler=usage(spotify))
 
     login = commands.add_parser(
         "login", help="authorize AI DJ to make playlists in your account (once)"
@@ -54,11 +55,6 @@ def _add_endpoint_overrides(parser: argparse.ArgumentParser) -> None:
     """Hidden: point at a fake Spotify (tests) instead of the real one."""
     parser.add_argument("--api-url", help=argparse.SUPPRESS)
     parser.add_argument("--accounts-url", help=argparse.SUPPRESS)
-
-
-def _usage(parser: argparse.ArgumentParser) -> int:
-    parser.print_help()
-    return 2
 
 
 def _options(args: argparse.Namespace) -> SpotifyOptions:
