@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from platformdirs import user_config_dir, user_data_dir
 
+from adapters.chat.discord_shards import ShardRange
 from adapters.images import MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS
 from adapters.models.options import DEFAULT_CLIP_MODEL, DEFAULT_NLI_MODEL, ModelOptions
 from core.errors import ConfigError
@@ -53,6 +54,8 @@ class Settings:
     discord_channels: frozenset[int] = frozenset()  # answer photos here without a mention
     discord_sync_guild: int | None = None  # sync slash commands to one guild (instant)
     discord_token: str | None = _secret()
+    # "0-3/8": this process runs shards 0 to 3 of 8; None: every shard, in this process
+    discord_shards: ShardRange | None = None
     telegram_token: str | None = _secret()
     spotify_client_id: str | None = _secret()
     spotify_client_secret: str | None = _secret()
@@ -82,6 +85,7 @@ class Settings:
             max_image_bytes=self.max_image_bytes,
             enabled_channel_ids=self.discord_channels,
             sync_guild_id=self.discord_sync_guild,
+            shards=self.discord_shards,
         )
 
     @property
@@ -125,6 +129,18 @@ def _address(raw: str) -> tuple[str, int]:
 
 _address.__name__ = "host:port such as 127.0.0.1:9108"
 
+
+class _Invalid(ValueError):
+    """A value a parser can say more about than "must be a ..." (the reason is shown)."""
+
+
+def _shards(raw: str) -> ShardRange:
+    try:
+        return ShardRange.parse(raw)
+    except ValueError as error:
+        raise _Invalid(f"{error} (e.g. 0-3/8: this process runs shards 0 to 3 of 8)") from None
+
+
 # environment variable -> (field name, parser)
 _ENV: dict[str, tuple[str, Callable[[str], object]]] = {
     "AIDJ_CLIP_MODEL": ("clip_model", str),
@@ -149,6 +165,7 @@ _ENV: dict[str, tuple[str, Callable[[str], object]]] = {
     "AIDJ_DISCORD_SYNC_GUILD": ("discord_sync_guild", int),
     "DISCORD_TOKEN": ("discord_token", str),
     "TELEGRAM_TOKEN": ("telegram_token", str),
+    "AIDJ_DISCORD_SHARDS": ("discord_shards", _shards),
     "SPOTIFY_CLIENT_ID": ("spotify_client_id", str),
     "SPOTIFY_CLIENT_SECRET": ("spotify_client_secret", str),
     "SPOTIFY_REDIRECT_URI": ("spotify_redirect_uri", str),
@@ -180,6 +197,8 @@ def load_settings(
             continue
         try:
             values[attribute] = parse(raw.strip())
+        except _Invalid as error:
+            raise ConfigError(f"{name} {raw!r}: {error}") from None
         except ValueError:
             kind = getattr(parse, "__name__", "value")
             raise ConfigError(f"{name} must be a {kind}, got {raw!r}") from None
