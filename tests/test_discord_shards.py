@@ -5,13 +5,16 @@ Each client is the real discord.py ``AutoShardedClient`` with the shards its set
 two machines would. The fake routes every guild event to the connection of the shard Discord
 assigns the guild, and DMs to shard 0, so the assertions show what a deployment relies on:
 each process answers only its own guilds, a card's controls come back to the process that
-posted it (whose database knows the card), and the slash commands are synced once.
+posted it (whose database knows the card), and the slash commands are synced once. Two
+processes on one machine may instead share one database file (WAL): the last test.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
+import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -59,48 +62,54 @@ async def fake(discord_at_fake: None) -> AsyncIterator[FakeDiscord]:
         yield server
 
 
-def _own_flow(settings: Settings, folder: Path, tiny_analyzer: Any) -> tuple[MoodFlow, Any]:
-    """A flow on a copy of the test's catalog database: one process, one SQLite file."""
-    import shutil
-
+@contextlib.asynccontextmanager
+async def two_processes(
+    settings: Settings, tiny_analyzer: Any, databases: tuple[Path, Path]
+) -> AsyncIterator[tuple[Process, Process]]:
+    """The processes running shards 0/2 and 1/2, each with its own connection to its
+    database file (the same file twice: two processes on one machine sharing it)."""
     from adapters.storage.database import open_database
     from adapters.storage.gateway import Storage
     from bot.service import MoodService
 
-    folder.mkdir()
-    shutil.copyfile(settings.db_path, folder / "aidj.db")
-    storage = Storage(open_database(folder / "aidj.db"))
-    return MoodService(tiny_analyzer, storage, settings), storage
-
-
-@pytest.fixture
-async def processes(
-    fake: FakeDiscord, own_settings: Settings, tiny_analyzer: Any, tmp_path: Path
-) -> AsyncIterator[tuple[Process, Process, FakeGuild, FakeGuild]]:
-    """Two guilds, one per shard of two, and the two processes running shard 0 and 1."""
-    guild_0 = fake.add_guild(shard=(0, 2), name="on shard 0")
-    guild_1 = fake.add_guild(shard=(1, 2), name="on shard 1")
     running: list[Process] = []
-    storages = []
-    try:
-        for shard in ("0/2", "1/2"):
-            read = load_settings(
-                {"DISCORD_TOKEN": TOKEN, "AIDJ_DISCORD_SHARDS": shard}, dotenv=False
-            )
-            flow, storage = _own_flow(own_settings, tmp_path / f"shard-{shard[0]}", tiny_analyzer)
-            storages.append(storage)
-            process = Process(DiscordBot(flow, read.discord_options()), flow)
+    async with contextlib.AsyncExitStack() as stack:
+        for shard, database in zip(("0/2", "1/2"), databases, strict=True):
+            if not database.exists():
+                shutil.copyfile(settings.db_path, database)  # the catalog, copied
+            storage = stack.enter_context(contextlib.closing(Storage(open_database(database))))
+            flow = MoodService(tiny_analyzer, storage, settings)
+            env = {"DISCORD_TOKEN": TOKEN, "AIDJ_DISCORD_SHARDS": shard}
+            options = load_settings(env, dotenv=False).discord_options()
+            process = Process(DiscordBot(flow, options), flow)
+            stack.push_async_callback(process.bot.stop)
             await process.bot.start()
             running.append(process)
         async with asyncio.timeout(WAIT_S):
             for process in running:
                 await process.bot.wait_until_ready()
-        yield running[0], running[1], guild_0, guild_1
-    finally:
-        for process in running:
-            await process.bot.stop()
-        for storage in storages:
-            storage.close()
+        yield running[0], running[1]
+
+
+@pytest.fixture
+def guilds(fake: FakeDiscord) -> tuple[FakeGuild, FakeGuild]:
+    """Two guilds, one per shard of two."""
+    on_0 = fake.add_guild(shard=(0, 2), name="on shard 0")
+    return on_0, fake.add_guild(shard=(1, 2), name="on shard 1")
+
+
+@pytest.fixture
+async def processes(
+    fake: FakeDiscord,
+    guilds: tuple[FakeGuild, FakeGuild],
+    own_settings: Settings,
+    tiny_analyzer: Any,
+    tmp_path: Path,
+) -> AsyncIterator[tuple[Process, Process, FakeGuild, FakeGuild]]:
+    """The two processes, each with a database file of its own (as on two machines)."""
+    databases = (tmp_path / "shard-0.db", tmp_path / "shard-1.db")
+    async with two_processes(own_settings, tiny_analyzer, databases) as (first, second):
+        yield first, second, *guilds
 
 
 def replies_to(channel_id: int, message_id: str) -> Any:
@@ -193,3 +202,35 @@ async def test_direct_messages_reach_the_process_with_shard_zero(
     _, card = await photo_card(fake, fake.dm_channel_id, fake.snowflake(), dm=True)
     assert await first.card_for(fake.dm_channel_id, card) is not None
     assert await second.card_for(fake.dm_channel_id, card) is None
+
+
+async def test_two_processes_on_one_machine_may_share_one_database_file(
+    fake: FakeDiscord,
+    guilds: tuple[FakeGuild, FakeGuild],
+    own_settings: Settings,
+    tiny_analyzer: Any,
+) -> None:
+    guild_0, guild_1 = guilds
+    shared = own_settings.db_path
+    async with two_processes(own_settings, tiny_analyzer, (shared, shared)) as (first, second):
+        author = fake.snowflake()
+        (_, card_0), (_, card_1) = await asyncio.gather(  # both at once: concurrent writers
+            photo_card(fake, guild_0.channel_id, author),
+            photo_card(fake, guild_1.channel_id, author),
+        )
+        request_0 = await first.card_for(guild_0.channel_id, card_0)
+        request_1 = await second.card_for(guild_1.channel_id, card_1)
+        assert request_0 is not None and request_1 is not None and request_0 != request_1
+        # one file: each process sees the other's cards too (WAL, one machine)
+        assert await second.card_for(guild_0.channel_id, card_0) == request_0
+        assert await first.card_for(guild_1.channel_id, card_1) == request_1
+
+        reaction = fake.reaction_add(
+            user_id=author, message_id=card_0, emoji="⚡", channel_id=guild_0.channel_id
+        )
+        await fake.dispatch("MESSAGE_REACTION_ADD", reaction)
+        path = f"/channels/{guild_0.channel_id}/messages/{card_0}"
+        [edit] = await fake.wait_for(
+            lambda r: r.method == "PATCH" and r.path == path, timeout=WAIT_S
+        )
+        assert edit.ok and edit.embeds
