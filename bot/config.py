@@ -6,14 +6,18 @@ are only ever read here and are kept out of ``repr`` so they never reach a log l
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from platformdirs import user_config_dir, user_data_dir
 
+from adapters.chat.discord_shards import ShardRange
 from adapters.images import MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS
 from adapters.models.options import DEFAULT_CLIP_MODEL, DEFAULT_NLI_MODEL, ModelOptions
 from core.errors import ConfigError
@@ -53,7 +57,16 @@ class Settings:
     discord_channels: frozenset[int] = frozenset()  # answer photos here without a mention
     discord_sync_guild: int | None = None  # sync slash commands to one guild (instant)
     discord_token: str | None = _secret()
+    # "0-3/8": this process runs shards 0 to 3 of 8; None: every shard, in this process
+    discord_shards: ShardRange | None = None
     telegram_token: str | None = _secret()
+    # a self-hosted Telegram Bot API server ("http://127.0.0.1:8081"); None: api.telegram.org
+    telegram_api_base: str | None = None
+    telegram_file_base: str | None = None  # where it serves downloads, if not the API base
+    # webhook mode (an https URL Telegram POSTs updates to); None: long polling
+    telegram_webhook_url: str | None = None
+    telegram_webhook_listen: tuple[str, int] | None = None  # None: the adapter's default
+    telegram_webhook_secret: str | None = _secret()  # every webhook request must carry it
     spotify_client_id: str | None = _secret()
     spotify_client_secret: str | None = _secret()
     spotify_redirect_uri: str = "http://127.0.0.1:8888/callback"
@@ -70,9 +83,25 @@ class Settings:
         return ModelOptions(**{name: getattr(self, name) for name in names})
 
     def telegram_options(self) -> TelegramOptions:
-        from adapters.chat.telegram_bot import TelegramOptions  # the chat libraries are heavy
+        # the chat libraries are heavy: imported only when a bot is built
+        from adapters.chat.telegram_bot import TelegramOptions, TelegramWebhook, bot_api_urls
 
-        return TelegramOptions(token=self.telegram_token, max_image_bytes=self.max_image_bytes)
+        base_url = base_file_url = None
+        if self.telegram_api_base:
+            base_url, base_file_url = bot_api_urls(self.telegram_api_base, self.telegram_file_base)
+        webhook = None
+        if self.telegram_webhook_url and self.telegram_webhook_secret:
+            webhook = TelegramWebhook(self.telegram_webhook_url, self.telegram_webhook_secret)
+            if self.telegram_webhook_listen is not None:
+                host, port = self.telegram_webhook_listen
+                webhook = dataclasses.replace(webhook, listen=host, port=port)
+        return TelegramOptions(
+            token=self.telegram_token,
+            max_image_bytes=self.max_image_bytes,
+            base_url=base_url,
+            base_file_url=base_file_url,
+            webhook=webhook,
+        )
 
     def discord_options(self) -> DiscordOptions:
         from adapters.chat.discord_bot import DiscordOptions
@@ -82,6 +111,7 @@ class Settings:
             max_image_bytes=self.max_image_bytes,
             enabled_channel_ids=self.discord_channels,
             sync_guild_id=self.discord_sync_guild,
+            shards=self.discord_shards,
         )
 
     @property
@@ -92,6 +122,7 @@ class Settings:
             self.telegram_token,
             self.spotify_client_id,
             self.spotify_client_secret,
+            self.telegram_webhook_secret,
         )
         return tuple(v for v in values if v)
 
@@ -125,6 +156,41 @@ def _address(raw: str) -> tuple[str, int]:
 
 _address.__name__ = "host:port such as 127.0.0.1:9108"
 
+
+class _Invalid(ValueError):
+    """A value a parser can say more about than "must be a ..." (the reason is shown)."""
+
+
+def _shards(raw: str) -> ShardRange:
+    try:
+        return ShardRange.parse(raw)
+    except ValueError as error:
+        raise _Invalid(f"{error} (e.g. 0-3/8: this process runs shards 0 to 3 of 8)") from None
+
+
+def _url(raw: str, schemes: tuple[str, ...]) -> str:
+    parts = urlsplit(raw)
+    if parts.scheme.lower() not in schemes or not parts.hostname or parts.fragment:
+        raise ValueError(raw)
+    return raw.rstrip("/")
+
+
+def _server_url(raw: str) -> str:
+    """A server's root URL: http or https (a self-hosted Bot API often runs on plain http
+    next to the bot)."""
+    return _url(raw, ("http", "https"))
+
+
+_server_url.__name__ = "http:// or https:// URL such as http://127.0.0.1:8081"
+
+
+def _webhook_url(raw: str) -> str:
+    """Telegram delivers webhooks over HTTPS only."""
+    return _url(raw, ("https",))
+
+
+_webhook_url.__name__ = "https:// URL (Telegram delivers webhooks over HTTPS only)"
+
 # environment variable -> (field name, parser)
 _ENV: dict[str, tuple[str, Callable[[str], object]]] = {
     "AIDJ_CLIP_MODEL": ("clip_model", str),
@@ -149,6 +215,12 @@ _ENV: dict[str, tuple[str, Callable[[str], object]]] = {
     "AIDJ_DISCORD_SYNC_GUILD": ("discord_sync_guild", int),
     "DISCORD_TOKEN": ("discord_token", str),
     "TELEGRAM_TOKEN": ("telegram_token", str),
+    "AIDJ_DISCORD_SHARDS": ("discord_shards", _shards),
+    "TELEGRAM_API_BASE": ("telegram_api_base", _server_url),
+    "TELEGRAM_FILE_BASE": ("telegram_file_base", _server_url),
+    "AIDJ_TELEGRAM_WEBHOOK_URL": ("telegram_webhook_url", _webhook_url),
+    "AIDJ_TELEGRAM_WEBHOOK_LISTEN": ("telegram_webhook_listen", _address),
+    "AIDJ_TELEGRAM_WEBHOOK_SECRET": ("telegram_webhook_secret", str),
     "SPOTIFY_CLIENT_ID": ("spotify_client_id", str),
     "SPOTIFY_CLIENT_SECRET": ("spotify_client_secret", str),
     "SPOTIFY_REDIRECT_URI": ("spotify_redirect_uri", str),
@@ -180,6 +252,8 @@ def load_settings(
             continue
         try:
             values[attribute] = parse(raw.strip())
+        except _Invalid as error:
+            raise ConfigError(f"{name} {raw!r}: {error}") from None
         except ValueError:
             kind = getattr(parse, "__name__", "value")
             raise ConfigError(f"{name} must be a {kind}, got {raw!r}") from None
@@ -205,3 +279,29 @@ def _validate(settings: Settings) -> None:
         raise ConfigError(f"AIDJ_LOG_FORMAT must be 'text' or 'json', got {settings.log_format!r}")
     if not 0.0 < settings.nudge_step <= 1.0:
         raise ConfigError(f"AIDJ_NUDGE_STEP must be within (0, 1], got {settings.nudge_step}")
+    _validate_telegram(settings)
+
+
+_WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what setWebhook accepts
+
+
+def _validate_telegram(settings: Settings) -> None:
+    """Webhook mode needs its URL and secret together; the secret is never echoed."""
+    url, secret = settings.telegram_webhook_url, settings.telegram_webhook_secret
+    if url and not secret:
+        raise ConfigError(
+            "AIDJ_TELEGRAM_WEBHOOK_URL needs AIDJ_TELEGRAM_WEBHOOK_SECRET: a random token that "
+            "every webhook request must carry (e.g. `openssl rand -hex 32`)"
+        )
+    if secret and not _WEBHOOK_SECRET.fullmatch(secret):
+        raise ConfigError(
+            "AIDJ_TELEGRAM_WEBHOOK_SECRET must be 1 to 256 characters, only letters, digits, "
+            f"_ and - (Telegram's rule); the one set has {len(secret)} character(s)"
+        )
+    if not url and (secret or settings.telegram_webhook_listen):
+        raise ConfigError(
+            "AIDJ_TELEGRAM_WEBHOOK_SECRET or _LISTEN is set but AIDJ_TELEGRAM_WEBHOOK_URL is "
+            "not: set the URL for webhook mode, or unset them to poll"
+        )
+    if settings.telegram_file_base and not settings.telegram_api_base:
+        raise ConfigError("TELEGRAM_FILE_BASE is set but TELEGRAM_API_BASE is not")

@@ -10,7 +10,8 @@ connects to the real gateway).
 The server runs on 127.0.0.1 (random free port) in the test's own event loop. It plays one
 guild with two text channels (``channel_id``: mention the bot to talk to it;
 ``enabled_channel_id``: for the adapter's always-on channels), a DM channel, the bot user (with
-Manage Messages), a bystander and a moderator (Manage Messages). Any other user id works too:
+Manage Messages), a bystander and a moderator (Manage Messages); ``add_guild`` adds more
+guilds like it, each with channels and roles of its own. Any other user id works too:
 the payload builders make members on the fly, with the @everyone permissions. Tests push
 gateway events with :meth:`FakeDiscord.dispatch` and payload builders (:meth:`message_create`,
 :meth:`reaction_add`, :meth:`slash_command`), then wait for and inspect the REST requests the
@@ -21,6 +22,12 @@ refusal: 429 with ``retry_after`` in the body and the rate-limit headers (and th
 header discord.py checks to tell Discord's 429 from a Cloudflare ban), 5xx, or 403 with
 Discord's JSON error code. Events dispatched back to back reach the client in order, as
 several gateway frames read in one go.
+
+Sharding, as Discord does it: a connection identifies as shard ``[id, count]``; READY lists
+only the guilds of that shard, each followed by its GUILD_CREATE, and an event of a guild goes
+to the connection of shard ``(guild_id >> 22) % count`` (DMs to shard 0), to no other. A
+client given an explicit ``shard_count`` skips ``GET /gateway/bot`` and connects to discord.py's
+``DiscordWebSocket.DEFAULT_GATEWAY``: point that at :attr:`gateway_url` too.
 
 Gateway encoding: JSON. Compression: when the client asks for ``compress=zlib-stream`` (what
 discord.py does without a zstd module), every frame is deflated with one shared ``compressobj``
@@ -104,6 +111,23 @@ class RecordedRequest:
     @property
     def content(self) -> str | None:
         return self.payload.get("content")
+
+
+@dataclass(frozen=True)
+class FakeGuild:
+    """One guild: its id (which decides its shard), two text channels and two roles."""
+
+    id: int
+    channel_id: int  # mention the bot to talk to it here
+    enabled_channel_id: int  # for the adapter's always-on channels
+    bot_role_id: int
+    moderator_role_id: int
+    name: str = "Fake Guild"
+
+    def on_shard(self, shard: tuple[int, int]) -> bool:
+        """Whether Discord sends this guild's events to ``shard`` (``[id, count]``)."""
+        shard_id, count = shard
+        return (self.id >> 22) % count == shard_id
 
 
 _RECORDED = web.RequestKey("recorded", RecordedRequest)
@@ -204,6 +228,18 @@ class FakeDiscord:
         self.bot_role_id = next(ids)
         self.moderator_role_id = next(ids)
         self.guild_locale = guild_locale
+        self.guilds = [
+            FakeGuild(
+                self.guild_id,
+                self.channel_id,
+                self.enabled_channel_id,
+                self.bot_role_id,
+                self.moderator_role_id,
+            )
+        ]
+        # guild ids are made to land on a given shard: their timestamp part (id >> 22) counts
+        # up from here, far from the ids the other counters hand out
+        self._guild_times = itertools.count(1_300_000_000_000_000_000 >> 22)
 
         self.requests: list[RecordedRequest] = []
         self.identifies: list[dict[str, Any]] = []
@@ -263,6 +299,28 @@ class FakeDiscord:
 
     def snowflake(self) -> int:
         return next(self._ids)
+
+    def add_guild(self, *, shard: tuple[int, int], name: str = "Another Guild") -> FakeGuild:
+        """A guild whose events Discord routes to ``shard`` (``(id, count)``), with its own
+        channels and roles and the same members; add it before the clients connect."""
+        shard_id, count = shard
+        time = next(t for t in self._guild_times if t % count == shard_id)
+        guild = FakeGuild(
+            (time << 22) | 1,
+            self.snowflake(),
+            self.snowflake(),
+            self.snowflake(),
+            self.snowflake(),
+            name,
+        )
+        self.guilds.append(guild)
+        return guild
+
+    def guild_of(self, channel_id: int) -> FakeGuild | None:
+        """The guild a channel belongs to (None for the DM channel and unknown ids)."""
+        return next(
+            (g for g in self.guilds if channel_id in (g.channel_id, g.enabled_channel_id)), None
+        )
 
     def fail(
         self,
@@ -329,15 +387,24 @@ class FakeDiscord:
     # ---- gateway -------------------------------------------------------------------------
 
     async def dispatch(self, event: str, data: dict[str, Any]) -> None:
-        """Send a DISPATCH (op 0) to the shard that owns ``data``'s guild (shard 0 for DMs)."""
+        """Send a DISPATCH (op 0) to the connection of the shard that owns ``data``'s guild
+        (shard 0 for DMs), as Discord does; no connection of that shard is an error."""
         live = [c for c in self._connections if c.identified and not c.ws.closed]
-        if not live:
-            raise RuntimeError("no identified gateway connection")
         guild_id = int(data.get("guild_id") or 0)
-        count = live[0].shard[1]
-        shard_id = (guild_id >> 22) % count if guild_id else 0
-        connection = next((c for c in live if c.shard[0] == shard_id), live[0])
+
+        def owns(connection: _GatewayConnection) -> bool:
+            shard_id, count = connection.shard
+            return (guild_id >> 22) % count == shard_id if guild_id else shard_id == 0
+
+        connection = next((c for c in live if owns(c)), None)
+        if connection is None:
+            raise RuntimeError(f"no identified gateway connection owns guild {guild_id}")
         await connection.send({"op": 0, "t": event, "d": data})
+
+    @property
+    def identified_shards(self) -> list[tuple[int, int]]:
+        """The ``(id, count)`` of every connection that identified and is still open."""
+        return [c.shard for c in self._connections if c.identified and not c.ws.closed]
 
     async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse(max_msg_size=0)
@@ -368,8 +435,10 @@ class FakeDiscord:
             shard = data.get("shard") or [0, 1]
             connection.shard = (int(shard[0]), int(shard[1]))
             await connection.send({"op": 0, "t": "READY", "d": self.ready_payload(shard)})
-            if (self.guild_id >> 22) % connection.shard[1] == connection.shard[0]:
-                await connection.send({"op": 0, "t": "GUILD_CREATE", "d": self.guild_payload()})
+            for guild in self.guilds:
+                if guild.on_shard(connection.shard):
+                    payload = self.guild_payload(guild)
+                    await connection.send({"op": 0, "t": "GUILD_CREATE", "d": payload})
             connection.identified = True
             self._notify()
         elif op == 6:  # resume: say the session is gone so the client identifies again
@@ -557,8 +626,9 @@ class FakeDiscord:
             "type": 0,
             "flags": payload.get("flags", 0),
         }
-        if channel_id in (self.channel_id, self.enabled_channel_id):
-            message["guild_id"] = str(self.guild_id)
+        guild = self.guild_of(channel_id)
+        if guild is not None:
+            message["guild_id"] = str(guild.id)
         if payload.get("message_reference"):
             message["message_reference"] = payload["message_reference"]
             message["type"] = 19
@@ -646,10 +716,11 @@ class FakeDiscord:
         }
 
     def text_channel(self, channel_id: int, name: str, position: int) -> dict[str, Any]:
+        guild = self.guild_of(channel_id) or self.guilds[0]
         return {
             "id": str(channel_id),
             "type": 0,
-            "guild_id": str(self.guild_id),
+            "guild_id": str(guild.id),
             "name": name,
             "position": position,
             "permission_overwrites": [],
@@ -676,9 +747,12 @@ class FakeDiscord:
         }
 
     def ready_payload(self, shard: list[int]) -> dict[str, Any]:
-        guilds = []
-        if (self.guild_id >> 22) % int(shard[1]) == int(shard[0]):
-            guilds.append({"id": str(self.guild_id), "unavailable": True})
+        """READY for ``shard``: only the guilds Discord routes to it (GUILD_CREATEs follow)."""
+        guilds = [
+            {"id": str(g.id), "unavailable": True}
+            for g in self.guilds
+            if g.on_shard((int(shard[0]), int(shard[1])))
+        ]
         return {
             "v": 10,
             "user": self.bot_user(),
@@ -691,10 +765,12 @@ class FakeDiscord:
             "relationships": [],
         }
 
-    def guild_payload(self) -> dict[str, Any]:
+    def guild_payload(self, guild: FakeGuild | None = None) -> dict[str, Any]:
+        """GUILD_CREATE for ``guild`` (default: the first one)."""
+        guild = guild or self.guilds[0]
         return {
-            "id": str(self.guild_id),
-            "name": "Fake Guild",
+            "id": str(guild.id),
+            "name": guild.name,
             "icon": None,
             "owner_id": str(self.owner_id),
             "preferred_locale": self.guild_locale,
@@ -711,20 +787,20 @@ class FakeDiscord:
             "emojis": [],
             "stickers": [],
             "roles": [
-                self.role(self.guild_id, "@everyone", MEMBER_PERMISSIONS, 0),
-                self.role(self.bot_role_id, "AI DJ", MEMBER_PERMISSIONS | MANAGE_MESSAGES, 1),
-                self.role(self.moderator_role_id, "mods", MANAGE_MESSAGES, 2),
+                self.role(guild.id, "@everyone", MEMBER_PERMISSIONS, 0),
+                self.role(guild.bot_role_id, "AI DJ", MEMBER_PERMISSIONS | MANAGE_MESSAGES, 1),
+                self.role(guild.moderator_role_id, "mods", MANAGE_MESSAGES, 2),
             ],
             "channels": [
-                self.text_channel(self.channel_id, "general", 0),
-                self.text_channel(self.enabled_channel_id, "ai-dj", 1),
+                self.text_channel(guild.channel_id, "general", 0),
+                self.text_channel(guild.enabled_channel_id, "ai-dj", 1),
             ],
             "members": [
-                self.member(self.bot_user_id, "AI DJ", roles=(self.bot_role_id,)),
+                self.member(self.bot_user_id, "AI DJ", roles=(guild.bot_role_id,)),
                 self.member(self.owner_id, "owner"),
                 self.member(self.requester_id, "requester"),
                 self.member(self.bystander_id, "bystander"),
-                self.member(self.moderator_id, "moderator", roles=(self.moderator_role_id,)),
+                self.member(self.moderator_id, "moderator", roles=(guild.moderator_role_id,)),
             ],
             "member_count": 5,
             "large": False,
@@ -795,7 +871,7 @@ class FakeDiscord:
             "flags": 0,
         }
         if not dm:
-            data["guild_id"] = str(self.guild_id)
+            data["guild_id"] = str((self.guild_of(channel) or self.guilds[0]).id)
             member = self.member(author_id, author["username"])
             member.pop("user")
             data["member"] = member
@@ -820,8 +896,9 @@ class FakeDiscord:
             "burst": False,
         }
         if not dm:
-            roles = (self.moderator_role_id,) if user_id == self.moderator_id else ()
-            data["guild_id"] = str(self.guild_id)
+            guild = self.guild_of(int(data["channel_id"])) or self.guilds[0]
+            roles = (guild.moderator_role_id,) if user_id == self.moderator_id else ()
+            data["guild_id"] = str(guild.id)
             data["member"] = self.member(user_id, f"user{user_id % 1000}", roles=roles)
         return data
 
@@ -835,9 +912,10 @@ class FakeDiscord:
         locale: str = "en-US",
         channel_id: int | None = None,
     ) -> dict[str, Any]:
-        """An INTERACTION_CREATE payload for a chat-input command in the guild; attachment
-        options refer to ``attachments`` by id (the interaction's resolved data)."""
+        """An INTERACTION_CREATE payload for a chat-input command in the channel's guild;
+        attachment options refer to ``attachments`` by id (the interaction's resolved data)."""
         channel = channel_id or self.channel_id
+        guild_id = (self.guild_of(channel) or self.guilds[0]).id
         interaction_id = self.snowflake()
         token = f"interaction-token-{interaction_id}"
         self._interaction_channels[token] = channel
@@ -853,7 +931,7 @@ class FakeDiscord:
             "application_id": str(self.application_id),
             "type": 2,
             "data": data,
-            "guild_id": str(self.guild_id),
+            "guild_id": str(guild_id),
             "channel_id": str(channel),
             "channel": self.text_channel(channel, "general", 0),
             "member": member,
@@ -864,6 +942,6 @@ class FakeDiscord:
             "app_permissions": str(MEMBER_PERMISSIONS),
             "attachment_size_limit": 26_214_400,
             "entitlements": [],
-            "authorizing_integration_owners": {"0": str(self.guild_id)},
+            "authorizing_integration_owners": {"0": str(guild_id)},
             "context": 0,
         }

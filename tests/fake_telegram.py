@@ -12,6 +12,13 @@ visible characters. ``fail`` makes the next calls of a method answer as Telegram
 load or refusal (429 with ``parameters.retry_after``, 5xx, 403), and updates pushed together
 (``push_together``) come back from one getUpdates call, as a busy bot gets them. The builders
 at the bottom make the updates a test pushes in.
+
+Webhooks as Telegram keeps them: setWebhook stores the URL (https only) and the secret token
+(:attr:`webhook`), deleteWebhook (or setWebhook with an empty URL) removes them, and while one
+is set getUpdates is refused with 409 Conflict. :meth:`deliver` POSTs an update the way
+Telegram does to a webhook (JSON, the secret in ``X-Telegram-Bot-Api-Secret-Token``), to the
+address a reverse proxy would forward it to. :attr:`root_url` is the server's root, as a
+self-hosted Bot API server is configured (``/bot<token>/`` and ``/file/bot<token>/`` below it).
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 
 CAPTION_LIMIT = 1024
@@ -50,6 +58,9 @@ _HTML_TAGS = {
     "tg-emoji",
 }
 _ATTACH = re.compile(r"^attach://(.+)$")
+_SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+_HTTPS_REQUIRED = "An HTTPS URL must be provided for webhook"
 
 
 class ApiError(Exception):
@@ -123,6 +134,7 @@ class FakeTelegram:
         self.requests: list[Recorded] = []
         self.chat_members: dict[tuple[int, int], str] = {}  # (chat, user) -> status
         self.messages: dict[tuple[int, int], dict[str, Any]] = {}  # what exists, to edit
+        self.webhook: dict[str, str] | None = None  # setWebhook's parameters while one is set
         self._files: dict[str, tuple[bytes, int, str]] = {}  # id -> (data, size, path)
         self._updates: list[dict[str, Any]] = []
         self._faults: dict[str, list[ApiError]] = {}
@@ -162,6 +174,11 @@ class FakeTelegram:
             self._runner = None
 
     @property
+    def root_url(self) -> str:
+        """The server's root, as a self-hosted Bot API server's address is given."""
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
     def base_url(self) -> str:
         """For ``ApplicationBuilder.base_url``: PTB appends the token."""
         return f"http://127.0.0.1:{self.port}/bot"
@@ -178,6 +195,20 @@ class FakeTelegram:
         self._updates.append({"update_id": update_id, **update})
         asyncio.get_running_loop().create_task(self._notify())
         return update_id
+
+    async def deliver(
+        self, address: str, update: dict[str, Any], *, secret: str | None
+    ) -> tuple[int, int]:
+        """POST ``update`` to a webhook at ``address`` as Telegram does (with ``secret`` in
+        the secret-token header, or no header for None): its update_id and the HTTP status
+        the webhook answered."""
+        update_id = next(self._update_ids)
+        headers = {SECRET_HEADER: secret} if secret is not None else {}
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(address, json={"update_id": update_id, **update}, headers=headers) as r,
+        ):
+            return update_id, r.status
 
     def push_together(self, updates: Iterable[dict[str, Any]]) -> list[int]:
         """Queue several updates at once: the next getUpdates returns them all together."""
@@ -327,7 +358,24 @@ class FakeTelegram:
     async def _m_getMe(self, r: Recorded) -> Any:
         return self.bot
 
+    async def _m_setWebhook(self, r: Recorded) -> Any:
+        url = r.params.get("url", "")
+        if not url:  # an empty URL removes the webhook, as deleteWebhook does
+            return await self._m_deleteWebhook(r)
+        if not url.startswith("https://"):
+            raise ApiError(
+                400, "Bad Request: bad webhook: An HTTPS URL must be provided for webhook"
+            )
+        secret = r.params.get("secret_token")
+        if secret is not None and not _SECRET_TOKEN.fullmatch(secret):
+            raise ApiError(400, "Bad Request: secret token contains unallowed characters")
+        self.webhook = dict(r.params)
+        return True
+
     async def _m_deleteWebhook(self, r: Recorded) -> Any:
+        self.webhook = None
+        if r.params.get("drop_pending_updates") in ("true", "True", "1"):
+            self._updates.clear()
         return True
 
     async def _m_setMyCommands(self, r: Recorded) -> Any:
@@ -352,6 +400,12 @@ class FakeTelegram:
         return True
 
     async def _m_getUpdates(self, r: Recorded) -> Any:
+        if self.webhook is not None:
+            raise ApiError(
+                409,
+                "Conflict: can't use getUpdates method while webhook is active; "
+                "use deleteWebhook to delete the webhook first",
+            )
         offset = int(r.params.get("offset", 0) or 0)
         timeout = min(float(r.params.get("timeout", 0) or 0), POLL_CAP_S)
         if offset:

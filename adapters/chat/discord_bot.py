@@ -23,7 +23,13 @@ Slash commands
     ``/mood photo [caption]`` and ``/help``. With ``sync_commands`` the command tree is synced
     once, on the first ready: globally by default (Discord can take up to an hour to show new
     or changed global commands everywhere), or only to ``sync_guild_id`` (instant; use it while
-    testing, since the guild copy shows up next to the global one).
+    testing, since the guild copy shows up next to the global one). Commands belong to the
+    application, not to a shard: with ``shards`` only the process running shard 0 syncs them.
+
+Shards
+    Without ``shards`` discord.py asks Discord how many shards the bot needs and runs them all
+    in this process. With ``shards`` (``adapters.chat.discord_shards``) it runs just those, so
+    several processes, on one machine or several, split the guilds between them.
 
 Controls
     Each card gets five reactions (``core.steering.Action``). A reaction from the requester, or
@@ -49,11 +55,13 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import PurePath
+from typing import Any
 
 import discord
 from discord import app_commands
 
 from adapters.chat.discord_render import CONTROL_EMOJIS, help_text, render_card
+from adapters.chat.discord_shards import ShardRange
 from adapters.chat.notices import NoticeGate
 from adapters.images import MAX_IMAGE_BYTES
 from core.errors import (
@@ -100,26 +108,21 @@ class DiscordOptions:
     enabled_channel_ids: frozenset[int] = frozenset()  # answer any photo here
     sync_commands: bool = True
     sync_guild_id: int | None = None  # sync slash commands to one guild (instant)
+    shards: ShardRange | None = None  # None: every shard the bot needs, in this process
 
 
 class DiscordBot:
     """A sharding-ready Discord client wired to a ``MoodFlow``; ``start``/``stop`` let it run
     next to other bots in one event loop."""
 
-    def __init__(
-        self,
-        flow: MoodFlow,
-        options: DiscordOptions,
-        *,
-        shard_count: int | None = None,
-    ) -> None:
+    def __init__(self, flow: MoodFlow, options: DiscordOptions) -> None:
         self.flow = flow
         self.options = options
         self.client = discord.AutoShardedClient(
             intents=build_intents(),
-            shard_count=shard_count,
             allowed_mentions=discord.AllowedMentions(everyone=False, roles=False, users=True),
             max_ratelimit_timeout=MAX_RATELIMIT_WAIT_S,
+            **_sharding(options.shards),
         )
         self.tree = app_commands.CommandTree(self.client)
         self._register_commands()
@@ -199,15 +202,22 @@ class DiscordBot:
     async def on_ready(self) -> None:
         user = self.client.user
         log.info(
-            "Discord: logged in as %s (%s), %s shard(s), %d guild(s)",
+            "Discord: logged in as %s (%s), shards %s, %d guild(s)",
             user,
             user.id if user else "?",
-            self.client.shard_count,
+            self.options.shards or ShardRange.every(self.client.shard_count or 1),
             len(self.client.guilds),
         )
-        if self.options.sync_commands and not self._synced:
+        if self.syncs_commands and not self._synced:
             self._synced = True
             await self._sync_commands()
+
+    @property
+    def syncs_commands(self) -> bool:
+        """Whether this process syncs the slash commands: one process per bot does (the
+        one with shard 0), not every process that runs some of its shards."""
+        shards = self.options.shards
+        return self.options.sync_commands and (shards is None or shards.runs_shard_zero)
 
     async def _sync_commands(self) -> None:
         try:
@@ -459,6 +469,13 @@ class DiscordBot:
         if message.guild is not None and message.guild.self_role is not None:
             content = content.replace(message.guild.self_role.mention, " ")
         return " ".join(content.split())
+
+
+def _sharding(shards: ShardRange | None) -> dict[str, Any]:
+    """The client's shard arguments: none lets discord.py ask Discord for the count."""
+    if shards is None:
+        return {}
+    return {"shard_ids": list(shards.ids), "shard_count": shards.count}
 
 
 def _pick_image(attachments: list[discord.Attachment], max_bytes: int) -> discord.Attachment:

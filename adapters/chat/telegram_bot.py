@@ -11,6 +11,15 @@ What it listens to:
 - the five inline buttons under a card (only the requester or a group admin may steer);
 - reactions on a card (Telegram delivers these in groups only when the bot is an admin).
 
+How updates arrive: by long polling (getUpdates) by default, or by webhook
+(``TelegramOptions.webhook``): Telegram then POSTs each update to an https URL (a reverse
+proxy that terminates TLS and forwards to PTB's small web server here), with the secret
+token in ``X-Telegram-Bot-Api-Secret-Token``; PTB answers 403 to a request without it, and
+such a request never reaches a handler. Telegram keeps one webhook per bot, so a webhook set
+by one process stops every poller of the same token (getUpdates: 409 Conflict), and polling
+again deletes it. ``base_url``/``base_file_url`` point at a self-hosted Bot API server
+(``bot_api_urls``).
+
 Nothing a user does can stop the bot: every handler turns ``AIDJError`` into a short reply in
 the user's language and anything else into a logged error plus a generic reply, and an
 application error handler catches what is left. The bot token is part of every API URL, so
@@ -27,6 +36,7 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from telegram import (
     Bot,
@@ -51,6 +61,7 @@ from telegram.ext import (
     ContextTypes,
     MessageHandler,
     MessageReactionHandler,
+    Updater,
     filters,
 )
 
@@ -96,6 +107,22 @@ _COMMAND = re.compile(r"^/(?P<name>[A-Za-z0-9_]+)(?:@(?P<bot>[A-Za-z0-9_]+))?(?:
 
 
 @dataclass(frozen=True)
+class TelegramWebhook:
+    """Take updates by webhook: Telegram POSTs them to ``url`` (https), which must reach
+    ``listen``:``port`` here with the same path; every request carries ``secret``."""
+
+    url: str
+    secret: str = field(repr=False)
+    listen: str = "127.0.0.1"
+    port: int = 8443
+
+    @property
+    def path(self) -> str:
+        """Where the local server answers: the URL's path (a proxy forwards it unchanged)."""
+        return urlsplit(self.url).path or "/"
+
+
+@dataclass(frozen=True)
 class TelegramOptions:
     """What the Telegram adapter needs to know; built from the settings by the wiring."""
 
@@ -103,11 +130,21 @@ class TelegramOptions:
     max_image_bytes: int = MAX_IMAGE_BYTES
     base_url: str | None = None  # a self-hosted Bot API server (or a test's fake)
     base_file_url: str | None = None
+    webhook: TelegramWebhook | None = None  # None: long polling
+
+
+def bot_api_urls(api_root: str, file_root: str | None = None) -> tuple[str, str]:
+    """``base_url`` and ``base_file_url`` for a Bot API server at ``api_root`` (such as
+    ``http://127.0.0.1:8081``): methods live under ``/bot<token>/``, downloads under
+    ``/file/bot<token>/`` (of ``file_root`` when files are served elsewhere), on
+    api.telegram.org and on a self-hosted telegram-bot-api alike."""
+    api_root = api_root.rstrip("/")
+    return f"{api_root}/bot", f"{(file_root or api_root).rstrip('/')}/file/bot"
 
 
 class TelegramBot:
-    """One bot account, polling for updates; ``start``/``stop`` fit into a shared event loop
-    next to the Discord bot (``aidj run``)."""
+    """One bot account, polling for updates or taking them by webhook; ``start``/``stop`` fit
+    into a shared event loop next to the Discord bot (``aidj run``)."""
 
     def __init__(
         self,
@@ -125,7 +162,7 @@ class TelegramBot:
         self._albums: OrderedDict[str, None] = OrderedDict()
         self._rate_limiter = rate_limiter or RetryAfterLimiter()
         self._notices = NoticeGate()
-        _REDACTOR.add(self._token)
+        _REDACTOR.add(self._token, options.webhook.secret if options.webhook else None)
         # httpx logs every request URL (token included) at INFO; keep it quiet unless the
         # operator chose a level for it
         httpx_log = logging.getLogger("httpx")
@@ -142,7 +179,7 @@ class TelegramBot:
 
     @property
     def connected(self) -> bool:
-        """Started and polling Telegram for updates (for a health check)."""
+        """Started and polling Telegram, or serving the webhook (for a health check)."""
         application = self._application
         return bool(
             application is not None
@@ -185,14 +222,19 @@ class TelegramBot:
         return application
 
     async def start(self) -> None:
-        """Connect (getMe), publish the command menu, start handling and polling."""
+        """Connect (getMe), publish the command menu, start handling, then poll or serve the
+        webhook (which sets it at Telegram)."""
         application = self.application
+        webhook = self._options.webhook
         try:
             await application.initialize()
             await self._publish_commands(application.bot)
             await application.start()
             assert application.updater is not None
-            await application.updater.start_polling(allowed_updates=list(ALLOWED_UPDATES))
+            if webhook is None:
+                await application.updater.start_polling(allowed_updates=list(ALLOWED_UPDATES))
+            else:
+                await _start_webhook(application.updater, webhook)
         except InvalidToken:
             await self.stop()
             # PTB's message quotes the token itself; replace it, context included
@@ -202,7 +244,16 @@ class TelegramBot:
         except BaseException:
             await self.stop()
             raise
-        log.info("Telegram bot @%s is polling", application.bot.username)
+        if webhook is None:
+            log.info("Telegram bot @%s is polling", application.bot.username)
+        else:
+            log.info(
+                "Telegram bot @%s takes updates at %s (listening on %s:%d)",
+                application.bot.username,
+                webhook.url,
+                webhook.listen,
+                webhook.port,
+            )
 
     async def stop(self) -> None:
         """Stop polling, finish the updates in progress, close the connection pool; safe to
@@ -566,6 +617,24 @@ class TelegramBot:
 
 
 # ---- helpers -----------------------------------------------------------------------------
+
+
+async def _start_webhook(updater: Updater, webhook: TelegramWebhook) -> None:
+    """Listen for Telegram's POSTs and set the webhook (setWebhook, with the secret)."""
+    try:
+        await updater.start_webhook(
+            listen=webhook.listen,
+            port=webhook.port,
+            url_path=webhook.path,
+            webhook_url=webhook.url,
+            allowed_updates=list(ALLOWED_UPDATES),
+            secret_token=webhook.secret,
+        )
+    except OSError as error:  # the port is taken, or the address is not this machine's
+        raise ConfigError(
+            f"cannot listen for the Telegram webhook on {webhook.listen}:{webhook.port}: "
+            f"{error.strerror or error}"
+        ) from None
 
 
 def _locale(user: User | None) -> str | None:
