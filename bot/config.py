@@ -19,6 +19,7 @@ from core.tuning import DEFAULT_DELTA_MAX
 APP_NAME = "aidj"
 DEFAULT_CLIP_MODEL = "openai/clip-vit-base-patch32"
 DEFAULT_NLI_MODEL = "MoritzLaurer/mDeBERTa-v3-base-mnli-xnli"
+QUANTIZE_CHOICES = ("none", "int8")
 
 
 def _secret() -> str | None:
@@ -31,6 +32,7 @@ class Settings:
     nli_model: str = DEFAULT_NLI_MODEL
     device: str = "cpu"
     torch_threads: int = 0  # 0: let torch decide
+    quantize: str = "none"  # "int8": the NLI model's Linear layers in int8 (faster, see README)
     delta_max: float = DEFAULT_DELTA_MAX
     db_path: Path = Path(user_data_dir(APP_NAME)) / "aidj.db"
     config_dir: Path = Path(user_config_dir(APP_NAME))
@@ -91,6 +93,7 @@ _ENV: dict[str, tuple[str, Callable[[str], object]]] = {
     "AIDJ_NLI_MODEL": ("nli_model", str),
     "AIDJ_DEVICE": ("device", str),
     "AIDJ_TORCH_THREADS": ("torch_threads", int),
+    "AIDJ_QUANTIZE": ("quantize", str.lower),
     "AIDJ_DELTA_MAX": ("delta_max", float),
     "AIDJ_DB": ("db_path", Path),
     "AIDJ_CONFIG_DIR": ("config_dir", Path),
@@ -159,5 +162,10 @@ def _validate(settings: Settings) -> None:
         raise ConfigError(
             f"AIDJ_RECOMMENDER must be 'catalog' or 'spotify', got {settings.recommender!r}"
         )
+    if settings.quantize not in QUANTIZE_CHOICES:
+        choices = " or ".join(repr(choice) for choice in QUANTIZE_CHOICES)
+        raise ConfigError(f"AIDJ_QUANTIZE must be {choices}, got {settings.quantize!r}")
+    if settings.quantize == "int8" and settings.device != "cpu":
+        raise ConfigError("AIDJ_QUANTIZE=int8 runs on the CPU only; unset it or AIDJ_DEVICE")
     if not 0.0 < settings.nudge_step <= 1.0:
         raise ConfigError(f"AIDJ_NUDGE_STEP must be within (0, 1], got {settings.nudge_step}")

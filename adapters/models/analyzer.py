@@ -39,7 +39,9 @@ class MoodAnalyzer:
         if settings.torch_threads > 0:
             torch.set_num_threads(settings.torch_threads)
         scorer = ClipSceneScorer.load(settings.clip_model, settings.device)
-        reader = ZeroShotCaptionReader.load(settings.nli_model, settings.device)
+        reader = ZeroShotCaptionReader.load(
+            settings.nli_model, settings.device, int8=settings.quantize == "int8"
+        )
         return cls(scorer, reader, settings)
 
     @property
