@@ -3,7 +3,9 @@
 The category prompts never change, so their text embeddings are computed once at load (with
 prompt ensembling: each prompt embedding is L2-normalised, averaged per category and
 re-normalised). A request then costs one batched image forward pass and a small matrix
-product, instead of re-encoding 48 prompts per photo.
+product, instead of re-encoding 48 prompts per photo. Square pictures (``square_side``) are
+turned into the model's input by ``clip_pixels`` rather than the image processor: the same
+pixels, for a fraction of the time.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 import torch
 from PIL import Image
 
+from adapters.models.clip_pixels import PixelPreparer
 from adapters.models.loading import load_pretrained
 from core.categories import CATEGORIES
 from core.mood import ImageReading
@@ -26,6 +29,7 @@ class ClipSceneScorer:
         self._processor = processor
         self._device = torch.device(device)
         self._square_side = centre_square_side(processor.image_processor)
+        self._preparer = PixelPreparer.matching(processor.image_processor, self._square_side)
         self._category_ids = tuple(category.id for category in CATEGORIES)
         self._category_embeddings = self._encode_categories()
         with torch.inference_mode():
@@ -73,15 +77,23 @@ class ClipSceneScorer:
         """One reading per image, from a single batched forward pass."""
         if not images:
             return []
-        pixels = self._processor.image_processor(images=images, return_tensors="pt")
         with torch.inference_mode():
-            output = self._model.get_image_features(
-                pixel_values=pixels["pixel_values"].to(self._device)
-            )
+            output = self._model.get_image_features(pixel_values=self._pixels(images))
             image_embeddings = _normalise(_features(output))
             logits = self._logit_scale * image_embeddings @ self._category_embeddings.T
             probabilities = logits.softmax(dim=-1).cpu().tolist()
         return [self._reading(row) for row in probabilities]
+
+    def _pixels(self, images: list[Image.Image]) -> torch.Tensor:
+        """The model's input: by ``PixelPreparer`` when every picture is a square it takes,
+        else by the image processor."""
+        if self._preparer is not None and all(map(self._preparer.accepts, images)):
+            pixels = self._preparer(images)
+        else:
+            pixels = self._processor.image_processor(images=images, return_tensors="pt")[
+                "pixel_values"
+            ]
+        return pixels.to(self._device)
 
     def _reading(self, probabilities: list[float]) -> ImageReading:
         distribution = dict(zip(self._category_ids, probabilities, strict=True))
