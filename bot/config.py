@@ -32,7 +32,7 @@ class Settings:
     nli_model: str = DEFAULT_NLI_MODEL
     device: str = "cpu"
     torch_threads: int = 0  # 0: let torch decide
-    quantize: str = "none"  # "int8": the NLI model's Linear layers in int8 (faster, see README)
+    quantize: str = "none"  # "int8": both models' Linear layers in int8 (faster, see README)
     delta_max: float = DEFAULT_DELTA_MAX
     db_path: Path = Path(user_data_dir(APP_NAME)) / "aidj.db"
     config_dir: Path = Path(user_config_dir(APP_NAME))

@@ -165,18 +165,23 @@ def test_torch_threads_setting_is_applied(settings):
         torch.set_num_threads(before)
 
 
-def test_quantize_int8_setting_loads_the_nli_model_in_int8(settings):
+def test_quantize_int8_setting_loads_both_models_in_int8(settings):
     from torch.ao.nn.quantized.dynamic import Linear as DynamicInt8Linear
 
-    def int8_layers(analyzer: MoodAnalyzer) -> int:
-        modules = analyzer.reader.model.modules()
-        return sum(isinstance(module, DynamicInt8Linear) for module in modules)
+    def int8_layers(model: Any) -> int:
+        return sum(isinstance(module, DynamicInt8Linear) for module in model.modules())
 
-    assert int8_layers(MoodAnalyzer.load(settings)) == 0
+    fp32 = MoodAnalyzer.load(settings)
+    assert int8_layers(fp32.reader.model) == int8_layers(fp32.scorer.model) == 0
     quantized = MoodAnalyzer.load(dataclasses.replace(settings, quantize="int8"))
-    assert int8_layers(quantized) > 0
+    assert int8_layers(quantized.reader.model) > 0
+    assert int8_layers(quantized.scorer.model.vision_model) > 0
+    # the text tower only encoded the category prompts at load, in fp32, before quantising
+    assert int8_layers(quantized.scorer.model.text_model) == 0
+    assert torch.equal(quantized.scorer.category_embeddings, fp32.scorer.category_embeddings)
     result = quantized.analyze_batch([(jpeg((10, 200, 10)), KOREAN)])[0]
     assert isinstance(result, Reading) and result.text.valence.scores
+    assert sum(result.image.distribution.values()) == pytest.approx(1.0, abs=1e-5)
 
 
 def test_a_missing_model_fails_the_load_clearly(settings, tmp_path):

@@ -38,10 +38,9 @@ class MoodAnalyzer:
         """Load both models as configured (slow: seconds to a minute on a CPU)."""
         if settings.torch_threads > 0:
             torch.set_num_threads(settings.torch_threads)
-        scorer = ClipSceneScorer.load(settings.clip_model, settings.device)
-        reader = ZeroShotCaptionReader.load(
-            settings.nli_model, settings.device, int8=settings.quantize == "int8"
-        )
+        int8 = settings.quantize == "int8"
+        scorer = ClipSceneScorer.load(settings.clip_model, settings.device, int8=int8)
+        reader = ZeroShotCaptionReader.load(settings.nli_model, settings.device, int8=int8)
         return cls(scorer, reader, settings)
 
     @property

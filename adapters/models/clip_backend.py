@@ -17,6 +17,7 @@ from PIL import Image
 
 from adapters.models.clip_pixels import PixelPreparer
 from adapters.models.loading import load_pretrained
+from adapters.models.quantize import quantize_int8
 from core.categories import CATEGORIES
 from core.mood import ImageReading
 
@@ -36,15 +37,22 @@ class ClipSceneScorer:
             self._logit_scale = float(model.logit_scale.exp())
 
     @classmethod
-    def load(cls, model_id_or_path: str, device: str = "cpu") -> ClipSceneScorer:
-        """Load a CLIP model and processor from a hub id or a local folder."""
+    def load(
+        cls, model_id_or_path: str, device: str = "cpu", *, int8: bool = False
+    ) -> ClipSceneScorer:
+        """Load a CLIP model and processor from a hub id or a local folder; with ``int8``,
+        the image tower's Linear layers run dynamically quantised (``quantize_int8``), after
+        the category prompts were encoded in fp32."""
         from transformers import CLIPModel, CLIPProcessor
 
         def load() -> ClipSceneScorer:
             model = CLIPModel.from_pretrained(model_id_or_path)
             processor = CLIPProcessor.from_pretrained(model_id_or_path)
             model.to(device).eval()
-            return cls(model, processor, device)
+            scorer = cls(model, processor, device)
+            if int8:
+                quantize_int8(model.vision_model)
+            return scorer
 
         return load_pretrained("CLIP", model_id_or_path, "AIDJ_CLIP_MODEL", "--clip-model", load)
 

@@ -4,7 +4,8 @@ Why: on an AVX2 CPU, int8 matrix products (fbgemm) run about twice as fast as fp
 int8 weights take a quarter of the memory. "Dynamic" means the weights are quantised once
 (per output channel, for accuracy), the activations per call from their observed range, so no
 calibration data is needed. It changes the numbers a little, so it is off by default;
-``bench.analyze`` and ``aidj eval`` show by how much.
+``bench.analyze`` and ``aidj eval`` show by how much. Used for the NLI model and for CLIP's
+image tower (its text tower runs only at load, to encode the category prompts, in fp32).
 """
 
 from __future__ import annotations
