@@ -18,6 +18,7 @@ from PIL import Image
 from adapters.models.clip_pixels import PixelPreparer
 from adapters.models.loading import load_pretrained
 from adapters.models.quantize import quantize_int8
+from adapters.models.weight_pages import release_pages
 from core.categories import CATEGORIES
 from core.mood import ImageReading
 
@@ -50,6 +51,8 @@ class ClipSceneScorer:
             processor = CLIPProcessor.from_pretrained(model_id_or_path)
             model.to(device).eval()
             scorer = cls(model, processor, device)
+            # the text side has encoded the category prompts: its weights are read no more
+            release_pages([*model.text_model.parameters(), *model.text_projection.parameters()])
             if int8:
                 quantize_int8(model.vision_model)
             return scorer

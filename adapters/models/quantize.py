@@ -15,6 +15,7 @@ from typing import Any
 
 from torch import nn
 
+from adapters.models.weight_pages import release_pages
 from core.errors import ModelLoadError
 
 # Layers with fewer inputs or outputs than this stay fp32: a classifier head (768 -> 3)
@@ -32,12 +33,15 @@ def quantize_int8(model: nn.Module) -> int:
             warnings.simplefilter("ignore", UserWarning)
             from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
 
-            spec: dict[str | type[nn.Module], Any] = {
-                name: per_channel_dynamic_qconfig
+            replaced = {
+                name: module.weight
                 for name, module in model.named_modules()
                 if type(module) is nn.Linear
                 and min(module.in_features, module.out_features) >= _MIN_SIDE
             }
+            spec: dict[str | type[nn.Module], Any] = dict.fromkeys(
+                replaced, per_channel_dynamic_qconfig
+            )
             if spec:
                 quantize_dynamic(model, spec, inplace=True)
     except (ImportError, AttributeError, RuntimeError) as error:
@@ -45,4 +49,5 @@ def quantize_int8(model: nn.Module) -> int:
             f"int8 quantisation is not available in this torch build ({error}); "
             "unset AIDJ_QUANTIZE to run in fp32."
         ) from error
+    release_pages(replaced.values())  # the fp32 weights are read no more
     return len(spec)
