@@ -26,8 +26,9 @@ from torch import nn
 
 def speed_up_relative_attention(model: nn.Module) -> int:
     """Install the faster bias on every disentangled attention module of ``model`` (a
-    DeBERTa-v2/v3 in eval mode, before any quantisation: the stored projections are taken
-    from its fp32 weights); returns how many modules got it (0: not such a model)."""
+    DeBERTa-v2/v3 in eval mode, on its device, before any quantisation: the stored
+    projections are taken from its fp32 weights and stay where they were computed); returns
+    how many modules got it (0: not such a model)."""
     encoder = _relative_encoder(model)
     if encoder is None:
         return 0
