@@ -120,7 +120,9 @@ def _fidelity_lines(fidelity: dict[str, Any]) -> list[str]:
         f"{pixels['same_top']}/{pixels['photos']}",
         f"  int8 vs fp32 NLI: largest entailment-logit change {int8['max_abs']:.3f} = "
         f"{int8['max_abs'] / int8['spread']:.1%} of their spread; same label on the "
-        f"{int8['captions']} evaluation captions: {agreement}",
+        f"{int8['captions']} evaluation captions: {agreement} (median change "
+        f"{int8['median_abs']:.4f} against a median margin of {int8['median_margin']:.4f} "
+        "between an axis' two best hypotheses: random weights leave them close)",
         f"  int8 vs fp32 CLIP: largest probability change {clip['max_probability']:.1e} "
         f"(probabilities spread over {clip['spread']:.1e}); same top category "
         f"{clip['same_top']}/{clip['photos']}",

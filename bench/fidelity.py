@@ -95,9 +95,13 @@ def _int8_vs_fp32(setup: Any) -> dict[str, Any]:
     }
     labels = {name: values[: len(cases)].argmax(-1) for name, values in logits.items()}
     same = (labels["fp32"] == labels["int8"]).float().mean(0)
+    best_two = logits["fp32"].topk(2, dim=-1).values
     return {
         "captions": len(cases),
         "max_abs": float((logits["int8"] - logits["fp32"]).abs().max()),
+        "median_abs": float((logits["int8"] - logits["fp32"]).abs().median()),
+        # how far apart an axis' two best hypotheses are: what a change must cross to flip
+        "median_margin": float((best_two[..., 0] - best_two[..., 1]).median()),
         "spread": float(_spread(logits["fp32"])),
         "agreement": {axis.name: float(share) for axis, share in zip(TEXT_AXES, same, strict=True)},
     }
