@@ -1,19 +1,24 @@
-"""How long one analysis takes on full-size models: the seed's naive path vs MoodAnalyzer.
+"""How fast one analysis runs on full-size models, against the naive path and this CPU's limit.
 
 Why full-size random models: the hub is out of reach here, and compute depends on the
 architecture and the sequence lengths, not on what the weights learned. So this builds a
 CLIP ViT-B/32 (``CLIPConfig()`` defaults) and a DeBERTa-v2 shaped like mDeBERTa-v3-base,
-randomly initialised, saves them with small offline tokenizers, and times:
+randomly initialised, saves them with small offline tokenizers, and times, per request:
 
 (a) naive: what the seed did per request: CLIP re-encodes all 48 category prompts with the
     photo (``CLIPProcessor(text=prompts, images=image)``), and
     ``pipeline("zero-shot-classification")`` runs once per caption axis (one forward pass per
     hypothesis);
-(b) ``MoodAnalyzer.analyze_batch`` for one request;
-(c) ``MoodAnalyzer.analyze_batch`` for 8 requests at once, per request.
+(b) ``MoodAnalyzer.analyze_batch`` for one request, (c) for 8 requests at once;
+(d), (e) the same with ``AIDJ_QUANTIZE=int8``; and the parts: CLIP with its image
+preparation, NLI, int8 CLIP (to see whether it pays), preparation alone.
 
-Each path runs in a fresh process of its own (clean memory figures, no shared caches), with
-one untimed warm-up, then the median of ``--runs`` runs. Run: ``python -m bench.analyze``.
+Every path runs in one process, once per round for ``--runs`` rounds after a warm-up, with
+the GEMM rate measured in the same rounds (``bench.analyze_paths``): the medians' ratios
+then hold on a shared machine. Each path's limit is its useful FLOPs over that rate
+(``bench.flops``). Resident memory is measured in fresh processes, one per analyzer kind.
+Numerical fidelity of each speed-up is printed last (``bench.fidelity``).
+Run: ``python -m bench.analyze`` (``--models-dir DIR`` keeps the built models).
 """
 
 from __future__ import annotations
@@ -22,11 +27,9 @@ import argparse
 import contextlib
 import io
 import json
-import os
 import random
 import re
 import resource
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -171,77 +174,31 @@ class NaivePath:
         return max(totals, key=totals.__getitem__), labels
 
 
-def measure(path: str, clip: Path, nli: Path, runs: int) -> dict[str, Any]:
-    """Load one path, then time it (run in a fresh process by ``main``)."""
+def measure_memory(kind: str, clip: Path, nli: Path, runs: int) -> dict[str, Any]:
+    """Resident memory of one analyzer kind ("naive", "fp32", "int8") in this fresh process:
+    after loading, and after ``runs`` single and batched analyses."""
     photos = [photo(seed) for seed in range(BATCH)]
-    started = time.perf_counter()
-    if path == "naive":
-        naive = NaivePath(clip, nli)
-        load_s = time.perf_counter() - started
-        rss = rss_mb()
-        single = _median_ms(lambda: naive.analyze(photos[0], CAPTIONS[0]), runs)
-        return {
-            "load_s": load_s,
-            "rss_mb": rss,
-            "rss_after_runs_mb": rss_mb(),
-            "single_ms": single,
-            "threads": _threads(),
-        }
-
-    from adapters.models.analyzer import MoodAnalyzer
-    from bot.config import load_settings
-
-    settings = load_settings({}, dotenv=False, clip_model=str(clip), nli_model=str(nli))
-    analyzer = MoodAnalyzer.load(settings.model_options())
-    load_s = time.perf_counter() - started
-    rss = rss_mb()
     items = list(zip(photos, CAPTIONS, strict=True))
-    single = _median_ms(lambda: _checked(analyzer.analyze_batch(items[:1])), runs)
-    batch = _median_ms(lambda: _checked(analyzer.analyze_batch(items)), runs)
-    lengths = _nli_lengths(analyzer.reader.tokenizer)
-    return {
-        "load_s": load_s,
-        "rss_mb": rss,
-        "rss_after_runs_mb": rss_mb(),
-        "single_ms": single,
-        "batch_ms": batch,
-        "threads": _threads(),
-        "nli_pair_tokens": lengths,
-    }
+    started = time.perf_counter()
+    if kind == "naive":
+        naive = NaivePath(clip, nli)
+        calls: list[Callable[[], object]] = [lambda: naive.analyze(*items[0])]
+    else:
+        from adapters.models.analyzer import MoodAnalyzer
+        from bot.config import load_settings
 
-
-def _checked(results: list[Any]) -> list[Any]:
-    failures = [result for result in results if isinstance(result, Exception)]
-    if failures:
-        raise RuntimeError(f"analysis failed: {failures[0]}")
-    return results
-
-
-def _median_ms(call: Callable[[], object], runs: int) -> float:
-    call()  # warm-up: first-call allocations and lazy initialisation are not the steady state
-    samples = []
+        quantize = "int8" if kind == "int8" else "none"
+        settings = load_settings(
+            {}, dotenv=False, clip_model=str(clip), nli_model=str(nli), quantize=quantize
+        )
+        analyzer = MoodAnalyzer.load(settings.model_options())
+        calls = [lambda: analyzer.analyze_batch(items[:1]), lambda: analyzer.analyze_batch(items)]
+    load_s = time.perf_counter() - started
+    after_load = rss_mb()
     for _ in range(runs):
-        started = time.perf_counter()
-        call()
-        samples.append((time.perf_counter() - started) * 1000)
-    return statistics.median(samples)
-
-
-def _nli_lengths(tokenizer: Any) -> dict[str, int]:
-    """Tokens per (caption, hypothesis) pair for the first Korean and English captions."""
-    from core.text_axes import VALENCE_AXIS, hypotheses_for
-
-    sample = {"ko": CAPTIONS[0], "en": CAPTIONS[1]}
-    return {
-        language: len(tokenizer(caption, hypotheses_for(caption, VALENCE_AXIS)[0])["input_ids"])
-        for language, caption in sample.items()
-    }
-
-
-def _threads() -> int:
-    import torch
-
-    return torch.get_num_threads()
+        for call in calls:
+            call()
+    return {"load_s": load_s, "after_load": after_load, "after_runs": rss_mb()}
 
 
 def rss_mb() -> dict[str, float]:
@@ -258,75 +215,60 @@ def rss_mb() -> dict[str, float]:
 # ---------------------------------------------------------------- driver
 
 
-def _run_child(path: str, clip: Path, nli: Path, runs: int) -> dict[str, Any]:
-    command = [sys.executable, "-m", "bench.analyze", "--measure", path, "--runs", str(runs)]
-    command += ["--clip", str(clip), "--nli", str(nli)]
+def _run_child(what: str, clip: Path, nli: Path, runs: int, threads: int) -> dict[str, Any]:
+    command = [sys.executable, "-m", "bench.analyze", "--measure", what, "--runs", str(runs)]
+    command += ["--clip", str(clip), "--nli", str(nli), "--threads", str(threads)]
     completed = subprocess.run(command, capture_output=True, text=True, check=False)
     if completed.returncode != 0:
-        raise SystemExit(f"{path} run failed:\n{completed.stderr[-3000:]}")
+        raise SystemExit(f"{what} run failed:\n{completed.stderr[-3000:]}")
     return json.loads(completed.stdout.strip().splitlines()[-1])
-
-
-def report(naive: dict[str, Any], fast: dict[str, Any], runs: int) -> str:
-    """The results table."""
-    rows = [
-        ("(a) naive: seed-style, per request", naive["single_ms"]),
-        ("(b) MoodAnalyzer, 1 request", fast["single_ms"]),
-        (f"(c) MoodAnalyzer, batch of {BATCH}, per request", fast["batch_ms"] / BATCH),
-    ]
-    lines = [
-        f"median of {runs} runs after 1 warm-up; torch threads: {fast['threads']}; "
-        f"{os.cpu_count()} CPUs; photo {PHOTO_SIZE[0]}x{PHOTO_SIZE[1]} JPEG",
-        "load average (1/5/15 min) at the end: "
-        + " ".join(f"{load:.2f}" for load in os.getloadavg())
-        + " (other work on the machine skews timings)",
-        f"NLI tokens per (caption, hypothesis) pair: {fast['nli_pair_tokens']}",
-        "",
-        f"{'path':<48} {'median ms':>10} {'vs naive':>9}",
-        f"{'-' * 48} {'-' * 10} {'-' * 9}",
-    ]
-    for name, ms in rows:
-        lines.append(f"{name:<48} {ms:>10.1f} {naive['single_ms'] / ms:>8.2f}x")
-    lines += [
-        f"(c) whole batch of {BATCH}: {fast['batch_ms']:.1f} ms",
-        "",
-        "resident memory (MiB, VmRSS), each path in its own process:",
-        f"{'':<14} {'after load':>10} {'after runs':>10} {'peak':>6} {'load s':>7}",
-        _memory_line("naive", naive),
-        _memory_line("MoodAnalyzer", fast),
-    ]
-    return "\n".join(lines)
-
-
-def _memory_line(name: str, result: dict[str, Any]) -> str:
-    after_load, after_runs = result["rss_mb"]["now"], result["rss_after_runs_mb"]["now"]
-    peak = result["rss_after_runs_mb"]["peak"]
-    return (
-        f"{name:<14} {after_load:>10.0f} {after_runs:>10.0f} {peak:>6.0f} {result['load_s']:>7.1f}"
-    )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=5, help="timed runs per path (median)")
+    parser.add_argument("--runs", type=int, default=5, help="timed rounds (median)")
     parser.add_argument(
         "--models-dir",
         type=Path,
         help="build the full-size models here and keep them (reused when already built)",
     )
-    parser.add_argument("--measure", choices=("naive", "analyzer"), help=argparse.SUPPRESS)
+    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's)")
+    parser.add_argument(
+        "--memory-runs", type=int, default=2, help="analyses before the memory reading"
+    )
+    parser.add_argument("--measure", help=argparse.SUPPRESS)
     parser.add_argument("--clip", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--nli", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.measure:
-        print(json.dumps(measure(args.measure, args.clip, args.nli, args.runs)))
-        return 0
+        return _measure_in_child(args)
     with contextlib.ExitStack() as stack:
         root = args.models_dir or Path(stack.enter_context(tempfile.TemporaryDirectory()))
         clip, nli = _models(root)
-        naive = _run_child("naive", clip, nli, args.runs)
-        fast = _run_child("analyzer", clip, nli, args.runs)
-    print(report(naive, fast, args.runs))
+        timing = _run_child("paths", clip, nli, args.runs, args.threads)
+        memory = {
+            kind: _run_child(kind, clip, nli, args.memory_runs, args.threads)
+            for kind in ("naive", "fp32", "int8")
+        }
+    from bench.analyze_report import report
+
+    print(report(timing, memory, args.runs))
+    return 0
+
+
+def _measure_in_child(args: argparse.Namespace) -> int:
+    import torch
+
+    if args.threads > 0:
+        torch.set_num_threads(args.threads)
+    if args.measure == "paths":
+        from bench.analyze_paths import measure_paths
+
+        result = measure_paths(args.clip, args.nli, args.runs, BATCH)
+    else:
+        result = measure_memory(args.measure, args.clip, args.nli, args.runs)
+    result["threads"] = torch.get_num_threads()
+    print(json.dumps(result))
     return 0
 
 

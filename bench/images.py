@@ -1,10 +1,11 @@
 """What preparing one upload for CLIP costs: the old path (whole picture to the processor) vs
-the new one (``load_image(square=...)``: JPEG draft decode, centre square, box reduction).
+the new one (``load_image(square=...)``: JPEG draft decode, centre square, box reduction;
+then ``clip_pixels`` instead of the processor, as ``ClipSceneScorer`` does for squares).
 
-Preparation is everything before the forward pass: ``load_image`` then CLIP's image processor,
-up to the 1x3x224x224 tensor. The forward pass is the same for both paths, so no model is
-needed: the processor is ``CLIPImageProcessorPil()``, whose defaults are the settings of
-openai/clip-vit-base-patch32 (short side to 224, centre crop 224x224).
+Preparation is everything before the forward pass: ``load_image`` then CLIP's image processor
+(or ``clip_pixels``), up to the 1x3x224x224 tensor. The forward pass is the same for both
+paths, so no model is needed: the processor is ``CLIPImageProcessorPil()``, whose defaults
+are the settings of openai/clip-vit-base-patch32 (short side to 224, centre crop 224x224).
 
 Inputs: photo-like JPEGs of 1280x960 (a chat app's usual delivery) and 4032x3024 (a phone's
 full size), and one-colour PNG strips of 1x8000 and 1x30000 (about a hundred bytes each).
@@ -55,11 +56,13 @@ def measure(path: str, data: bytes, runs: int) -> dict[str, Any]:
 
     from adapters.images import load_image
     from adapters.models.clip_backend import centre_square_side
+    from adapters.models.clip_pixels import PixelPreparer
     from bot.config import load_settings
 
     settings = load_settings({}, dotenv=False)
     processor = CLIPImageProcessorPil()
     square = centre_square_side(processor) if path == "new" else None
+    preparer = PixelPreparer.matching(processor, square)  # as ClipSceneScorer does
     prepared: list[tuple[int, int]] = []
 
     def prepare() -> None:
@@ -70,7 +73,10 @@ def measure(path: str, data: bytes, runs: int) -> dict[str, Any]:
             square=square,
         )
         prepared.append(image.size)
-        pixels = processor(images=[image], return_tensors="pt")["pixel_values"]
+        if preparer is not None and preparer.accepts(image):
+            pixels = preparer([image])
+        else:
+            pixels = processor(images=[image], return_tensors="pt")["pixel_values"]
         assert tuple(pixels.shape) == (1, 3, 224, 224)
 
     before = _rss_mib()

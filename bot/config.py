@@ -19,7 +19,12 @@ from platformdirs import user_config_dir, user_data_dir
 
 from adapters.chat.discord_shards import ShardRange
 from adapters.images import MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS
-from adapters.models.options import DEFAULT_CLIP_MODEL, DEFAULT_NLI_MODEL, ModelOptions
+from adapters.models.options import (
+    DEFAULT_CLIP_MODEL,
+    DEFAULT_NLI_MODEL,
+    QUANTIZE_CHOICES,
+    ModelOptions,
+)
 from core.errors import ConfigError
 from core.tuning import DEFAULT_DELTA_MAX
 
@@ -40,6 +45,7 @@ class Settings:
     nli_model: str = DEFAULT_NLI_MODEL
     device: str = "cpu"
     torch_threads: int = 0  # 0: let torch decide
+    quantize: str = "none"  # "int8": both models' Linear layers in int8 (faster, see README)
     delta_max: float = DEFAULT_DELTA_MAX
     db_path: Path = Path(user_data_dir(APP_NAME)) / "aidj.db"
     config_dir: Path = Path(user_config_dir(APP_NAME))
@@ -197,6 +203,7 @@ _ENV: dict[str, tuple[str, Callable[[str], object]]] = {
     "AIDJ_NLI_MODEL": ("nli_model", str),
     "AIDJ_DEVICE": ("device", str),
     "AIDJ_TORCH_THREADS": ("torch_threads", int),
+    "AIDJ_QUANTIZE": ("quantize", str.lower),
     "AIDJ_DELTA_MAX": ("delta_max", float),
     "AIDJ_DB": ("db_path", Path),
     "AIDJ_CONFIG_DIR": ("config_dir", Path),
@@ -277,6 +284,11 @@ def _validate(settings: Settings) -> None:
         )
     if settings.log_format not in ("text", "json"):
         raise ConfigError(f"AIDJ_LOG_FORMAT must be 'text' or 'json', got {settings.log_format!r}")
+    if settings.quantize not in QUANTIZE_CHOICES:
+        choices = " or ".join(repr(choice) for choice in QUANTIZE_CHOICES)
+        raise ConfigError(f"AIDJ_QUANTIZE must be {choices}, got {settings.quantize!r}")
+    if settings.quantize == "int8" and settings.device != "cpu":
+        raise ConfigError("AIDJ_QUANTIZE=int8 runs on the CPU only; unset it or AIDJ_DEVICE")
     if not 0.0 < settings.nudge_step <= 1.0:
         raise ConfigError(f"AIDJ_NUDGE_STEP must be within (0, 1], got {settings.nudge_step}")
     _validate_telegram(settings)

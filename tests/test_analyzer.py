@@ -54,11 +54,13 @@ class Counter:
     def __init__(self, owner: Any, name: str) -> None:
         self.count = 0
         self.args: list[tuple[Any, ...]] = []
+        self.kwargs: list[dict[str, Any]] = []
         original = getattr(owner, name)
 
         def counted(*args: Any, **kwargs: Any) -> Any:
             self.count += 1
             self.args.append(args)
+            self.kwargs.append(kwargs)
             return original(*args, **kwargs)
 
         self._owner, self._name = owner, name
@@ -96,7 +98,9 @@ def test_mixed_batch_keeps_errors_in_place_and_reads_the_rest(analyzer):
         Reading,
     ]
     assert "corrupt" in str(results[1]).lower() and "empty" in str(results[3]).lower()
-    assert (clip.count, nli.count) == (1, 1)  # the three good items share one pass each
+    assert clip.count == 1  # the three good items share one CLIP pass
+    # and NLI passes, grouped by length: the 12 pairs of the two captions, not a pass each
+    assert sum(call["input_ids"].shape[0] for call in nli.kwargs) == 12 and nli.count <= 3
     for result in (results[0], results[2], results[5]):
         assert result.image.category_id in CATEGORY_BY_ID
     assert results[2].text.valence.direction == 0 and results[2].text.valence.scores == {}
@@ -160,6 +164,25 @@ def test_torch_threads_setting_is_applied(settings):
         assert torch.get_num_threads() == 1
     finally:
         torch.set_num_threads(before)
+
+
+def test_quantize_int8_setting_loads_both_models_in_int8(settings):
+    from torch.ao.nn.quantized.dynamic import Linear as DynamicInt8Linear
+
+    def int8_layers(model: Any) -> int:
+        return sum(isinstance(module, DynamicInt8Linear) for module in model.modules())
+
+    fp32 = MoodAnalyzer.load(settings)
+    assert int8_layers(fp32.reader.model) == int8_layers(fp32.scorer.model) == 0
+    quantized = MoodAnalyzer.load(dataclasses.replace(settings, quantize="int8"))
+    assert int8_layers(quantized.reader.model) > 0
+    assert int8_layers(quantized.scorer.model.vision_model) > 0
+    # the text tower only encoded the category prompts at load, in fp32, before quantising
+    assert int8_layers(quantized.scorer.model.text_model) == 0
+    assert torch.equal(quantized.scorer.category_embeddings, fp32.scorer.category_embeddings)
+    result = quantized.analyze_batch([(jpeg((10, 200, 10)), KOREAN)])[0]
+    assert isinstance(result, Reading) and result.text.valence.scores
+    assert sum(result.image.distribution.values()) == pytest.approx(1.0, abs=1e-5)
 
 
 def test_a_missing_model_fails_the_load_clearly(settings, tmp_path):

@@ -28,11 +28,18 @@ def test_settings_read_the_environment_and_hide_secrets():
         ({"AIDJ_DELTA_MAX": "lots"}, "AIDJ_DELTA_MAX must be a float"),
         ({"AIDJ_DELTA_MAX": "2"}, "within"),
         ({"AIDJ_RECOMMENDER": "magic"}, "AIDJ_RECOMMENDER"),
+        ({"AIDJ_QUANTIZE": "int4"}, "AIDJ_QUANTIZE must be 'none' or 'int8'"),
+        ({"AIDJ_QUANTIZE": "int8", "AIDJ_DEVICE": "cuda"}, "CPU only"),
     ],
 )
 def test_bad_settings_are_named(env, message):
     with pytest.raises(ConfigError, match=message):
         load_settings(env)
+
+
+def test_quantize_is_off_unless_asked_for():
+    assert load_settings({}).quantize == "none"
+    assert load_settings({"AIDJ_QUANTIZE": "INT8"}).quantize == "int8"
 
 
 def test_discord_channel_list_parses_and_rejects_junk():

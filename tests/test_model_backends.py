@@ -225,13 +225,13 @@ def test_the_prepared_square_gives_clip_nearly_the_same_input(size):
 # ---------------------------------------------------------------- NLI
 
 
-def test_a_batch_of_captions_is_one_forward_pass(reader):
+def test_a_batch_of_captions_shares_forward_passes(reader):
     captions = [KOREAN, "", "rainy but happy", "   "]
     with CallCounter(reader.model, "forward") as forward:
         readings = reader.read(captions)
-    assert len(forward.calls) == 1
-    rows = forward.calls[0]["input_ids"].shape[0]
-    assert rows == 2 * (len(VALENCE_AXIS.labels) + len(ENERGY_AXIS.labels))  # 2 real captions
+    pairs = 2 * (len(VALENCE_AXIS.labels) + len(ENERGY_AXIS.labels))  # 2 real captions
+    assert sum(call["input_ids"].shape[0] for call in forward.calls) == pairs
+    assert len(forward.calls) <= 3  # grouped by length (tests/test_nli_speed.py), not per pair
     assert len(readings) == 4
 
 
@@ -277,19 +277,21 @@ def test_korean_captions_use_korean_hypotheses(reader):
     tokenizer = reader.tokenizer
     with CallCounter(reader.model, "forward") as forward:
         reader.read([KOREAN, "rainy but happy"])
-    rows = forward.calls[0]["input_ids"].tolist()
+    rows = [row for call in forward.calls for row in call["input_ids"].tolist()]
     korean = [label.hypothesis_ko for axis in TEXT_AXES for label in axis.labels]
     english = [label.hypothesis_en for axis in TEXT_AXES for label in axis.labels]
     expected = [tokenizer(KOREAN, h)["input_ids"] for h in korean]
     expected += [tokenizer("rainy but happy", h)["input_ids"] for h in english]
     pad = tokenizer.pad_token_id
-    assert [[token for token in row if token != pad] for row in rows] == expected
+    # passes group pairs by length, so compare the pairs sent, in any order
+    assert sorted([token for token in row if token != pad] for row in rows) == sorted(expected)
 
 
 def test_long_captions_are_truncated_to_the_model_limit(reader):
     with CallCounter(reader.model, "forward") as forward:
         reading = reader.read(["비 " * 700])[0]
-    assert forward.calls[0]["input_ids"].shape[1] <= reader.tokenizer.model_max_length == 512
+    longest = max(call["input_ids"].shape[1] for call in forward.calls)
+    assert longest <= reader.tokenizer.model_max_length == 512
     assert sum(reading.valence.scores.values()) == pytest.approx(1.0, abs=1e-6)
 
 

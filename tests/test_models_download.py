@@ -70,7 +70,9 @@ def test_a_missing_model_is_downloaded_with_progress_then_loads_with_the_hub_gon
     again = prepare(hub_settings(tmp_path), LineProgress(lines.append), options)
     assert again == prepared
     assert lines == []  # from the cache: quiet
-    reading = MoodAnalyzer.load(again).analyze_batch([(make_photo(), "rainy but happy")])[0]
+    reading = MoodAnalyzer.load(again.model_options()).analyze_batch(
+        [(make_photo(), "rainy but happy")]
+    )[0]
     assert reading.image.category_id in CATEGORY_BY_ID
     assert len(hub.requests) == asked  # the network was never asked
 
@@ -198,7 +200,7 @@ def test_models_download_to_a_folder_says_what_to_set(hub, tmp_path) -> None:
     settings = dataclasses.replace(
         hub_settings(tmp_path), clip_model=str(target / "clip"), nli_model=str(target / "nli")
     )
-    reading = MoodAnalyzer.load(settings).analyze_batch([(make_photo(), "")])[0]
+    reading = MoodAnalyzer.load(settings.model_options()).analyze_batch([(make_photo(), "")])[0]
     assert reading.image.category_id in CATEGORY_BY_ID
 
 

@@ -4,7 +4,8 @@ The model worker (and the in-process analyzer for one-shot CLI runs) calls
 ``analyze_batch``, the one door to the models for both, so captions are normalised here
 (``core.captions``) whichever way they came. Bad input is a per-item result, not an
 exception, so one broken upload never fails the requests it was batched with; the good
-items share one CLIP forward pass and one NLI forward pass.
+items share one CLIP forward pass and the NLI passes (one per group of pairs of similar
+length). ``AIDJ_QUANTIZE=int8`` loads both models with int8 Linear layers.
 """
 
 from __future__ import annotations
@@ -39,8 +40,9 @@ class MoodAnalyzer:
         """Load both models as configured (slow: seconds to a minute on a CPU)."""
         if options.torch_threads > 0:
             torch.set_num_threads(options.torch_threads)
-        scorer = ClipSceneScorer.load(options.clip_model, options.device)
-        reader = ZeroShotCaptionReader.load(options.nli_model, options.device)
+        int8 = options.quantize == "int8"
+        scorer = ClipSceneScorer.load(options.clip_model, options.device, int8=int8)
+        reader = ZeroShotCaptionReader.load(options.nli_model, options.device, int8=int8)
         return cls(scorer, reader, options)
 
     @property

@@ -3,7 +3,9 @@
 The category prompts never change, so their text embeddings are computed once at load (with
 prompt ensembling: each prompt embedding is L2-normalised, averaged per category and
 re-normalised). A request then costs one batched image forward pass and a small matrix
-product, instead of re-encoding 48 prompts per photo.
+product, instead of re-encoding 48 prompts per photo. Square pictures (``square_side``) are
+turned into the model's input by ``clip_pixels`` rather than the image processor: the same
+pixels, for a fraction of the time.
 """
 
 from __future__ import annotations
@@ -13,7 +15,10 @@ from typing import Any
 import torch
 from PIL import Image
 
+from adapters.models.clip_pixels import PixelPreparer
 from adapters.models.loading import load_pretrained
+from adapters.models.quantize import quantize_int8
+from adapters.models.weight_pages import release_pages
 from core.categories import CATEGORIES
 from core.mood import ImageReading
 
@@ -26,21 +31,31 @@ class ClipSceneScorer:
         self._processor = processor
         self._device = torch.device(device)
         self._square_side = centre_square_side(processor.image_processor)
+        self._preparer = PixelPreparer.matching(processor.image_processor, self._square_side)
         self._category_ids = tuple(category.id for category in CATEGORIES)
         self._category_embeddings = self._encode_categories()
         with torch.inference_mode():
             self._logit_scale = float(model.logit_scale.exp())
 
     @classmethod
-    def load(cls, model_id_or_path: str, device: str = "cpu") -> ClipSceneScorer:
-        """Load a CLIP model and processor from a hub id or a local folder."""
+    def load(
+        cls, model_id_or_path: str, device: str = "cpu", *, int8: bool = False
+    ) -> ClipSceneScorer:
+        """Load a CLIP model and processor from a hub id or a local folder; with ``int8``,
+        the image tower's Linear layers run dynamically quantised (``quantize_int8``), after
+        the category prompts were encoded in fp32."""
         from transformers import CLIPModel, CLIPProcessor
 
         def load() -> ClipSceneScorer:
             model = CLIPModel.from_pretrained(model_id_or_path)
             processor = CLIPProcessor.from_pretrained(model_id_or_path)
             model.to(device).eval()  # type: ignore[arg-type]  # transformers' stub of .to
-            return cls(model, processor, device)
+            scorer = cls(model, processor, device)
+            # the text side has encoded the category prompts: its weights are read no more
+            release_pages([*model.text_model.parameters(), *model.text_projection.parameters()])
+            if int8:
+                quantize_int8(model.vision_model)
+            return scorer
 
         return load_pretrained("CLIP", model_id_or_path, "AIDJ_CLIP_MODEL", "--clip-model", load)
 
@@ -73,15 +88,23 @@ class ClipSceneScorer:
         """One reading per image, from a single batched forward pass."""
         if not images:
             return []
-        pixels = self._processor.image_processor(images=images, return_tensors="pt")
         with torch.inference_mode():
-            output = self._model.get_image_features(
-                pixel_values=pixels["pixel_values"].to(self._device)
-            )
+            output = self._model.get_image_features(pixel_values=self._pixels(images))
             image_embeddings = _normalise(_features(output))
             logits = self._logit_scale * image_embeddings @ self._category_embeddings.T
             probabilities = logits.softmax(dim=-1).cpu().tolist()
         return [self._reading(row) for row in probabilities]
+
+    def _pixels(self, images: list[Image.Image]) -> torch.Tensor:
+        """The model's input: by ``PixelPreparer`` when every picture is a square it takes,
+        else by the image processor."""
+        if self._preparer is not None and all(map(self._preparer.accepts, images)):
+            pixels = self._preparer(images)
+        else:
+            pixels = self._processor.image_processor(images=images, return_tensors="pt")[
+                "pixel_values"
+            ]
+        return pixels.to(self._device)
 
     def _reading(self, probabilities: list[float]) -> ImageReading:
         distribution = dict(zip(self._category_ids, probabilities, strict=True))

@@ -1,9 +1,11 @@
 """Zero-shot reading of captions on the valence and energy axes with an NLI model.
 
 This is what transformers' zero-shot pipeline does with ``multi_label=False`` (each label
-is a hypothesis; a softmax over the entailment logits picks one), done by hand so that every
-(caption, hypothesis) pair of both axes and all captions in a batch goes through the model
-in one padded forward pass, instead of one pass per pair.
+is a hypothesis; a softmax over the entailment logits picks one), done by hand so that all
+(caption, hypothesis) pairs of both axes and of all captions in a batch share forward passes,
+instead of one pass per pair. Pairs are padded only among pairs of similar length
+(``length_groups``), so a batch costs about the sum of its parts; DeBERTa's input-independent
+relative-position work is done once at load (``relative_attention``).
 """
 
 from __future__ import annotations
@@ -13,7 +15,10 @@ from typing import Any
 
 import torch
 
+from adapters.models.length_groups import length_groups
 from adapters.models.loading import load_pretrained
+from adapters.models.quantize import quantize_int8
+from adapters.models.relative_attention import speed_up_relative_attention
 from core.errors import ModelLoadError
 from core.mood import AxisReading, TextReading
 from core.text_axes import TEXT_AXES, TextAxis, hypotheses_for
@@ -34,14 +39,20 @@ class ZeroShotCaptionReader:
         self._max_length = _max_length(tokenizer, model.config)
 
     @classmethod
-    def load(cls, model_id_or_path: str, device: str = "cpu") -> ZeroShotCaptionReader:
-        """Load an NLI sequence classifier and its tokenizer from a hub id or local folder."""
+    def load(
+        cls, model_id_or_path: str, device: str = "cpu", *, int8: bool = False
+    ) -> ZeroShotCaptionReader:
+        """Load an NLI sequence classifier and its tokenizer from a hub id or local folder;
+        with ``int8``, its Linear layers run dynamically quantised (``quantize_int8``)."""
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
         def load() -> ZeroShotCaptionReader:
             tokenizer = AutoTokenizer.from_pretrained(model_id_or_path)
             model = AutoModelForSequenceClassification.from_pretrained(model_id_or_path)
             model.to(device).eval()
+            speed_up_relative_attention(model)  # before int8: its stored products stay fp32
+            if int8:
+                quantize_int8(model)
             return cls(tokenizer, model, device)
 
         return load_pretrained("NLI", model_id_or_path, "AIDJ_NLI_MODEL", "--nli-model", load)
@@ -69,21 +80,28 @@ class ZeroShotCaptionReader:
         return [self._reading(logits) if text else TextReading.neutral() for text in texts]
 
     def _entailment_logits(self, pairs: list[tuple[str, str]]) -> list[float]:
-        """The entailment logit of every (premise, hypothesis) pair, in one forward pass."""
+        """The entailment logit of every (premise, hypothesis) pair, in input order: one
+        forward pass per group of pairs of similar length."""
         if not pairs:
             return []
         premises, hypotheses = zip(*pairs, strict=True)
-        inputs = self._tokenizer(
+        encoded = self._tokenizer(
             list(premises),
             list(hypotheses),
-            padding=True,
             truncation="only_first",  # cut the caption, never the hypothesis
             max_length=self._max_length,
-            return_tensors="pt",
         )
-        with torch.inference_mode():
-            output = self._model(**{key: value.to(self._device) for key, value in inputs.items()})
-        return output.logits[:, self._entailment].float().cpu().tolist()
+        keys = list(encoded.keys())
+        rows = [dict(zip(keys, row, strict=True)) for row in zip(*encoded.values(), strict=True)]
+        logits = [0.0] * len(pairs)
+        for group in length_groups([len(row["input_ids"]) for row in rows]):
+            inputs = self._tokenizer.pad([rows[index] for index in group], return_tensors="pt")
+            with torch.inference_mode():
+                output = self._model(**{key: inputs[key].to(self._device) for key in keys})
+            values = output.logits[:, self._entailment].float().cpu().tolist()
+            for index, value in zip(group, values, strict=True):
+                logits[index] = value
+        return logits
 
     def _reading(self, logits: Iterator[float]) -> TextReading:
         """Consume one caption's logits (valence axis first, then energy) from ``logits``."""

@@ -13,6 +13,7 @@ from adapters.images import MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS
 
 DEFAULT_CLIP_MODEL = "openai/clip-vit-base-patch32"
 DEFAULT_NLI_MODEL = "MoritzLaurer/mDeBERTa-v3-base-mnli-xnli"
+QUANTIZE_CHOICES = ("none", "int8")  # int8: dynamic int8 Linear layers, CPU only
 
 
 @dataclass(frozen=True)
@@ -28,3 +29,4 @@ class ModelOptions:
     worker_batch_wait_ms: int = 15
     worker_timeout_s: float = 60.0  # one request's upper bound
     worker_start_timeout_s: float = 300.0  # loading (a first download included)
+    quantize: str = "none"
