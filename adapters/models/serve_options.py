@@ -79,8 +79,12 @@ class ServeOptions:
 
     def __post_init__(self) -> None:
         if not 0 <= self.min_replicas <= self.max_replicas or self.max_replicas < 1:
-            raise ValueError(f"replicas must be 0 <= min <= max, max >= 1: {self}")
-        if self.max_ongoing < 1 or self.max_queued < 1 or self.target_ongoing <= 0:
-            raise ValueError(f"max_ongoing, max_queued and target_ongoing must be > 0: {self}")
-        if self.cpus < 0 or self.gpus < 0:
-            raise ValueError(f"cpus and gpus per replica cannot be negative: {self}")
+            raise ValueError(f"replicas must be 0 <= min <= max and max >= 1, got {self}")
+        for name in ("max_ongoing", "max_queued", "target_ongoing"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be above 0, got {getattr(self, name)}")
+        for name in ("cpus", "gpus"):
+            if getattr(self, name) < 0:
+                raise ValueError(
+                    f"{name} per replica cannot be negative, got {getattr(self, name)}"
+                )
