@@ -63,7 +63,7 @@ def run_serve(args: argparse.Namespace, *, stop: threading.Event | None = None) 
     )
     where = deployed.gcs_address if address == "local" else address
     print(f"{args.app!r} is running on the Ray cluster at {deployed.gcs_address}.")
-    print(f"Point the bots at it: AIDJ_MODEL_SERVER={where}/{args.app}")
+    print(f"Point the bots at it: AIDJ_MODEL_SERVER={where}/{args.app}", flush=True)
     if address != "local":
         return 0
     print("This process holds that Ray instance: Ctrl-C stops it.", flush=True)

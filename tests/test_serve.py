@@ -43,7 +43,10 @@ SMALL = 0.25  # CPUs per test replica, so four fit on the two of the local Ray
 
 @pytest.fixture(scope="module")
 def local_ray():
-    """A local Ray with Serve (no HTTP proxy); its GCS address. Shut down at the end."""
+    """A local Ray with Serve (no HTTP proxy); its GCS address. Shut down at the end.
+    Ray turns token authentication on for a cluster it starts (unless RAY_AUTH_MODE says
+    otherwise); processes started from here inherit the mode, and find the token in
+    ~/.ray/auth_token."""
     ray.init(
         num_cpus=2,
         include_dashboard=False,
@@ -275,6 +278,26 @@ def test_the_bot_side_process_loads_no_model_and_no_torch(server, own_settings, 
     assert report["code"] == 0
     assert len(report["card"]["tracks"]) == own_settings.recommend_count
     assert report["heavy"] == []
+
+
+def test_a_bot_without_the_clusters_token_is_told_how_to_join(server, tmp_path):
+    if os.environ.get("RAY_AUTH_MODE") != "token":
+        pytest.skip("the local Ray runs without token authentication (RAY_AUTH_MODE)")
+    photo = tmp_path / "photo.jpg"
+    photo.write_bytes(make_photo())
+    env = {**os.environ, "PYTHONPATH": str(REPO), "AIDJ_MODEL_SERVER": str(server)}
+    env["RAY_AUTH_MODE"] = "disabled"  # a process joining a cluster sends no token by default
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "analyze", str(photo), "--db", str(tmp_path / "x.db")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,  # liveness bound
+        check=False,
+    )
+    assert done.returncode == 1, done.stderr[-3000:]
+    assert f"aidj: AIDJ_MODEL_SERVER={server}: could not join" in done.stderr
+    assert "set RAY_AUTH_MODE=token and RAY_AUTH_TOKEN" in done.stderr
 
 
 def test_aidj_models_serve_deploys_on_a_cluster_and_returns(local_ray, tiny_models, capsys):

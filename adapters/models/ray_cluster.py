@@ -33,9 +33,28 @@ def join(address: str, *, probe_timeout_s: float = PROBE_TIMEOUT_S) -> bool:
     try:
         ray.init(address=address, logging_level=logging.WARNING, log_to_driver=False)
     except (ConnectionError, RuntimeError, ValueError) as error:
-        reason = _first_line(error)
+        reason = AUTH_HINT if _refused_for_token(error) else _first_line(error)
         raise WorkerError(f"could not join the Ray cluster at {address}: {reason}") from None
     return True
+
+
+AUTH_HINT = (
+    "it asks for its token: set RAY_AUTH_MODE=token and RAY_AUTH_TOKEN "
+    "(`ray get-auth-token` on the head prints it)"
+)
+
+
+def _refused_for_token(error: BaseException) -> bool:
+    """Whether Ray's token authentication is why the connection failed (it is on by default
+    for a cluster Ray starts, and off by default for a process that joins one)."""
+    from ray.exceptions import AuthenticationError
+
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, AuthenticationError) or "InvalidAuthToken" in str(seen):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def require_ray() -> Any:
