@@ -12,6 +12,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from bot import cli_serve
 from bot.cli_errors import usage, user_errors
 
 
@@ -29,6 +30,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     download.add_argument("--clip-model", help="CLIP model id (AIDJ_CLIP_MODEL)")
     download.add_argument("--nli-model", help="NLI model id (AIDJ_NLI_MODEL)")
     download.set_defaults(handler=user_errors(run_download))
+    cli_serve.register(commands)
 
 
 def run_download(args: argparse.Namespace) -> int:

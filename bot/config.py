@@ -25,6 +25,12 @@ from adapters.models.options import (
     QUANTIZE_CHOICES,
     ModelOptions,
 )
+from adapters.models.serve_options import (
+    ModelServer,
+    ServeOptions,
+    parse_model_server,
+    parse_replicas,
+)
 from core.errors import ConfigError
 from core.tuning import DEFAULT_DELTA_MAX
 
@@ -56,6 +62,15 @@ class Settings:
     worker_batch_wait_ms: int = 15
     worker_timeout_s: float = 60.0
     worker_start_timeout_s: float = 300.0
+    # the models on Ray Serve instead of a local worker ("ray://head:10001", "auto/aidj")
+    model_server: ModelServer | None = None
+    # the Serve deployment (`aidj models serve`): replicas "N" or autoscaled "MIN-MAX"
+    serve_replicas: tuple[int, int] = (1, 1)
+    serve_target_ongoing: float = 8.0
+    serve_cpus: float = 1.0
+    serve_gpus: float = 0.0
+    serve_max_ongoing: int = 16
+    serve_max_queued: int = 64
     recommend_count: int = 10
     nudge_step: float = 0.15
     rate_limit_per_minute: int = 6
@@ -87,6 +102,18 @@ class Settings:
         """The model step's share of the settings (no secrets: it crosses processes)."""
         names = {f.name for f in fields(ModelOptions)}
         return ModelOptions(**{name: getattr(self, name) for name in names})
+
+    def serve_options(self) -> ServeOptions:
+        """The Ray Serve deployment's shape (AIDJ_SERVE_*)."""
+        return ServeOptions(
+            min_replicas=self.serve_replicas[0],
+            max_replicas=self.serve_replicas[1],
+            target_ongoing=self.serve_target_ongoing,
+            cpus=self.serve_cpus,
+            gpus=self.serve_gpus,
+            max_ongoing=self.serve_max_ongoing,
+            max_queued=self.serve_max_queued,
+        )
 
     def telegram_options(self) -> TelegramOptions:
         # the chat libraries are heavy: imported only when a bot is built
@@ -214,6 +241,13 @@ _ENV: dict[str, tuple[str, Callable[[str], object]]] = {
     "AIDJ_WORKER_BATCH_WAIT_MS": ("worker_batch_wait_ms", int),
     "AIDJ_WORKER_TIMEOUT_S": ("worker_timeout_s", float),
     "AIDJ_WORKER_START_TIMEOUT_S": ("worker_start_timeout_s", float),
+    "AIDJ_MODEL_SERVER": ("model_server", parse_model_server),
+    "AIDJ_SERVE_REPLICAS": ("serve_replicas", parse_replicas),
+    "AIDJ_SERVE_TARGET_ONGOING": ("serve_target_ongoing", float),
+    "AIDJ_SERVE_CPUS": ("serve_cpus", float),
+    "AIDJ_SERVE_GPUS": ("serve_gpus", float),
+    "AIDJ_SERVE_MAX_ONGOING": ("serve_max_ongoing", int),
+    "AIDJ_SERVE_MAX_QUEUED": ("serve_max_queued", int),
     "AIDJ_RECOMMEND_COUNT": ("recommend_count", int),
     "AIDJ_NUDGE_STEP": ("nudge_step", float),
     "AIDJ_RATE_LIMIT_PER_MINUTE": ("rate_limit_per_minute", int),
@@ -292,6 +326,10 @@ def _validate(settings: Settings) -> None:
     if not 0.0 < settings.nudge_step <= 1.0:
         raise ConfigError(f"AIDJ_NUDGE_STEP must be within (0, 1], got {settings.nudge_step}")
     _validate_telegram(settings)
+    try:
+        settings.serve_options()
+    except ValueError as error:
+        raise ConfigError(f"AIDJ_SERVE_* settings: {error}") from None
 
 
 _WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what setWebhook accepts

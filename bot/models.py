@@ -63,7 +63,9 @@ def prepare(
 ) -> Settings:
     """``settings`` with each hub model id replaced by its folder in the cache, downloading
     those not there yet. Local folders are left as they are (the loader reports a missing
-    one)."""
+    one). With a model server, nothing: its replicas load the models, this process does not."""
+    if settings.model_server is not None:
+        return settings
     local: dict[str, str] = {}
     for field, ref in zip(("clip_model", "nli_model"), model_refs(settings), strict=True):
         if ref.is_local:

@@ -22,6 +22,7 @@ from bot.metrics import Metrics
 from bot.models import prepare_async
 from bot.observed import TimedReader, TimedSpotify
 from bot.service import MoodReader, MoodService
+from core.errors import ConfigError, WorkerError
 from core.tracks import TrackSource
 
 log = logging.getLogger(__name__)
@@ -42,7 +43,8 @@ async def service_context(
     ``with_models``: load CLIP and NLI (not needed to regenerate a stored request);
     ``worker``: in a separate process (chat bots) rather than in this one (one-shot CLI);
     ``metrics`` / ``health``: what `aidj run` exports (the worker's batches, restarts and
-    queue, Spotify's calls; whether the worker serves).
+    queue, Spotify's calls; whether the worker serves). With ``AIDJ_MODEL_SERVER`` set, the
+    models run on that Ray Serve application instead, whichever ``worker`` says.
     """
     if with_models:  # the cached copies, or downloaded now with progress
         settings = await prepare_async(settings)
@@ -50,7 +52,9 @@ async def service_context(
         storage = Storage.open(settings.db_path)
         stack.callback(storage.close)  # also when the worker fails to start
         reader: MoodReader | None = None
-        if with_models and worker:
+        if with_models and settings.model_server is not None:
+            reader = await _model_server(stack, settings, metrics, health)
+        elif with_models and worker:
             from adapters.models.worker import ModelWorker
 
             model_worker = await stack.enter_async_context(
@@ -77,6 +81,29 @@ async def service_context(
             tracks=_track_source(settings, storage, options),
             render_plane=plane,
         )
+
+
+async def _model_server(
+    stack: contextlib.AsyncExitStack,
+    settings: Settings,
+    metrics: Metrics | None,
+    health: Health | None,
+) -> MoodReader:
+    """The reader of the Ray Serve application AIDJ_MODEL_SERVER names; no model loads here."""
+    from adapters.models.serve_reader import ServeReader
+
+    assert settings.model_server is not None
+    try:
+        reader = await stack.enter_async_context(
+            ServeReader(settings.model_server, settings.model_options())
+        )
+    except WorkerError as error:
+        raise ConfigError(f"AIDJ_MODEL_SERVER={settings.model_server}: {error}") from None
+    if metrics is not None:
+        metrics.watch_queue(lambda: reader.queue_depth)
+    if health is not None:
+        health.watch("models", lambda: reader.serving)
+    return reader
 
 
 def _track_source(settings: Settings, storage: Storage, options: SpotifyOptions) -> TrackSource:

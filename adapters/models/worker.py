@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from multiprocessing.context import SpawnProcess
 from typing import Any, Protocol
 
+from adapters.models.batch_fallback import analyze_items
 from adapters.models.options import ModelOptions
 from core.errors import AIDJError, ModelLoadError, WorkerError
 from core.mood import Reading
@@ -125,25 +126,9 @@ def _collect_batch(requests: Any, batch: list[Any], max_batch: int, wait_s: floa
 
 def _answer_batch(analyzer: Any, batch: list[Any], answers: Any) -> None:
     ids = [request_id for request_id, _, _ in batch]
-    results = _analyze(analyzer, [(image, caption) for _, image, caption in batch])
+    results = analyze_items(analyzer, [(image, caption) for _, image, caption in batch])
     for request_id, result in zip(ids, results, strict=True):
         answers.put(("result", request_id, result, len(batch)))
-
-
-def _analyze(analyzer: Any, items: list[tuple[bytes, str]]) -> list[Any]:
-    """One result per item. If the batch call raises (a bug, not bad input: that is a
-    per-item result), each item is run alone, so only the one that breaks it fails."""
-    try:
-        return list(analyzer.analyze_batch(items))
-    except Exception as error:
-        failure = error
-    if len(items) > 1:
-        log.warning("a batch of %d failed (%r); answering one by one", len(items), failure)
-        return [_analyze(analyzer, [item])[0] for item in items]
-    log.warning("analysis failed", exc_info=failure)
-    if isinstance(failure, AIDJError):
-        return [failure]
-    return [WorkerError(f"analysis failed: {type(failure).__name__}")]
 
 
 # ---------------------------------------------------------------- the async client

@@ -1,0 +1,183 @@
+"""The bots' side of the model server: the ``MoodReader`` protocol over a Ray Serve handle.
+
+Why: with ``AIDJ_MODEL_SERVER`` set the bot process loads no model and no torch; it sends
+(photo, caption) to the Serve application ``serve_app`` deployed and gets the reading back,
+through the same ``async analyze(image, caption) -> Reading`` as the local worker, so the
+flow cannot tell them apart. Failures end the same way too:
+
+- a replica that dies with the request on it (Serve starts another): sent again once, then
+  ``WorkerError``, like a request the local worker crashed on twice;
+- every replica busy and this caller's queue full (``max_queued_requests``): ``WorkerError``
+  at once, the "busy, try again" reply, rather than a place in an unbounded queue;
+- no answer within ``worker_timeout_s`` over both tries: ``WorkerError``, and the request
+  is cancelled on the cluster;
+- the user's own input (a broken photo) is answered with its own error, as the worker does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from adapters.models import ray_cluster
+from adapters.models.options import ModelOptions
+from adapters.models.serve_options import ModelServer
+from core.errors import WorkerError
+from core.mood import Reading
+
+log = logging.getLogger(__name__)
+
+_MAX_ATTEMPTS = 2  # a request survives one replica's death, not two
+
+
+@dataclass(frozen=True)
+class ServeStats:
+    """What this caller has seen: answers, the largest batch one was read in, resends."""
+
+    answered: int
+    largest_batch: int
+    resent: int
+
+
+class ServeReader:
+    """Use ``async with ServeReader(server, options)``; ``start`` fails with ``WorkerError``
+    when the cluster or the application cannot be reached."""
+
+    def __init__(self, server: ModelServer, options: ModelOptions) -> None:
+        self._server = server
+        self._options = options
+        self._handle: Any = None
+        self._joined = False
+        self._closing = False
+        self._in_flight = 0
+        self._answered = 0
+        self._largest_batch = 0
+        self._resent = 0
+
+    async def __aenter__(self) -> ServeReader:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    @property
+    def stats(self) -> ServeStats:
+        return ServeStats(self._answered, self._largest_batch, self._resent)
+
+    @property
+    def serving(self) -> bool:
+        """Connected to the application and not closing."""
+        return self._handle is not None and not self._closing
+
+    @property
+    def queue_depth(self) -> int:
+        """Requests sent from this process and not answered yet."""
+        return self._in_flight
+
+    async def start(self) -> None:
+        """Join the cluster and find the application, within ``worker_start_timeout_s``."""
+        self._closing = False
+        try:
+            async with asyncio.timeout(self._options.worker_start_timeout_s):
+                self._joined = await asyncio.to_thread(ray_cluster.join, self._server.address)
+                self._handle = await asyncio.to_thread(self._app_handle)
+        except TimeoutError:
+            raise WorkerError(
+                f"no answer from the Ray cluster at {self._server.address} within "
+                f"{self._options.worker_start_timeout_s:g} s"
+            ) from None
+        except BaseException:
+            await self.close()
+            raise
+        log.info("model server: application %r on %s", self._server.app, self._server.address)
+
+    async def analyze(self, image: bytes, caption: str) -> Reading:
+        """Read one photo and caption on a replica; raises the input's ``AIDJError``, or
+        ``WorkerError`` when the server is busy, lost the request twice or was too slow."""
+        if self._handle is None or self._closing:
+            raise WorkerError("the model server is not connected")
+        timeout = self._options.worker_timeout_s
+        self._in_flight += 1
+        try:
+            async with asyncio.timeout(timeout):
+                result, batch_size = await self._answer(image, caption)
+        except TimeoutError:
+            raise WorkerError(f"the model server did not answer within {timeout:g} s") from None
+        finally:
+            self._in_flight -= 1
+        self._answered += 1
+        self._largest_batch = max(self._largest_batch, batch_size)
+        if isinstance(result, Exception):
+            raise result
+        return result
+
+    async def close(self) -> None:
+        """Disconnect from Ray if ``start`` connected (not a connection someone else made)."""
+        self._closing = True
+        self._handle = None
+        joined, self._joined = self._joined, False
+        await asyncio.to_thread(ray_cluster.leave, joined)
+
+    # -- internals -------------------------------------------------------------------
+
+    def _app_handle(self) -> Any:
+        from ray.serve import get_app_handle
+        from ray.serve.exceptions import RayServeException
+
+        try:
+            return get_app_handle(self._server.app)
+        except RayServeException as error:
+            raise WorkerError(
+                f"no model application {self._server.app!r} on the Ray cluster at "
+                f"{self._server.address} ({error}); deploy it with `aidj models serve`"
+            ) from None
+
+    async def _answer(self, image: bytes, caption: str) -> tuple[Any, int]:
+        """The replica's answer; one resend when the replica died with the request on it."""
+        for attempt in range(1, _MAX_ATTEMPTS + 1):
+            try:
+                return await self._call(image, caption)
+            except _ReplicaLost as lost:
+                if attempt == _MAX_ATTEMPTS:
+                    raise WorkerError("the model server lost this request twice") from lost.cause
+                self._resent += 1
+                log.warning("a model replica died with a request on it (%s); resending", lost)
+        raise AssertionError("unreachable")
+
+    async def _call(self, image: bytes, caption: str) -> tuple[Any, int]:
+        from ray.exceptions import RayActorError, RayError, RayTaskError
+        from ray.serve.exceptions import BackPressureError, RayServeException
+
+        response = self._handle.analyze.remote(image, caption)
+        try:
+            answer: tuple[Any, int] = await response
+            return answer
+        except asyncio.CancelledError:
+            response.cancel()  # timed out (or shut down): free its place on the replica
+            raise
+        except BackPressureError:
+            raise WorkerError("the model server is busy: its queue is full") from None
+        except RayActorError as error:
+            raise _ReplicaLost(error) from None
+        except RayTaskError as error:
+            if isinstance(error.cause, RayActorError):
+                raise _ReplicaLost(error.cause) from None
+            raise WorkerError(f"the model server failed: {_cause_name(error)}") from error
+        except (RayError, RayServeException) as error:
+            raise WorkerError(f"the model server failed: {type(error).__name__}") from error
+
+
+class _ReplicaLost(Exception):
+    """The replica serving a request died before answering it."""
+
+    def __init__(self, cause: BaseException) -> None:
+        super().__init__(type(cause).__name__)
+        self.cause = cause
+
+
+def _cause_name(error: Any) -> str:
+    cause = getattr(error, "cause", None)
+    return type(cause).__name__ if cause is not None else type(error).__name__
