@@ -23,7 +23,6 @@ import contextlib
 import json
 import os
 import re
-import select
 import signal
 import statistics
 import subprocess
@@ -168,20 +167,13 @@ def model_server(clip: Path, nli: Path, replicas: int, cpus: int) -> Iterator[st
 
 
 def _server_address(server: subprocess.Popen[str]) -> str:
+    """The AIDJ_MODEL_SERVER line `aidj models serve` prints once the replicas are up (its
+    own deploy timeout bounds the wait: it exits instead of hanging)."""
     assert server.stdout is not None
-    deadline = time.monotonic() + 900
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([server.stdout], [], [], 5)
-        if not ready:
-            if server.poll() is not None:
-                break
-            continue
-        line = server.stdout.readline()
-        if not line:
-            break
+    for line in server.stdout:
         if line.startswith("Point the bots at it: AIDJ_MODEL_SERVER="):
             return line.strip().split("=", 1)[1]
-    raise SystemExit(f"aidj models serve did not come up (exit code {server.poll()})")
+    raise SystemExit(f"aidj models serve did not come up (exit code {server.wait()})")
 
 
 def _run_child(clip: Path, nli: Path, levels: list[int], server: str | None) -> dict[str, Any]:

@@ -22,13 +22,14 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from adapters.models.hub import DEFAULT_HUB, HubOptions, ModelRef, cached_model, is_complete
+from adapters.models.serve_options import ModelServer
 from bot.config import Settings
 from bot.models import model_refs
 from core.errors import AIDJError
 
 OK, WARN, FAIL, SKIP = "ok", "warn", "FAIL", "skip"
 CONNECT_TIMEOUT_S = 3.0
-# the environment variables naming a model server (no Ray support yet: only reachability)
+# the environment variables naming a model server (checked: the address accepts connections)
 MODEL_SERVER_VARIABLES = ("RAY_ADDRESS", "AIDJ_MODEL_SERVER")
 
 _TELEGRAM_TOKEN = re.compile(r"^\d{5,}:[A-Za-z0-9_-]{30,}$")
@@ -314,14 +315,13 @@ def check_model_server(context: Context) -> list[Finding]:
         raw = context.environ.get(name, "").strip()
         if not raw:
             continue
+        if name == "AIDJ_MODEL_SERVER":  # ADDRESS[/APP]
+            with contextlib.suppress(ValueError):
+                raw = ModelServer.parse(raw).address
         address = _host_port(raw)
         if address is None:
             findings.append(
-                Finding(
-                    SKIP,
-                    "model server",
-                    f"{name}={raw} is not host:port; not checked (AI DJ has no Ray support yet)",
-                )
+                Finding(SKIP, "model server", f"{name}={raw} is not host:port; not checked")
             )
             continue
         host, port = address

@@ -163,7 +163,9 @@ def test_a_model_server_address_must_accept_connections(ready, listening) -> Non
     )
     assert refused.status == FAIL and "unset AIDJ_MODEL_SERVER" in refused.fix
     auto = one(findings(ready, environ={"RAY_ADDRESS": "auto"}), "model server")
-    assert auto.status == SKIP and "no Ray support" in auto.detail
+    assert auto.status == SKIP and "not checked" in auto.detail
+    with_app = findings(ready, environ={"AIDJ_MODEL_SERVER": f"ray://127.0.0.1:{listening}/aidj"})
+    assert one(with_app, "model server").status == OK
 
 
 def test_a_gpu_device_without_a_gpu_fails(ready) -> None:
