@@ -199,26 +199,13 @@ async def test_the_flow_recommends_through_the_model_server(server, own_settings
 
 
 async def test_a_telegram_photo_goes_through_the_model_server(server, own_settings):
-    from adapters.chat.telegram_bot import TelegramBot
-    from bot.wiring import service_context
-    from tests.fake_telegram import FakeTelegram, private_chat, user
+    from tests.fake_telegram import private_chat, user
+    from tests.wired_telegram import wired_telegram
 
-    token = "424242:serve-wiring-token"
-    settings = dataclasses.replace(own_settings, telegram_token=token, model_server=server)
+    settings = dataclasses.replace(own_settings, model_server=server)
     sender = user(9002)
-    async with (
-        FakeTelegram(token) as fake,
-        service_context(settings, with_models=True, worker=True) as flow,
-    ):
-        options = dataclasses.replace(
-            settings.telegram_options(), base_url=fake.base_url, base_file_url=fake.base_file_url
-        )
-        bot = TelegramBot(flow, options)
-        await bot.start()
-        try:
-            _, sent = await fake.send_photo(private_chat(sender), sender, make_photo(), "신나!")
-        finally:
-            await bot.stop()
+    async with wired_telegram(settings, "424242:serve-wiring-token") as fake:
+        _, sent = await fake.send_photo(private_chat(sender), sender, make_photo(), "신나!")
     links = re.findall(r"open\.spotify\.com/track/([A-Za-z0-9]+)", sent.params["caption"])
     assert len(set(links)) == settings.recommend_count
 
