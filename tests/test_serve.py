@@ -12,6 +12,7 @@ import dataclasses
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 
@@ -46,7 +47,8 @@ def local_ray():
     """A local Ray with Serve (no HTTP proxy); its GCS address. Shut down at the end.
     Ray turns token authentication on for a cluster it starts (unless RAY_AUTH_MODE says
     otherwise); processes started from here inherit the mode, and find the token in
-    ~/.ray/auth_token."""
+    ~/.ray/auth_token. Ray's SIGTERM handler (exit at once) is undone at the end."""
+    sigterm = signal.getsignal(signal.SIGTERM)
     ray.init(
         num_cpus=2,
         include_dashboard=False,
@@ -59,6 +61,7 @@ def local_ray():
     finally:
         serve.shutdown()
         ray.shutdown()
+        signal.signal(signal.SIGTERM, sigterm)
 
 
 def _deploy(settings, app: str, serving: ServeOptions, address: str) -> ModelServer:
