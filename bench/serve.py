@@ -67,7 +67,6 @@ async def measure(clip: Path, nli: Path, levels: list[int], server: str | None) 
             db_path=Path(folder) / "aidj.db",
             worker_timeout_s=900.0,  # queueing at 128 takes minutes on 2 cores: no timeouts
             worker_start_timeout_s=900.0,
-            serve_max_queued=QUEUE,
         )
         photos = [photo(seed) for seed in range(len(CAPTIONS))]
         items = list(zip(photos, CAPTIONS, strict=True))
@@ -149,6 +148,7 @@ def model_server(clip: Path, nli: Path, replicas: int, cpus: int) -> Iterator[st
     command += ["--replicas", str(replicas), "--cpus", str(cpus)]
     command += ["--clip-model", str(clip), "--nli-model", str(nli)]
     env = {**os.environ, **RAY_ENV, "AIDJ_WORKER_START_TIMEOUT_S": "900"}
+    env["AIDJ_SERVE_MAX_QUEUED"] = str(QUEUE)  # a deployment option: callers enforce it
     env.pop("RAY_ADDRESS", None)
     server = subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env

@@ -1,14 +1,16 @@
 """`aidj models serve`: deploy the models as a Ray Serve application for the bots to use.
 
 On the cluster at ``--address`` (or ``RAY_ADDRESS``) the command deploys and returns: the
-application keeps running there. Without an address it starts a local Ray in this process,
-deploys on it and keeps running until Ctrl-C or SIGTERM, since that Ray stops with it. Either
+application keeps running there (the nodes find the models themselves). Without an address
+it fetches missing models with progress, starts a local Ray in this process, deploys on it
+and keeps running until Ctrl-C or SIGTERM, since that Ray stops with it. Either
 way it ends by printing the AIDJ_MODEL_SERVER value the bots need. Needs the ``serve`` extra.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import signal
 import threading
@@ -43,6 +45,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def run_serve(args: argparse.Namespace, *, stop: threading.Event | None = None) -> int:
     """Deploy, say where, and (for a local Ray) stay up until ``stop`` or a signal."""
+    from adapters.models import ray_cluster
     from adapters.models.serve_deploy import deploy
     from bot.config import load_settings
 
@@ -54,6 +57,10 @@ def run_serve(args: argparse.Namespace, *, stop: threading.Event | None = None) 
         serve_cpus=args.cpus,
     )
     address = args.address or os.environ.get("RAY_ADDRESS", "").strip() or "local"
+    if address == "local":  # the replicas run here: the cached models, or fetched with progress
+        from bot.models import prepare
+
+        settings = prepare(dataclasses.replace(settings, model_server=None))
     deployed = deploy(
         settings.model_options(),
         settings.serve_options(),
@@ -64,16 +71,12 @@ def run_serve(args: argparse.Namespace, *, stop: threading.Event | None = None) 
     where = deployed.gcs_address if address == "local" else address
     print(f"{args.app!r} is running on the Ray cluster at {deployed.gcs_address}.")
     print(f"Point the bots at it: AIDJ_MODEL_SERVER={where}/{args.app}", flush=True)
-    if address != "local":
-        return 0
-    print("This process holds that Ray instance: Ctrl-C stops it.", flush=True)
-    stop = stop or _stop_on_signals()
     try:
-        stop.wait()
+        if address == "local":
+            print("This process holds that Ray instance: Ctrl-C stops it.", flush=True)
+            (stop or _stop_on_signals()).wait()
     finally:
-        from adapters.models import ray_cluster
-
-        ray_cluster.leave(deployed.joined)
+        ray_cluster.leave(deployed.joined)  # the application stays on a cluster
     return 0
 
 

@@ -12,6 +12,7 @@ import dataclasses
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 
@@ -46,7 +47,8 @@ def local_ray():
     """A local Ray with Serve (no HTTP proxy); its GCS address. Shut down at the end.
     Ray turns token authentication on for a cluster it starts (unless RAY_AUTH_MODE says
     otherwise); processes started from here inherit the mode, and find the token in
-    ~/.ray/auth_token."""
+    ~/.ray/auth_token. Ray's SIGTERM handler (exit at once) is undone at the end."""
+    sigterm = signal.getsignal(signal.SIGTERM)
     ray.init(
         num_cpus=2,
         include_dashboard=False,
@@ -59,6 +61,7 @@ def local_ray():
     finally:
         serve.shutdown()
         ray.shutdown()
+        signal.signal(signal.SIGTERM, sigterm)
 
 
 def _deploy(settings, app: str, serving: ServeOptions, address: str) -> ModelServer:
@@ -300,6 +303,37 @@ def test_aidj_models_serve_deploys_on_a_cluster_and_returns(local_ray, tiny_mode
         serve.delete("aidj-cli")
     out = capsys.readouterr().out
     assert f"AIDJ_MODEL_SERVER={local_ray}/aidj-cli" in out
+
+
+def test_aidj_models_serve_without_an_address_holds_a_local_ray(tiny_models, tmp_path):
+    """It starts a Ray of its own, says where, serves until SIGTERM, then stops cleanly."""
+    command = [sys.executable, "-m", "bot.cli", "models", "serve", "--app", "solo"]
+    command += ["--cpus", "0.5", "--clip-model", str(tiny_models.clip)]
+    command += ["--nli-model", str(tiny_models.nli)]
+    env = {**os.environ, "PYTHONPATH": str(REPO), "AIDJ_WORKER_START_TIMEOUT_S": "240"}
+    env.pop("RAY_ADDRESS", None)
+    stderr = tmp_path / "stderr.txt"
+    with stderr.open("w") as errors:
+        server = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=errors, text=True, env=env
+        )
+    try:
+        assert server.stdout is not None
+        lines = []
+        for line in server.stdout:  # the deploy's own timeout bounds this wait
+            lines.append(line)
+            if line.startswith("This process holds"):
+                break
+        assert any(
+            re.match(r"Point the bots at it: AIDJ_MODEL_SERVER=\S+/solo$", x) for x in lines
+        ), "".join(lines) + stderr.read_text()[-3000:]
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=120) == 0, stderr.read_text()[-3000:]
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+        server.stdout.close()
 
 
 def test_the_serve_config_file_builds_the_default_application():

@@ -82,6 +82,8 @@ class ServeReader:
         self._closing = False
         try:
             async with asyncio.timeout(self._options.worker_start_timeout_s):
+                # in a thread: off the loop, and Ray sets its own SIGTERM handler (exit at
+                # once) only when joined from the main thread; `aidj run` stops gently on it
                 self._joined = await asyncio.to_thread(ray_cluster.join, self._server.address)
                 self._handle = await asyncio.to_thread(self._app_handle)
         except TimeoutError:
