@@ -15,7 +15,8 @@ from typing import Any, TypeVar
 
 from bot.service import MoodReader, SpotifyExtrasLike
 from bot.trace import RequestTrace, Tracer, step
-from core.flow import Actor, CardMessage, EditCard, MoodFlow, PhotoRequest, SendCard
+from core.controls import Control
+from core.flow import Actor, CardMessage, EditCard, MoodFlow, PhotoRequest, Pressed, SendCard
 from core.mood import Reading
 from core.reply import PlaylistCard
 from core.steering import Action
@@ -49,6 +50,17 @@ class ObservedFlow:
             new = await self._inner.steer(card, action, actor, delivered, **options)
             trace.request_id = new.request_id
             return new
+
+    async def press(
+        self, card: CardMessage, control: Control, actor: Actor, edit: EditCard, **options: Any
+    ) -> Pressed:
+        with self._tracer.request(card.platform, "control") as trace:
+            delivered = _delivery(edit, trace)
+            assert delivered is not None
+            pressed = await self._inner.press(card, control, actor, delivered, **options)
+            if pressed.card is not None:
+                trace.request_id = pressed.card.request_id
+            return pressed
 
     async def request_for_message(self, platform: str, chat_id: str, message_id: str) -> int | None:
         return await self._inner.request_for_message(platform, chat_id, message_id)

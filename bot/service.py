@@ -21,8 +21,17 @@ from bot.config import Settings
 from bot.trace import timed_step
 from core.captions import normalize_caption
 from core.categories import get_category
+from core.controls import Control, ControlKind
 from core.errors import BadCaptionError, BadImageError, NotRequesterError, UnknownRequestError
-from core.flow import Acknowledge, Actor, CardMessage, EditCard, PhotoRequest, SendCard
+from core.flow import (
+    Acknowledge,
+    Actor,
+    CardMessage,
+    EditCard,
+    PhotoRequest,
+    Pressed,
+    SendCard,
+)
 from core.keyed_locks import KeyedLocks
 from core.language import Language, reply_language
 from core.mood import Analysis, MoodPoint, Reading
@@ -134,6 +143,28 @@ class MoodService:
             )
             raise NotRequesterError("that control does not belong to this playlist")
         return await self._steer(request_id, action, actor, edit, acknowledge)
+
+    async def press(
+        self,
+        card: CardMessage,
+        control: Control,
+        actor: Actor,
+        edit: EditCard,
+        *,
+        acknowledge: Acknowledge | None = None,
+    ) -> Pressed:
+        action = control.action
+        if control.kind is ControlKind.STEER and action is not None:
+            new_card = await self.steer(
+                card,
+                action,
+                actor,
+                edit,
+                claimed_request=control.request_id,
+                acknowledge=acknowledge,
+            )
+            return Pressed(card=new_card)
+        raise UnknownRequestError(f"no such control: {control.kind}")
 
     async def steer_as_owner(
         self, request_id: int, action: Action, edit: EditCard | None = None

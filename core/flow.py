@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from core.controls import Control
 from core.reply import PlaylistCard
 from core.steering import Action
 
@@ -60,6 +61,17 @@ class CardMessage:
     message_id: str
 
 
+@dataclass(frozen=True)
+class Pressed:
+    """What a control press gave: a new card (already delivered through ``edit``), and/or a
+    short notice for the presser (a Telegram popup, a Discord ephemeral reply). A press
+    that answers with a notice does not call ``acknowledge`` first: a Telegram callback
+    query takes one answer only."""
+
+    card: PlaylistCard | None = None
+    notice: str | None = None
+
+
 class MoodFlow(Protocol):
     async def recommend(self, request: PhotoRequest, send: SendCard | None = None) -> PlaylistCard:
         """Analyse, tune, recommend, record; ``send`` posts the first card and returns the
@@ -84,6 +96,20 @@ class MoodFlow(Protocol):
         UnknownRequestError a message that is not a card. ``acknowledge`` runs once the
         press is accepted (before any work); ``edit`` delivers the new card, and the press
         counts only if it returns."""
+        ...
+
+    async def press(
+        self,
+        card: CardMessage,
+        control: Control,
+        actor: Actor,
+        edit: EditCard,
+        *,
+        acknowledge: Acknowledge | None = None,
+    ) -> Pressed:
+        """Any button on a card (``core.controls``): steering goes to ``steer`` (with the
+        control's request id as the claim), other kinds to their own step. Same refusals as
+        ``steer``; ``acknowledge`` runs once the press is accepted."""
         ...
 
     async def request_for_message(self, platform: str, chat_id: str, message_id: str) -> int | None:

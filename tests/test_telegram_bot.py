@@ -28,12 +28,12 @@ from adapters.chat.telegram_bot import ALLOWED_UPDATES, TelegramBot, TelegramOpt
 from adapters.chat.telegram_render import (
     CAPTION_LIMIT,
     card_caption,
-    parse_callback,
     reaction_action,
     visible_length,
 )
+from core.controls import Control
 from core.errors import ConfigError, NotRequesterError
-from core.flow import Actor, CardMessage, EditCard, MoodFlow, PhotoRequest, SendCard
+from core.flow import Actor, CardMessage, EditCard, MoodFlow, PhotoRequest, Pressed, SendCard
 from core.language import Language
 from core.messages import CaptionProblem, ErrorReply, ImageProblem, text_of
 from core.reply import PlaylistCard, error_text
@@ -107,6 +107,14 @@ class RecordingFlow:
             await edit(self._keep(new))
 
         return await self.inner.steer(card, action, actor, keep_and_edit, **options)
+
+    async def press(
+        self, card: CardMessage, control: Control, actor: Actor, edit: EditCard, **options: Any
+    ) -> Pressed:
+        async def keep_and_edit(new: PlaylistCard) -> None:
+            await edit(self._keep(new))
+
+        return await self.inner.press(card, control, actor, keep_and_edit, **options)
 
     async def request_for_message(self, platform: str, chat_id: str, message_id: str) -> int | None:
         return await self.inner.request_for_message(platform, chat_id, message_id)
@@ -600,9 +608,11 @@ async def test_caption_fits_for_any_track_names(mood_flow: MoodFlow) -> None:
 
 
 def test_callback_data_round_trip_and_reactions() -> None:
-    assert parse_callback("aidj:42:more_energy") == (42, Action.MORE_ENERGY)
+    assert Control.parse("aidj:42:more_energy") == Control.steer(42, Action.MORE_ENERGY)
+    assert Control.parse("aidj:42:steer:calmer") is None  # steering has only the short form
     for bad in (None, "", "aidj:x:regenerate", "aidj:1:dance", "other:1:regenerate", "aidj:1"):
-        assert parse_callback(bad) is None
+        assert Control.parse(bad) is None
+    assert Control.parse("aidj:7:nosuchkind:x") is None
     assert reaction_action("🔁") is Action.REGENERATE
     assert reaction_action("⚡️") is Action.MORE_ENERGY
     assert reaction_action("👎") is Action.REGENERATE  # Telegram's reaction set lacks 🔁

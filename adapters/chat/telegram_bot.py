@@ -67,19 +67,19 @@ from telegram.ext import (
 
 from adapters.chat.notices import NoticeGate
 from adapters.chat.telegram_render import (
-    CALLBACK_PREFIX,
     COMMANDS,
     MESSAGE_LIMIT,
     PLANE_FILENAME,
     card_caption,
     help_text,
     keyboard,
-    parse_callback,
     reaction_action,
 )
 from adapters.chat.telegram_retry import RetryAfterLimiter
 from adapters.images import MAX_IMAGE_BYTES
 from adapters.redaction import RedactingFilter
+from core.controls import PREFIX as CONTROL_PREFIX
+from core.controls import Control
 from core.errors import (
     AIDJError,
     BadImageError,
@@ -210,7 +210,7 @@ class TelegramBot:
                 MessageHandler(
                     filters.TEXT & filters.ChatType.PRIVATE & ~filters.COMMAND, self._on_text
                 ),
-                CallbackQueryHandler(self._on_button, pattern=rf"^{CALLBACK_PREFIX}:"),
+                CallbackQueryHandler(self._on_button, pattern=rf"^{CONTROL_PREFIX}:"),
                 CallbackQueryHandler(self._on_foreign_button),  # stale or not ours: answered
                 MessageReactionHandler(
                     self._on_reaction,
@@ -427,27 +427,34 @@ class TelegramBot:
         query = update.callback_query
         if query is None:
             return
-        parsed = parse_callback(query.data)
+        control = Control.parse(query.data)
         message = query.message
-        if parsed is None or message is None:
+        if control is None or message is None:
             await _answer(query)
             return
-        claimed_request, action = parsed
         user = query.from_user
         language = reply_language(_locale(user))
         chat = message.chat
         bot = context.bot
+        answered = False
+
+        async def acknowledge() -> None:
+            nonlocal answered
+            answered = True
+            await _answer(query)
+
         try:
-            await self._flow.steer(
+            pressed = await self._flow.press(
                 CardMessage(PLATFORM, str(chat.id), str(message.message_id)),
-                action,
+                control,
                 await self._actor(bot, chat, user),
                 lambda card: self._edit_card(
                     bot, chat.id, message.message_id, card, photo=_has_photo(message)
                 ),
-                claimed_request=claimed_request,
-                acknowledge=lambda: _answer(query),
+                acknowledge=acknowledge,
             )
+            if not answered:  # a press that needed no acknowledgement before its work
+                await _answer(query, pressed.notice)
         except (NotRequesterError, UnknownRequestError) as error:
             await _answer(query, error_text(error, language), alert=True)
         except AIDJError as error:  # a popup per press, never a chat message

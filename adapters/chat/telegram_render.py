@@ -1,6 +1,6 @@
 """How a ``PlaylistCard`` looks on Telegram: a photo (the mood plane) with an HTML caption and
-five inline buttons, plus the help text and the command menu (hints and upload problems are
-in ``core.messages``).
+its controls as inline buttons, plus the help text and the command menu (hints and upload
+problems are in ``core.messages``).
 
 Card wording comes from ``core.reply`` (shared with Discord); this module only lays it out.
 
@@ -18,6 +18,7 @@ import re
 
 from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup
 
+from core.controls import card_controls
 from core.language import Language
 from core.reply import PlaylistCard, control_name, summary_lines, text, title
 from core.steering import Action
@@ -25,7 +26,6 @@ from core.tracks import Track
 
 CAPTION_LIMIT = 1024  # visible characters (UTF-16 code units) after entity parsing
 MESSAGE_LIMIT = 4096
-CALLBACK_PREFIX = "aidj"
 PLANE_FILENAME = "mood.png"
 _LABEL_BUDGETS = (80, 60, 48, 40, 32, 26, 20, 16, 12)
 _TAG = re.compile(r"<[^>]+>")
@@ -145,30 +145,17 @@ def visible_length(caption_html: str) -> int:
 
 
 def keyboard(card: PlaylistCard) -> InlineKeyboardMarkup:
-    """One row of five controls; each button carries the request id and the action."""
+    """The card's controls (``core.controls``), row by row; each button carries its control
+    written as ``callback_data``."""
     return InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(action.emoji, callback_data=callback_data(card, action))
-                for action in Action
+                InlineKeyboardButton(button.label, callback_data=button.control.encode())
+                for button in row
             ]
+            for row in card_controls(card)
         ]
     )
-
-
-def callback_data(card: PlaylistCard, action: Action) -> str:
-    return f"{CALLBACK_PREFIX}:{card.request_id}:{action.value}"
-
-
-def parse_callback(data: str | None) -> tuple[int, Action] | None:
-    """(request id, action) from a button's data, or None for anything not ours."""
-    parts = (data or "").split(":")
-    if len(parts) != 3 or parts[0] != CALLBACK_PREFIX or not parts[1].isdigit():
-        return None
-    try:
-        return int(parts[1]), Action(parts[2])
-    except ValueError:
-        return None
 
 
 def reaction_action(emoji: str) -> Action | None:

@@ -20,6 +20,7 @@ pixels as a full drawing at about a tenth of the cost (``python -m bench.picture
 from __future__ import annotations
 
 import functools
+import itertools
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -52,6 +53,7 @@ TRACK = (29, 185, 84)  # Spotify green
 BASE = (140, 170, 255)
 TARGET = (255, 77, 109)
 ARROW = (255, 77, 109)
+PATH = (200, 160, 255)  # a journey's or an album's line through the plane
 # quadrant tints, blended into the plot background: (valence high?, energy high?)
 _QUADRANT_TINT = {
     (True, True): (255, 196, 0),
@@ -89,9 +91,14 @@ def render_mood_plane(
     tracks: Sequence[Track],
     language: Language,
     highlight: str | None = None,
+    *,
+    path: Sequence[MoodPoint] = (),
 ) -> bytes:
     """The plane as PNG bytes: category anchors (``highlight`` marked), the caption's move
     from ``base`` to ``target``, and the chosen ``tracks``.
+
+    A playlist that moves (a journey, an album's arc) gives its ``path``: the line through
+    those points is drawn under the tracks, and the tracks are numbered in playlist order.
 
     Categories missing from ``anchors`` (no anchor table built yet) sit at their default
     values. Korean labels need a Hangul font on the system; without one they are English.
@@ -101,10 +108,15 @@ def render_mood_plane(
     with _drawing_plane:  # the first cards after a start or an anchor rebuild share one drawing
         plane = static_plane(lang, tuple(_anchor_points(anchors).items()))
     canvas = _Canvas.over(plane)
+    if len(path) > 1:
+        canvas.path(path)
     for track in tracks:
         canvas.track(MoodPoint(track.valence, track.energy))
     markers = canvas.anchor_markers(plane.points, highlight)  # over the tracks
     canvas.move(base, target)
+    if len(path) > 1:
+        for number, track in enumerate(tracks, start=1):
+            canvas.track_number(MoodPoint(track.valence, track.energy), number)
     canvas.anchor_labels(markers, highlight)  # last: placed around everything else
     return canvas.finish()
 
@@ -389,6 +401,26 @@ class _Canvas:
 
     def track(self, point: MoodPoint) -> None:
         self.taken.append(self.dot(point, 4, TRACK, outline=BACKGROUND, width=1))
+
+    def path(self, points: Sequence[MoodPoint]) -> None:
+        """A moving playlist's path: a line through ``points``, a small ring at each."""
+        for start, end in itertools.pairwise(points):
+            sx, sy = _xy(start, _SCALE)
+            ex, ey = _xy(end, _SCALE)
+            self.draw.line((sx, sy, ex, ey), fill=PATH, width=3 * _SCALE)
+            boxes = _path_boxes((sx / _SCALE, sy / _SCALE), (ex / _SCALE, ey / _SCALE))
+            self.taken.extend(boxes)
+            self.changed.extend(boxes)
+        for point in points:
+            self.taken.append(self.dot(point, 5, PLOT_BACKGROUND, outline=PATH, width=2))
+
+    def track_number(self, point: MoodPoint, number: int) -> None:
+        """The song's place in the playlist, beside its dot (on a halo, legible anywhere)."""
+        x, y = _xy(point, 1)
+        self.label_text((x + 5, y - 17), str(number), 12, TEXT, True)
+        width, height = self.text_size(str(number), 12, True)
+        box = (x + 5, y - 17, x + 5 + width, y - 17 + height)
+        self.taken.append(box)
 
     def anchor_markers(self, points: dict[str, MoodPoint], highlight: str | None) -> dict[str, Box]:
         """A dot per category (the detected one larger and golden); their boxes by id.

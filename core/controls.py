@@ -1,0 +1,102 @@
+"""A card's controls, platform-neutral: what each button does and how it is written down.
+
+Both chat platforms put the same controls under a card (Telegram inline buttons, Discord
+buttons), laid out by ``card_controls`` and carried as one string (Telegram's
+``callback_data``, at most 64 bytes; Discord's ``custom_id``, at most 100 characters):
+
+- ``aidj:<request>:<action>``: a steering press (regenerate or a nudge). This was the only
+  format before other kinds of control existed, so cards already posted keep working.
+- ``aidj:<request>:<kind>:<value>``: any other kind (``ControlKind``).
+
+The request id in the data is a *claim*: the flow resolves the request from the message the
+control was pressed on and only checks the claim against it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from core.steering import Action
+
+if TYPE_CHECKING:
+    from core.reply import PlaylistCard
+
+PREFIX = "aidj"
+MAX_DATA_BYTES = 64  # Telegram's callback_data limit (Discord allows 100)
+_VALUE = re.compile(r"^[a-z0-9_\-]{1,32}$")
+
+
+class ControlKind(StrEnum):
+    STEER = "steer"  # value: an ``Action`` value
+
+
+@dataclass(frozen=True)
+class Control:
+    """One press: which request it claims, what kind of control, and its value."""
+
+    request_id: int
+    kind: ControlKind
+    value: str
+
+    @classmethod
+    def steer(cls, request_id: int, action: Action) -> Control:
+        return cls(request_id, ControlKind.STEER, action.value)
+
+    @property
+    def action(self) -> Action | None:
+        """The steering action of a STEER control, else None."""
+        if self.kind is not ControlKind.STEER:
+            return None
+        return Action(self.value)
+
+    def encode(self) -> str:
+        if self.kind is ControlKind.STEER:
+            data = f"{PREFIX}:{self.request_id}:{self.value}"
+        else:
+            data = f"{PREFIX}:{self.request_id}:{self.kind.value}:{self.value}"
+        if len(data.encode()) > MAX_DATA_BYTES:
+            raise ValueError(f"control data over {MAX_DATA_BYTES} bytes: {data!r}")
+        return data
+
+    @classmethod
+    def parse(cls, data: str | None) -> Control | None:
+        """The control written in ``data``, or None for anything not ours (another bot's
+        format, a value this version does not know)."""
+        parts = (data or "").split(":")
+        if len(parts) not in (3, 4) or parts[0] != PREFIX or not parts[1].isdigit():
+            return None
+        if not all(_VALUE.match(part) for part in parts[2:]):
+            return None
+        request_id = int(parts[1])
+        if len(parts) == 3:
+            try:
+                return cls.steer(request_id, Action(parts[2]))
+            except ValueError:
+                return None
+        try:
+            kind = ControlKind(parts[2])
+        except ValueError:
+            return None
+        if kind is ControlKind.STEER:
+            return None  # steering has its own, shorter form
+        return cls(request_id, kind, parts[3])
+
+
+@dataclass(frozen=True)
+class ControlButton:
+    """A control as a button: the short label on it (an emoji, or a word or two)."""
+
+    control: Control
+    label: str
+
+
+def card_controls(card: PlaylistCard) -> list[list[ControlButton]]:
+    """The card's buttons, row by row, the same on both platforms (Discord allows five rows
+    of five, Telegram more; keep within Discord's)."""
+    rows = [
+        [ControlButton(Control.steer(card.request_id, action), action.emoji) for action in Action]
+    ]
+    return rows
