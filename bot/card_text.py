@@ -28,6 +28,7 @@ def card_json(card: PlaylistCard) -> dict[str, Any]:
         "target": asdict(card.target),
         "round": card.round,
         "playlist_url": card.playlist_url,
+        **_album_json(card),
         "tracks": [
             {
                 "id": track.id,
@@ -41,5 +42,28 @@ def card_json(card: PlaylistCard) -> dict[str, Any]:
                 "album_art_url": track.album_art_url,
             }
             for track in card.tracks
+        ],
+    }
+
+
+def _album_json(card: PlaylistCard) -> dict[str, Any]:
+    """An album's photos in order (read ones with their scene and points, skipped ones with
+    why); nothing for a single photo."""
+    if card.album is None:
+        return {}
+    return {
+        "album": [
+            {
+                "position": photo.position,
+                "category": photo.analysis.reading.image.category_id,
+                "base": asdict(photo.analysis.base),
+                "final": asdict(photo.analysis.final),
+                "target": asdict(photo.target),
+            }
+            for photo in card.album.photos
+        ],
+        "skipped": [
+            {"position": skipped.position, "problem": skipped.problem.value}
+            for skipped in card.album.skipped
         ],
     }

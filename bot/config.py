@@ -88,6 +88,8 @@ class Settings:
     telegram_webhook_url: str | None = None
     telegram_webhook_listen: tuple[str, int] | None = None  # None: the adapter's default
     telegram_webhook_secret: str | None = _secret()  # every webhook request must carry it
+    # an album (media group) is answered once no photo of it arrived for this long
+    telegram_album_wait_s: float = 1.5
     spotify_client_id: str | None = _secret()
     spotify_client_secret: str | None = _secret()
     spotify_redirect_uri: str = "http://127.0.0.1:8888/callback"
@@ -134,6 +136,7 @@ class Settings:
             base_url=base_url,
             base_file_url=base_file_url,
             webhook=webhook,
+            album_wait_s=self.telegram_album_wait_s,
         )
 
     def discord_options(self) -> DiscordOptions:
@@ -262,6 +265,7 @@ _ENV: dict[str, tuple[str, Callable[[str], object]]] = {
     "AIDJ_TELEGRAM_WEBHOOK_URL": ("telegram_webhook_url", _webhook_url),
     "AIDJ_TELEGRAM_WEBHOOK_LISTEN": ("telegram_webhook_listen", _address),
     "AIDJ_TELEGRAM_WEBHOOK_SECRET": ("telegram_webhook_secret", str),
+    "AIDJ_TELEGRAM_ALBUM_WAIT_S": ("telegram_album_wait_s", float),
     "SPOTIFY_CLIENT_ID": ("spotify_client_id", str),
     "SPOTIFY_CLIENT_SECRET": ("spotify_client_secret", str),
     "SPOTIFY_REDIRECT_URI": ("spotify_redirect_uri", str),
@@ -333,6 +337,7 @@ def _validate(settings: Settings) -> None:
 
 
 _WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what setWebhook accepts
+_ALBUM_WAIT_MAX_S = 30.0  # longer, and the album's sender would think the bot is gone
 
 
 def _validate_telegram(settings: Settings) -> None:
@@ -355,3 +360,8 @@ def _validate_telegram(settings: Settings) -> None:
         )
     if settings.telegram_file_base and not settings.telegram_api_base:
         raise ConfigError("TELEGRAM_FILE_BASE is set but TELEGRAM_API_BASE is not")
+    if not 0.0 < settings.telegram_album_wait_s <= _ALBUM_WAIT_MAX_S:
+        raise ConfigError(
+            f"AIDJ_TELEGRAM_ALBUM_WAIT_S must be within (0, {_ALBUM_WAIT_MAX_S:g}] seconds, "
+            f"got {settings.telegram_album_wait_s}"
+        )

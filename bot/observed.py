@@ -16,7 +16,17 @@ from typing import Any, TypeVar
 from bot.service import MoodReader, SpotifyExtrasLike
 from bot.trace import RequestTrace, Tracer, step
 from core.controls import Control
-from core.flow import Actor, CardMessage, EditCard, MoodFlow, PhotoRequest, Pressed, SendCard
+from core.flow import (
+    Actor,
+    AlbumRequest,
+    CardMessage,
+    CardRequest,
+    EditCard,
+    ImageFetch,
+    MoodFlow,
+    Pressed,
+    SendCard,
+)
 from core.mood import Reading
 from core.reply import PlaylistCard
 from core.steering import Action
@@ -32,11 +42,13 @@ class ObservedFlow:
         self._inner = inner
         self._tracer = tracer
 
-    async def recommend(self, request: PhotoRequest, send: SendCard | None = None) -> PlaylistCard:
+    async def recommend(self, request: CardRequest, send: SendCard | None = None) -> PlaylistCard:
         with self._tracer.request(request.platform, "photo") as trace:
-            image = request.image
-            if not isinstance(image, bytes):
-                request = dataclasses.replace(request, image=_timed(image, "download"))
+            if isinstance(request, AlbumRequest):
+                images = tuple(_downloaded(image) for image in request.images)
+                request = dataclasses.replace(request, images=images)
+            else:
+                request = dataclasses.replace(request, image=_downloaded(request.image))
             card = await self._inner.recommend(request, _delivery(send, trace))
             trace.request_id = card.request_id
             return card
@@ -64,6 +76,11 @@ class ObservedFlow:
 
     async def request_for_message(self, platform: str, chat_id: str, message_id: str) -> int | None:
         return await self._inner.request_for_message(platform, chat_id, message_id)
+
+
+def _downloaded(image: bytes | ImageFetch) -> bytes | ImageFetch:
+    """A photo to fetch, its fetch timed as the download step."""
+    return image if isinstance(image, bytes) else _timed(image, "download")
 
 
 def _timed(function: Callable[[], Awaitable[T]], name: str) -> Callable[[], Awaitable[T]]:

@@ -10,6 +10,7 @@ gateway, which runs it on the database's own thread, so the event loop never wai
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from dataclasses import replace
 from typing import Protocol
@@ -17,8 +18,10 @@ from typing import Protocol
 from adapters.storage.catalog_source import CatalogSource
 from adapters.storage.gateway import Storage
 from adapters.storage.request_log import StoredRequest
+from bot.album_reading import read_album
 from bot.config import Settings
 from bot.trace import timed_step
+from core.albums import Album, pick_album
 from core.captions import normalize_caption
 from core.categories import get_category
 from core.controls import Control, ControlKind
@@ -26,7 +29,9 @@ from core.errors import BadCaptionError, BadImageError, NotRequesterError, Unkno
 from core.flow import (
     Acknowledge,
     Actor,
+    AlbumRequest,
     CardMessage,
+    CardRequest,
     EditCard,
     PhotoRequest,
     Pressed,
@@ -91,15 +96,16 @@ class MoodService:
         (`aidj analyze`)."""
         return await self._analyze(image, normalize_caption(caption))
 
-    async def recommend(self, request: PhotoRequest, send: SendCard | None = None) -> PlaylistCard:
+    async def recommend(self, request: CardRequest, send: SendCard | None = None) -> PlaylistCard:
+        if isinstance(request, AlbumRequest) and len(request.images) == 1:
+            request = _single(request)  # an album of one photo is a normal card
         caption = normalize_caption(request.caption)
         language = reply_language(request.locale, caption)
         user = (request.platform, request.user_id)
-        self._limit(self._photo_limiter, user)
+        self._limit(self._photo_limiter, user)  # an album counts once: it is one card
         request_id: int | None = None
         try:
-            image = request.image if isinstance(request.image, bytes) else await request.image()
-            analysis = await self._analyze(image, caption)
+            analysis, album = await self._read_request(request, caption)
             request_id = await self._storage.record_request(
                 analysis,
                 platform=request.platform,
@@ -107,10 +113,15 @@ class MoodService:
                 user_id=request.user_id,
                 language=language,
                 caption=caption,
+                album=album,
             )
-            tracks = await self._pick_tracks(request_id, analysis.seed_genres, analysis.final)
+            tracks = await self._pick_tracks(
+                request_id, analysis.seed_genres, analysis.final, album
+            )
             await self._storage.record_shown(request_id, _ids(tracks), 0)
-            card = await self._card(request_id, analysis, analysis.final, tracks, language, caption)
+            card = await self._card(
+                request_id, analysis, analysis.final, tracks, language, caption, album=album
+            )
             message_id = await send(card) if send is not None else None
         except BaseException as error:
             if not isinstance(error, (BadImageError, BadCaptionError)):
@@ -197,8 +208,10 @@ class MoodService:
                 await acknowledge()
             async with self._request_locks.hold(request_id):
                 stored = await self._stored(request_id)  # as the previous press left it
-                target = steer(stored.target, action, self._settings.nudge_step)
-                tracks = await self._pick_tracks(request_id, stored.seed_genres, target)
+                step = self._settings.nudge_step
+                target = steer(stored.target, action, step)
+                album = stored.album.steered(action, step) if stored.album else None
+                tracks = await self._pick_tracks(request_id, stored.seed_genres, target, album)
                 card = await self._card(
                     request_id,
                     stored.analysis,
@@ -208,6 +221,7 @@ class MoodService:
                     stored.caption,
                     round_number=stored.rounds,
                     action=action,
+                    album=album,
                 )
                 if edit is not None:
                     await edit(card)
@@ -218,6 +232,7 @@ class MoodService:
                     track_ids=_ids(tracks),
                     user_id=actor.user_id,
                     action=action.value,
+                    album=album,
                 )
         except BaseException:
             self._steer_limiter.refund(user)  # the press never reached the user
@@ -234,15 +249,30 @@ class MoodService:
 
     # -- steps ---------------------------------------------------------------------------
 
+    async def _read_request(
+        self, request: CardRequest, caption: str
+    ) -> tuple[Analysis, Album | None]:
+        """A photo's analysis; or an album's, with the analysis of its first photo read."""
+        if isinstance(request, AlbumRequest):
+            album = await read_album(request.images, caption, self._model().analyze, self._place)
+            return album.photos[0].analysis, album
+        image = request.image if isinstance(request.image, bytes) else await request.image()
+        return await self._analyze(image, caption), None
+
     async def _analyze(self, image: bytes, caption: str) -> Analysis:
-        """Read the photo and caption, then place the reading: base from the anchor table,
-        tuned by the caption."""
-        if self._reader is None:
-            raise RuntimeError("this MoodService was built without a model reader")
-        reading = await self._reader.analyze(image, caption)
+        """Read the photo and caption, then place the reading."""
+        return await self._place(await self._model().analyze(image, caption))
+
+    async def _place(self, reading: Reading) -> Analysis:
+        """A reading on the plane: base from the anchor table, tuned by the caption."""
         category = get_category(reading.image.category_id)
         base, source = await self._storage.base_for(category)
         return place(reading, base, source, self._settings.delta_max)
+
+    def _model(self) -> MoodReader:
+        if self._reader is None:
+            raise RuntimeError("this MoodService was built without a model reader")
+        return self._reader
 
     async def _card(
         self,
@@ -255,11 +285,14 @@ class MoodService:
         *,
         round_number: int = 0,
         action: Action | None = None,
+        album: Album | None = None,
     ) -> PlaylistCard:
         if self._spotify is not None:
             tracks = await self._spotify.enrich(tracks)
         plane = (
-            await self._plane(analysis, target, tracks, language) if self._render_plane else None
+            await self._plane(analysis, target, tracks, language, album)
+            if self._render_plane
+            else None
         )
         card = PlaylistCard(
             request_id=request_id,
@@ -271,6 +304,7 @@ class MoodService:
             plane_png=plane,
             round=round_number,
             last_action=action,
+            album=album,
         )
         if self._spotify is not None:
             url = await self._spotify.playlist_for(card, caption)
@@ -280,32 +314,61 @@ class MoodService:
 
     @timed_step("recommend")
     async def _pick_tracks(
-        self, request_id: int, genres: tuple[str, ...], target: MoodPoint
+        self,
+        request_id: int,
+        genres: tuple[str, ...],
+        target: MoodPoint,
+        album: Album | None = None,
     ) -> list[Track]:
-        """The next card's tracks: none that an earlier card of this request showed."""
+        """The next card's tracks: none that an earlier card of this request showed; an
+        album's follow its photos (``core.albums``)."""
         exclude = await self._storage.shown_ids(request_id)
-        return await self._tracks.recommend(target, genres, self._settings.recommend_count, exclude)
+        count = self._settings.recommend_count
+        if album is not None and album.is_arc:
+            return await pick_album(self._tracks, album.photos, count, exclude)
+        return await self._tracks.recommend(target, genres, count, exclude)
 
     @timed_step("picture")
     async def _plane(
-        self, analysis: Analysis, target: MoodPoint, tracks: list[Track], language: Language
+        self,
+        analysis: Analysis,
+        target: MoodPoint,
+        tracks: list[Track],
+        language: Language,
+        album: Album | None = None,
     ) -> bytes:
+        """The mood plane; an album's shows the arc through its photos' points, its songs
+        numbered in playlist order (the caption's move is drawn at the first photo)."""
         from adapters.render.mood_plane import render_mood_plane
 
         anchors = await self._storage.anchor_points()
         return await asyncio.to_thread(
-            render_mood_plane,
-            anchors,
-            analysis.base,
-            target,
-            tracks,
-            language,
-            analysis.reading.image.category_id,
+            functools.partial(
+                render_mood_plane,
+                anchors,
+                analysis.base,
+                target,
+                tracks,
+                language,
+                analysis.reading.image.category_id,
+                path=album.targets if album is not None and album.is_arc else (),
+            )
         )
 
     def _limit(self, limiter: SlidingWindowLimiter, user: tuple[str, str]) -> None:
         if user[0] not in _EXEMPT_PLATFORMS:
             limiter.check(user)
+
+
+def _single(request: AlbumRequest) -> PhotoRequest:
+    return PhotoRequest(
+        platform=request.platform,
+        chat_id=request.chat_id,
+        user_id=request.user_id,
+        image=request.images[0],
+        caption=request.caption,
+        locale=request.locale,
+    )
 
 
 def _ids(tracks: list[Track]) -> list[str]:

@@ -65,9 +65,24 @@ class RequestTrace:
     steps: dict[str, float] = field(default_factory=dict)
     send_failed: bool = False
     started: float = field(default_factory=time.perf_counter)
+    # steps running now: how many of each name, and since when the first of them ran
+    _open: dict[str, tuple[int, float]] = field(default_factory=dict, repr=False)
 
     def add(self, name: str, seconds: float) -> None:
         self.steps[name] = self.steps.get(name, 0.0) + seconds
+
+    def enter(self, name: str) -> None:
+        count, since = self._open.get(name, (0, time.perf_counter()))
+        self._open[name] = (count + 1, since)
+
+    def leave(self, name: str) -> None:
+        """Steps of one name that overlap (an album's photos download and are analysed at
+        once) count the time any of them ran, not the sum of theirs."""
+        count, since = self._open.pop(name)
+        if count > 1:
+            self._open[name] = (count - 1, since)
+        else:
+            self.add(name, time.perf_counter() - since)
 
 
 def current() -> RequestTrace | None:
@@ -81,11 +96,11 @@ def step(name: str) -> Iterator[None]:
     if trace is None:
         yield
         return
-    started = time.perf_counter()
+    trace.enter(name)
     try:
         yield
     finally:
-        trace.add(name, time.perf_counter() - started)
+        trace.leave(name)
 
 
 def timed_step(name: str) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Awaitable[R]]]:

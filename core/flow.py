@@ -41,6 +41,27 @@ class PhotoRequest:
 
 
 @dataclass(frozen=True)
+class AlbumRequest:
+    """Several photos of one post (a Telegram media group, a Discord message's attachments)
+    with one caption: one card whose playlist follows the photos in order (``core.albums``).
+
+    ``images`` are in the post's order, at most ``core.albums.MAX_PHOTOS``. An adapter that
+    already knows a photo is unusable (too big, not an image) gives a fetch that raises its
+    ``BadImageError``: the flow skips that photo and the card says so. A request with one
+    image is answered as a ``PhotoRequest``. The album counts once against the rate limit."""
+
+    platform: str
+    chat_id: str
+    user_id: str
+    images: tuple[bytes | ImageFetch, ...]
+    caption: str
+    locale: str | None = None
+
+
+CardRequest = PhotoRequest | AlbumRequest
+
+
+@dataclass(frozen=True)
 class Actor:
     """Who pressed a control: only the requester, or an admin of the chat the request was
     made in, may steer. ``is_admin`` speaks of ``chat_id``, the chat the press came from."""
@@ -73,7 +94,7 @@ class Pressed:
 
 
 class MoodFlow(Protocol):
-    async def recommend(self, request: PhotoRequest, send: SendCard | None = None) -> PlaylistCard:
+    async def recommend(self, request: CardRequest, send: SendCard | None = None) -> PlaylistCard:
         """Analyse, tune, recommend, record; ``send`` posts the first card and returns the
         message id its controls live on. If ``send`` raises, nothing is kept or counted."""
         ...

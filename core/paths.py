@@ -37,13 +37,20 @@ async def pick_along(
     points: Sequence[MoodPoint],
     genres: tuple[str, ...],
     exclude: Collection[str] = frozenset(),
+    *,
+    earlier: Sequence[Track] = (),
 ) -> list[Track]:
     """One track per point, in the points' order: the nearest one not yet picked (nor in
-    ``exclude``) that shares no artist with an earlier pick. A point with nothing left is
-    skipped, so the list may be shorter than the path."""
+    ``exclude``, nor in ``earlier``) that shares no artist with an earlier pick. A point with
+    nothing left is skipped, so the list may be shorter than the path.
+
+    ``earlier``: the playlist so far, when a path is picked leg by leg (an album's photos
+    each have their own genres): its tracks and artists are not picked again."""
     picked: list[Track] = []
-    taken = set(exclude)
+    taken = set(exclude) | {track.id for track in earlier}
     artists: set[str] = set()
+    for track in earlier:
+        artists |= artist_keys(track.artists)
     for point in points:
         nearest = await source.recommend(point, genres, _POOL, taken)
         choice = next((t for t in nearest if not artist_keys(t.artists) & artists), None)

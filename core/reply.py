@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.albums import Album
 from core.categories import get_category
 from core.errors import AIDJError, CatalogError, ProblemError, RateLimitedError
 from core.language import Language
-from core.messages import ErrorReply, text_of
+from core.messages import ErrorReply, ImageProblem, text_of
 from core.mood import Analysis, AxisReading, BaseSource, CaptionLabel, MoodPoint
 from core.steering import Action
 from core.tracks import Track
@@ -31,10 +32,17 @@ class PlaylistCard:
     plane_png: bytes | None = None
     round: int = 0  # 0 for the first reply, +1 per regenerate/nudge
     last_action: Action | None = None
+    # an album's photos (``analysis`` and ``target`` are then its first photo's)
+    album: Album | None = None
 
     @property
     def category_name(self) -> str:
         return get_category(self.analysis.reading.image.category_id).name(self.language)
+
+    @property
+    def is_arc(self) -> bool:
+        """Whether the playlist follows several photos of an album."""
+        return self.album is not None and self.album.is_arc
 
 
 _TEXT = {
@@ -68,6 +76,29 @@ _TEXT = {
         Language.EN: "No tracks left for this mood in the catalog.",
         Language.KO: "이 분위기에 맞는 곡이 카탈로그에 더 없어요.",
     },
+    "album_title": {Language.EN: "AI DJ · {count} photos", Language.KO: "AI DJ · 사진 {count}장"},
+    "album_values": {
+        Language.EN: "Valence {valence} · Energy {energy}",
+        Language.KO: "밝기(valence) {valence} · 에너지 {energy}",
+    },
+    "album_nudged": {
+        Language.EN: "Steered to valence {valence} · energy {energy}",
+        Language.KO: "조정됨: 밝기 {valence} · 에너지 {energy}",
+    },
+    "skipped": {Language.EN: "Skipped: {photos}", Language.KO: "건너뛴 사진: {photos}"},
+    "skipped_photo": {
+        Language.EN: "photo {position} ({problem})",
+        Language.KO: "{position}번 ({problem})",
+    },
+}
+
+# why an album's photo was skipped, short enough for a card line
+_SKIP_REASONS: dict[ImageProblem, dict[Language, str]] = {
+    ImageProblem.EMPTY: {Language.EN: "empty", Language.KO: "빈 파일"},
+    ImageProblem.NOT_AN_IMAGE: {Language.EN: "not an image", Language.KO: "이미지가 아님"},
+    ImageProblem.CORRUPT: {Language.EN: "corrupt", Language.KO: "손상됨"},
+    ImageProblem.TOO_LARGE: {Language.EN: "too large", Language.KO: "너무 큼"},
+    ImageProblem.TOO_MANY_PIXELS: {Language.EN: "too many pixels", Language.KO: "픽셀이 너무 많음"},
 }
 
 _LABELS: dict[CaptionLabel, dict[Language, str]] = {
@@ -120,11 +151,37 @@ def scene_lines(card: PlaylistCard) -> list[str]:
     ]
 
 
+def album_lines(card: PlaylistCard) -> list[str]:
+    """An album's photos in order, compactly: "1 Sunset → 2 Night city lights", then each
+    photo's tuned valence and energy in the same order."""
+    assert card.album is not None
+    photos = card.album.photos
+    scenes = " → ".join(
+        f"{p.position} {get_category(p.analysis.reading.image.category_id).name(card.language)}"
+        for p in photos
+    )
+    return [
+        scenes,
+        text(
+            "album_values",
+            card.language,
+            valence=_arc([p.analysis.final.valence for p in photos]),
+            energy=_arc([p.analysis.final.energy for p in photos]),
+        ),
+    ]
+
+
+def _arc(values: list[float]) -> str:
+    return " → ".join(f"{value:.2f}" for value in values)
+
+
 def summary_lines(card: PlaylistCard) -> list[str]:
-    """The card's explanation, one line each: scene, values, what the caption moved."""
+    """The card's explanation, one line each: scene (an album: its photos' scenes), values,
+    what the caption moved, where steering took it, photos of an album that were skipped."""
     analysis = card.analysis
     lang = card.language
-    lines = scene_lines(card)
+    album = card.album
+    lines = album_lines(card) if card.is_arc else scene_lines(card)
     moves = [
         move
         for name in ("valence", "energy")
@@ -135,15 +192,33 @@ def summary_lines(card: PlaylistCard) -> list[str]:
         if moves
         else text("caption_still", lang)
     )
-    if card.target != analysis.final:
+    if album is not None and album.is_arc:
+        if any(p.target != p.analysis.final for p in album.photos):
+            valence = _arc([p.target.valence for p in album.photos])
+            energy = _arc([p.target.energy for p in album.photos])
+            lines.append(text("album_nudged", lang, valence=valence, energy=energy))
+    elif card.target != analysis.final:
         lines.append(text("nudged", lang, v=card.target.valence, e=card.target.energy))
-    if analysis.base_source == BaseSource.DEFAULTS:
+    if album is not None and album.skipped:
+        skipped = ", ".join(
+            text("skipped_photo", lang, position=s.position, problem=skip_reason(s.problem, lang))
+            for s in album.skipped
+        )
+        lines.append(text("skipped", lang, photos=skipped))
+    if album.on_defaults if album is not None else analysis.base_source == BaseSource.DEFAULTS:
         lines.append(text("defaults", lang))
     return lines
 
 
 def title(card: PlaylistCard) -> str:
+    if card.album is not None and card.is_arc:
+        return text("album_title", card.language, count=len(card.album.photos))
     return text("title", card.language, scene=card.category_name)
+
+
+def skip_reason(problem: ImageProblem, language: Language) -> str:
+    """Why an album's photo was skipped, in a word or two ("not an image" / "이미지가 아님")."""
+    return _SKIP_REASONS[problem][language]
 
 
 _CONTROL_NAMES: dict[Action, dict[Language, str]] = {

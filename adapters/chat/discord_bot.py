@@ -4,7 +4,8 @@ It only translates Discord events into ``core.flow`` requests and renders the ca
 back (``adapters.chat.discord_render``); everything about moods lives behind ``MoodFlow``.
 
 Where it listens
-    * DMs: any message with an image attachment.
+    * DMs: any message with an image attachment. Several images in one message (up to ten,
+      in attachment order) are an album: one card whose playlist follows them.
     * Servers: a message with an image that mentions the bot (or its role), or any message
       with an image in one of ``enabled_channel_ids`` (and their threads).
     The text, with the bot's mention stripped, is the caption; a photo alone works too.
@@ -20,11 +21,12 @@ Intents
     enabled channels.
 
 Slash commands
-    ``/mood photo [caption]`` and ``/help``. With ``sync_commands`` the command tree is synced
-    once, on the first ready: globally by default (Discord can take up to an hour to show new
-    or changed global commands everywhere), or only to ``sync_guild_id`` (instant; use it while
-    testing, since the guild copy shows up next to the global one). Commands belong to the
-    application, not to a shard: with ``shards`` only the process running shard 0 syncs them.
+    ``/mood photo [caption] [photo2] [photo3] [photo4]`` (several photos: an album) and
+    ``/help``. With ``sync_commands`` the command tree is synced once, on the first ready:
+    globally by default (Discord can take up to an hour to show new or changed global
+    commands everywhere), or only to ``sync_guild_id`` (instant; use it while testing, since
+    the guild copy shows up next to the global one). Commands belong to the application, not
+    to a shard: with ``shards`` only the process running shard 0 syncs them.
 
 Shards
     Without ``shards`` discord.py asks Discord how many shards the bot needs and runs them all
@@ -64,6 +66,7 @@ from adapters.chat.discord_render import CONTROL_EMOJIS, help_text, render_card
 from adapters.chat.discord_shards import ShardRange
 from adapters.chat.notices import NoticeGate
 from adapters.images import MAX_IMAGE_BYTES
+from core.albums import MAX_PHOTOS
 from core.errors import (
     AIDJError,
     BadImageError,
@@ -71,7 +74,15 @@ from core.errors import (
     NotRequesterError,
     UnknownRequestError,
 )
-from core.flow import Actor, CardMessage, MoodFlow, PhotoRequest
+from core.flow import (
+    Actor,
+    AlbumRequest,
+    CardMessage,
+    CardRequest,
+    ImageFetch,
+    MoodFlow,
+    PhotoRequest,
+)
 from core.language import reply_language
 from core.messages import ImageProblem, file_size
 from core.reply import PlaylistCard, error_text
@@ -252,20 +263,18 @@ class DiscordBot:
             sent.append(await message.reply(mention_author=False, **reply))
             return str(sent[-1].id)
 
+        images = [a for a in message.attachments if is_image_attachment(a)]
         try:
-            attachment = _pick_image(message.attachments, max_bytes)
+            request = _card_request(
+                images[:MAX_PHOTOS] or message.attachments[:1],
+                max_bytes,
+                chat_id=str(message.channel.id),
+                user_id=str(message.author.id),
+                caption=caption,
+                locale=locale,
+            )
             async with message.channel.typing():
-                card = await self.flow.recommend(
-                    PhotoRequest(
-                        platform=PLATFORM,
-                        chat_id=str(message.channel.id),
-                        user_id=str(message.author.id),
-                        image=lambda: _download(attachment, max_bytes),
-                        caption=caption,
-                        locale=locale,
-                    ),
-                    send,
-                )
+                card = await self.flow.recommend(request, send)
         except Exception as error:
             _log_unexpected(error, "photo message", message.channel.id, message.author.id)
             if self._notices.for_photo(error, message.channel.id, message.author.id):
@@ -314,14 +323,21 @@ class DiscordBot:
         @app_commands.describe(
             photo="The photo (JPEG, PNG, WebP or GIF)",
             caption="How you feel, in a few words (optional)",
+            photo2="A second photo: the playlist follows the photos in order (optional)",
+            photo3="A third photo (optional)",
+            photo4="A fourth photo (optional)",
         )
         async def mood(
             interaction: discord.Interaction,
             photo: discord.Attachment,
             caption: str | None = None,
+            photo2: discord.Attachment | None = None,
+            photo3: discord.Attachment | None = None,
+            photo4: discord.Attachment | None = None,
         ) -> None:
+            photos = [p for p in (photo, photo2, photo3, photo4) if p is not None]
             with bot._working():
-                await bot._on_mood_command(interaction, photo, caption or "")
+                await bot._on_mood_command(interaction, photos, caption or "")
 
         @self.tree.command(name="help", description="How to use AI DJ")
         async def help_command(interaction: discord.Interaction) -> None:
@@ -330,7 +346,7 @@ class DiscordBot:
                 await interaction.response.send_message(help_text(language), ephemeral=True)
 
     async def _on_mood_command(
-        self, interaction: discord.Interaction, photo: discord.Attachment, caption: str
+        self, interaction: discord.Interaction, photos: list[discord.Attachment], caption: str
     ) -> None:
         locale = str(interaction.locale)
         language = reply_language(locale, caption)
@@ -349,18 +365,15 @@ class DiscordBot:
             log.warning("could not defer /mood: %s %s", error.status, error.text)
             return
         try:
-            attachment = _pick_image([photo], max_bytes)
-            card = await self.flow.recommend(
-                PhotoRequest(
-                    platform=PLATFORM,
-                    chat_id=str(channel_id),
-                    user_id=str(interaction.user.id),
-                    image=lambda: _download(attachment, max_bytes),
-                    caption=caption,
-                    locale=locale,
-                ),
-                send,
+            request = _card_request(
+                photos,
+                max_bytes,
+                chat_id=str(channel_id),
+                user_id=str(interaction.user.id),
+                caption=caption,
+                locale=locale,
             )
+            card = await self.flow.recommend(request, send)
         except Exception as error:
             _log_unexpected(error, "/mood", channel_id, interaction.user.id)
             with _quietly("/mood error reply", channel_id):  # answers the deferral: always
@@ -476,6 +489,50 @@ def _sharding(shards: ShardRange | None) -> dict[str, Any]:
     if shards is None:
         return {}
     return {"shard_ids": list(shards.ids), "shard_count": shards.count}
+
+
+def _card_request(
+    photos: list[discord.Attachment],
+    max_bytes: int,
+    *,
+    chat_id: str,
+    user_id: str,
+    caption: str,
+    locale: str | None,
+) -> CardRequest:
+    """The request for ``photos``: one photo (refused now when unusable), or an album, whose
+    unusable photos the flow skips (their fetch raises the problem) and names on the card."""
+    if len(photos) == 1:
+        attachment = _pick_image(photos, max_bytes)
+        return PhotoRequest(
+            platform=PLATFORM,
+            chat_id=chat_id,
+            user_id=user_id,
+            image=lambda: _download(attachment, max_bytes),
+            caption=caption,
+            locale=locale,
+        )
+    return AlbumRequest(
+        platform=PLATFORM,
+        chat_id=chat_id,
+        user_id=user_id,
+        images=tuple(_album_fetch(photo, max_bytes) for photo in photos),
+        caption=caption,
+        locale=locale,
+    )
+
+
+def _album_fetch(attachment: discord.Attachment, max_bytes: int) -> ImageFetch:
+    try:
+        checked = _pick_image([attachment], max_bytes)
+    except BadImageError as error:
+        refusal = error
+
+        async def refuse() -> bytes:
+            raise refusal
+
+        return refuse
+    return lambda: _download(checked, max_bytes)
 
 
 def _pick_image(attachments: list[discord.Attachment], max_bytes: int) -> discord.Attachment:

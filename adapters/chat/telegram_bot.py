@@ -7,6 +7,9 @@ What it listens to:
 - a photo (or an image sent as a file) in a private chat, with or without a caption; in
   groups only when the caption @mentions the bot, starts with /mood, or the photo replies
   to one of the bot's messages (the mention and the command are cut from the caption);
+- an album (a media group: up to ten photos, ``adapters.chat.telegram_albums``): one card
+  whose playlist follows the photos in order; in groups, any of its photos may address the
+  bot, and the caption is the first one any of them has;
 - ``/mood [caption]`` sent as a reply to a photo; ``/start`` and ``/help``;
 - the five inline buttons under a card (only the requester or a group admin may steer);
 - reactions on a card (Telegram delivers these in groups only when the bot is an admin).
@@ -32,8 +35,7 @@ import asyncio
 import contextlib
 import logging
 import re
-from collections import OrderedDict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -66,6 +68,7 @@ from telegram.ext import (
 )
 
 from adapters.chat.notices import NoticeGate
+from adapters.chat.telegram_albums import DEFAULT_QUIET_S, MediaGroups
 from adapters.chat.telegram_render import (
     COMMANDS,
     MESSAGE_LIMIT,
@@ -78,6 +81,7 @@ from adapters.chat.telegram_render import (
 from adapters.chat.telegram_retry import RetryAfterLimiter
 from adapters.images import MAX_IMAGE_BYTES
 from adapters.redaction import RedactingFilter
+from core.albums import MAX_PHOTOS
 from core.controls import PREFIX as CONTROL_PREFIX
 from core.controls import Control
 from core.errors import (
@@ -87,7 +91,15 @@ from core.errors import (
     NotRequesterError,
     UnknownRequestError,
 )
-from core.flow import Actor, CardMessage, MoodFlow, PhotoRequest
+from core.flow import (
+    Actor,
+    AlbumRequest,
+    CardMessage,
+    CardRequest,
+    ImageFetch,
+    MoodFlow,
+    PhotoRequest,
+)
 from core.language import Language, reply_language
 from core.messages import Hint, ImageProblem, file_size, text_of
 from core.reply import PlaylistCard, error_text
@@ -100,7 +112,6 @@ PLATFORM = "telegram"
 ALLOWED_UPDATES = ("message", "callback_query", "message_reaction")
 CONCURRENT_UPDATES = 32  # a slow analysis must not hold up other chats' buttons
 _CHAT_ACTION_EVERY_S = 4.5  # Telegram shows a chat action for about five seconds
-_ALBUM_MEMORY = 256
 _ADMIN_STATUSES = (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
 _GROUPS = (ChatType.GROUP, ChatType.SUPERGROUP)
 _COMMAND = re.compile(r"^/(?P<name>[A-Za-z0-9_]+)(?:@(?P<bot>[A-Za-z0-9_]+))?(?:\s+|$)")
@@ -131,6 +142,7 @@ class TelegramOptions:
     base_url: str | None = None  # a self-hosted Bot API server (or a test's fake)
     base_file_url: str | None = None
     webhook: TelegramWebhook | None = None  # None: long polling
+    album_wait_s: float = DEFAULT_QUIET_S  # an album is complete once quiet this long
 
 
 def bot_api_urls(api_root: str, file_root: str | None = None) -> tuple[str, str]:
@@ -152,6 +164,7 @@ class TelegramBot:
         options: TelegramOptions,
         *,
         rate_limiter: RetryAfterLimiter | None = None,
+        media_groups: MediaGroups | None = None,
     ) -> None:
         if not options.token:
             raise ConfigError("TELEGRAM_TOKEN is not set")
@@ -159,7 +172,7 @@ class TelegramBot:
         self._options = options
         self._token = options.token
         self._application: Application | None = None
-        self._albums: OrderedDict[str, None] = OrderedDict()
+        self._media_groups = media_groups or MediaGroups(options.album_wait_s)
         self._rate_limiter = rate_limiter or RetryAfterLimiter()
         self._notices = NoticeGate()
         _REDACTOR.add(self._token, options.webhook.secret if options.webhook else None)
@@ -324,40 +337,38 @@ class TelegramBot:
             return
         if not caption:
             caption = _clean_caption(replied.caption or "", context.bot)[0]
-        await self._recommend(message, replied, caption, update.effective_user, context.bot)
+        await self._recommend(message, [replied], caption, update.effective_user, context.bot)
 
     async def _on_media(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
         if message is None:
             return
-        caption, addressed = _clean_caption(message.caption or "", context.bot)
-        replying_to_us = bool(
-            message.reply_to_message
-            and message.reply_to_message.from_user
-            and message.reply_to_message.from_user.id == context.bot.id
+        media = [message]
+        if message.media_group_id is not None:
+            group = await self._media_groups.gather(message)
+            if group is None:
+                return  # the group's first photo answers for it
+            media = group[:MAX_PHOTOS]
+        captions = [_clean_caption(m.caption or "", context.bot) for m in media]
+        addressed = any(found for _, found in captions) or any(
+            _replies_to(m, context.bot) for m in media
         )
-        if message.chat.type != ChatType.PRIVATE and not (addressed or replying_to_us):
+        if message.chat.type != ChatType.PRIVATE and not addressed:
             return
-        if not self._first_of_album(message):
-            return  # an album is one request: the first photo of it (which has the caption)
-        await self._recommend(message, message, caption, update.effective_user, context.bot)
-
-    def _first_of_album(self, message: Message) -> bool:
-        group = message.media_group_id
-        if group is None:
-            return True
-        if group in self._albums:
-            return False
-        self._albums[group] = None
-        while len(self._albums) > _ALBUM_MEMORY:
-            self._albums.popitem(last=False)
-        return True
+        caption = next((text for text, _ in captions if text), "")
+        await self._recommend(media[0], media, caption, update.effective_user, context.bot)
 
     async def _recommend(
-        self, message: Message, media: Message, caption: str, user: User | None, bot: Bot
+        self,
+        message: Message,
+        media: Sequence[Message],
+        caption: str,
+        user: User | None,
+        bot: Bot,
     ) -> None:
-        """Ask the flow for a card for the photo in ``media`` and reply to ``message``; the
-        photo is downloaded only once the flow has checked the user's rate limit."""
+        """Ask the flow for a card for the photo in ``media`` (several: an album) and reply
+        to ``message``; photos are downloaded only once the flow has checked the user's rate
+        limit."""
         locale = _locale(user)
         language = reply_language(locale, caption)
         chat_id = message.chat.id
@@ -368,24 +379,51 @@ class TelegramBot:
             return str(sent.message_id)
 
         try:
-            file_id = self._pick_file(media)
-            async with _chat_action(bot, chat_id, ChatAction.UPLOAD_PHOTO):
-                await self._flow.recommend(
-                    PhotoRequest(
-                        platform=PLATFORM,
-                        chat_id=str(chat_id),
-                        user_id=user_id,
-                        image=lambda: self._download(bot, file_id),
-                        caption=caption,
-                        locale=locale,
-                    ),
-                    send,
+            request: CardRequest
+            if len(media) == 1:
+                request = PhotoRequest(
+                    platform=PLATFORM,
+                    chat_id=str(chat_id),
+                    user_id=user_id,
+                    image=self._fetch(bot, media[0]),
+                    caption=caption,
+                    locale=locale,
                 )
+            else:
+                request = AlbumRequest(
+                    platform=PLATFORM,
+                    chat_id=str(chat_id),
+                    user_id=user_id,
+                    images=tuple(self._album_fetch(bot, photo) for photo in media),
+                    caption=caption,
+                    locale=locale,
+                )
+            async with _chat_action(bot, chat_id, ChatAction.UPLOAD_PHOTO):
+                await self._flow.recommend(request, send)
         except Exception as error:
             if not isinstance(error, AIDJError):
                 log.exception("a photo request failed: %s", type(error).__name__)
             if self._notices.for_photo(error, chat_id, user_id):
                 await self._reply_text(message, error_text(error, language))
+
+    def _fetch(self, bot: Bot, message: Message) -> ImageFetch:
+        """How to download the photo of ``message``, refused (BadImageError) now when it is
+        too big or not an image."""
+        file_id = self._pick_file(message)
+        return lambda: self._download(bot, file_id)
+
+    def _album_fetch(self, bot: Bot, message: Message) -> ImageFetch:
+        """``_fetch`` for a photo of an album: a refused photo's fetch raises its problem,
+        so the flow skips that photo and the card names it."""
+        try:
+            return self._fetch(bot, message)
+        except BadImageError as error:
+            refusal = error
+
+            async def refuse() -> bytes:
+                raise refusal
+
+            return refuse
 
     def _pick_file(self, message: Message) -> str:
         """The file id to download, checked against the size limit *before* downloading.
@@ -654,6 +692,12 @@ def _pixels(photo: PhotoSize) -> int:
 
 def _has_photo(message: Any) -> bool:
     return bool(getattr(message, "photo", None))
+
+
+def _replies_to(message: Message, bot: Bot) -> bool:
+    """Whether ``message`` replies to one of the bot's own messages."""
+    replied = message.reply_to_message
+    return bool(replied and replied.from_user and replied.from_user.id == bot.id)
 
 
 def _is_us(username: str | None, bot: Bot) -> bool:

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlite_utils import Database
 
+from adapters.storage.album_log import forget_album, insert_album, move_album, read_album
 from adapters.storage.database import utc_now
+from core.albums import Album
 from core.language import Language
 from core.mood import (
     Analysis,
@@ -45,6 +47,7 @@ class StoredRequest:
     target: MoodPoint
     rounds: int  # cards shown so far; the next card's round number
     created_at: str
+    album: Album | None = None  # an album's photos; the fields above are its first photo's
 
     @property
     def category_id(self) -> str:
@@ -87,8 +90,10 @@ class RequestLog:
         user_id: str | int,
         language: Language,
         caption: str,
+        album: Album | None = None,
     ) -> int:
-        """Store a new request (target = the analysis' final point); its id."""
+        """Store a new request (target = the analysis' final point), with its album's
+        photos when it is one (``analysis`` is then the first photo's); its id."""
         image = analysis.reading.image
         text = analysis.reading.text
         row = {
@@ -127,7 +132,9 @@ class RequestLog:
                 f"INSERT INTO requests ({names}) VALUES ({marks})", list(row.values())
             )
             request_id = cursor.lastrowid
-        assert request_id is not None
+            assert request_id is not None
+            if album is not None:
+                insert_album(self._db, request_id, album)
         return request_id
 
     def get(self, request_id: int) -> StoredRequest | None:
@@ -135,7 +142,11 @@ class RequestLog:
         row = self._db.execute(
             f"SELECT {_REQUEST_COLUMNS} FROM requests WHERE id = ?", [request_id]
         ).fetchone()
-        return None if row is None else _stored(row)
+        if row is None:
+            return None
+        stored = _stored(row)
+        album = read_album(self._db, request_id, stored.analysis.reading.text)
+        return stored if album is None else replace(stored, album=album)
 
     def commit_round(
         self,
@@ -146,10 +157,12 @@ class RequestLog:
         track_ids: Sequence[str],
         user_id: str | int,
         action: str,
+        album: Album | None = None,
     ) -> bool:
-        """Keep a delivered steer in one transaction: the new target, the card's tracks as
-        round ``round``, and the press. False (nothing written) when the request is no
-        longer at that round: another press (another process on the same file) won."""
+        """Keep a delivered steer in one transaction: the new target (and an album's photos'
+        points), the card's tracks as round ``round``, and the press. False (nothing
+        written) when the request is no longer at that round: another press (another
+        process on the same file) won."""
         with self._db.atomic():
             moved = self._db.execute(
                 "UPDATE requests SET target_valence = ?, target_energy = ?, rounds = ? "
@@ -158,6 +171,8 @@ class RequestLog:
             ).rowcount
             if moved != 1:
                 return False
+            if album is not None:
+                move_album(self._db, request_id, album)
             self._insert_shown(request_id, track_ids, round)
             self.record_feedback(request_id, user_id, action)
         return True
@@ -168,6 +183,7 @@ class RequestLog:
         with self._db.atomic():
             for table in ("shown_tracks", "reply_messages", "feedback", "spotify_playlists"):
                 self._db.execute(f"DELETE FROM {table} WHERE request_id = ?", [request_id])
+            forget_album(self._db, request_id)
             self._db.execute("DELETE FROM requests WHERE id = ?", [request_id])
 
     def record_shown(self, request_id: int, track_ids: Sequence[str], round: int) -> None:
