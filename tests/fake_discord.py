@@ -17,6 +17,9 @@ gateway events with :meth:`FakeDiscord.dispatch` and payload builders (:meth:`me
 :meth:`reaction_add`, :meth:`slash_command`), then wait for and inspect the REST requests the
 client sent (:attr:`requests`, :meth:`wait_for`).
 
+Limits, as Discord refuses them: an embed over its documented limits (title 256,
+description 4096, 6000 characters in all, ...) is answered 400 with code 50035.
+
 Faults: ``fail`` makes the next requests to a route answer as Discord does under load or
 refusal: 429 with ``retry_after`` in the body and the rate-limit headers (and the ``Via``
 header discord.py checks to tell Discord's 429 from a Cloudflare ban), 5xx, or 403 with
@@ -138,6 +141,41 @@ def _matches(parts: list[str], pattern: list[object]) -> bool:
     return len(parts) == len(pattern) and all(
         p is _ANY or p == part for part, p in zip(parts, pattern, strict=True)
     )
+
+
+# Discord's embed limits (https://discord.com/developers/docs/resources/message#embed-object-
+# embed-limits): characters per field, and 6000 over an embed's text altogether
+EMBED_LIMITS = {"title": 256, "description": 4096, "footer": 2048, "author": 256}
+EMBED_TOTAL_LIMIT = 6000
+EMBED_FIELDS_LIMIT, FIELD_NAME_LIMIT, FIELD_VALUE_LIMIT = 25, 256, 1024
+
+
+def _embed_refusal(payload: dict[str, Any]) -> dict[str, Any] | None:
+    """Discord's 400 (50035 Invalid Form Body) for a message whose embeds break a limit, or
+    None. Messages and edits carry ``embeds``; interaction callbacks carry them in ``data``."""
+    embeds = payload.get("embeds") or (payload.get("data") or {}).get("embeds") or []
+    for embed in embeds:
+        texts = {
+            "title": embed.get("title") or "",
+            "description": embed.get("description") or "",
+            "footer": (embed.get("footer") or {}).get("text") or "",
+            "author": (embed.get("author") or {}).get("name") or "",
+        }
+        fields = embed.get("fields") or []
+        too_long = [name for name, text in texts.items() if len(text) > EMBED_LIMITS[name]]
+        total = sum(map(len, texts.values())) + sum(
+            len(f.get("name", "")) + len(f.get("value", "")) for f in fields
+        )
+        if (
+            too_long
+            or total > EMBED_TOTAL_LIMIT
+            or len(fields) > EMBED_FIELDS_LIMIT
+            or any(len(f.get("name", "")) > FIELD_NAME_LIMIT for f in fields)
+            or any(len(f.get("value", "")) > FIELD_VALUE_LIMIT for f in fields)
+        ):
+            problem = ", ".join(too_long) or "total length"
+            return {"code": 50035, "message": f"Invalid Form Body (embeds: {problem})"}
+    return None
 
 
 def _json_response(body: Any, status: int, headers: dict[str, str] | None = None) -> web.Response:
@@ -520,6 +558,8 @@ class FakeDiscord:
     ) -> tuple[int, Any] | None:
         commands = ["applications", _ANY, "commands"]
         guild_commands = ["applications", _ANY, "guilds", _ANY, "commands"]
+        if method in ("POST", "PATCH") and (refused := _embed_refusal(recorded.payload)):
+            return 400, refused
         match method, parts:
             case "GET", ["users", "@me"]:
                 return 200, self.bot_user()

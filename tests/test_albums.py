@@ -17,10 +17,17 @@ from adapters.render.mood_plane import render_mood_plane
 from adapters.storage.database import open_database
 from adapters.storage.gateway import Storage
 from bot.card_text import card_json
+from bot.config import load_settings
 from bot.service import MoodService
 from core.albums import Album, AlbumPhoto, SkippedPhoto, album_legs, pick_album, shares
 from core.categories import CATEGORIES
-from core.errors import BadCaptionError, BadImageError, NotRequesterError, RateLimitedError
+from core.errors import (
+    BadCaptionError,
+    BadImageError,
+    ConfigError,
+    NotRequesterError,
+    RateLimitedError,
+)
 from core.flow import Actor, AlbumRequest, CardMessage, PhotoRequest
 from core.language import Language
 from core.messages import ImageProblem
@@ -264,6 +271,20 @@ async def test_an_album_with_nothing_usable_is_refused_and_kept_nowhere(service,
         db.close()
 
 
+async def test_an_album_whose_card_was_not_delivered_is_kept_nowhere(service, own_settings):
+    async def broken_send(card: PlaylistCard) -> str:
+        raise ConnectionResetError("the chat API went away")
+
+    with pytest.raises(ConnectionResetError):
+        await service.recommend(album(), broken_send)
+    db = open_database(own_settings.db_path)
+    try:
+        assert db.execute("SELECT count(*) FROM requests").fetchone()[0] == 0
+        assert db.execute("SELECT count(*) FROM album_photos").fetchone()[0] == 0
+    finally:
+        db.close()
+
+
 async def test_an_album_of_one_photo_is_a_normal_card(service) -> None:
     [image] = photos(1)
     card = await service.recommend(album((image,)))
@@ -352,3 +373,17 @@ def test_ten_photos_fit_discords_embed_with_all_of_it_shown(language) -> None:
     for line in summary_lines(card):
         assert line in embed.description
     assert embed.description.count("](https://open.spotify.com/track/id") == 10
+
+
+# ---- the setting ---------------------------------------------------------------------------
+
+
+def test_the_telegram_album_wait_is_a_setting_within_bounds() -> None:
+    assert load_settings({}, dotenv=False).telegram_options().album_wait_s == 1.5
+    waited = load_settings({"AIDJ_TELEGRAM_ALBUM_WAIT_S": "0.8"}, dotenv=False)
+    assert waited.telegram_options().album_wait_s == 0.8
+    for bad in ("0", "-1", "31"):
+        with pytest.raises(ConfigError, match="AIDJ_TELEGRAM_ALBUM_WAIT_S must be within"):
+            load_settings({"AIDJ_TELEGRAM_ALBUM_WAIT_S": bad}, dotenv=False)
+    with pytest.raises(ConfigError, match="AIDJ_TELEGRAM_ALBUM_WAIT_S must be a float"):
+        load_settings({"AIDJ_TELEGRAM_ALBUM_WAIT_S": "soon"}, dotenv=False)

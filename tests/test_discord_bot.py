@@ -23,6 +23,8 @@ import discord
 import pytest
 
 from adapters.chat.discord_bot import DiscordBot, DiscordOptions
+from bot.service import MoodService
+from core.categories import get_category
 from core.errors import ConfigError
 from core.flow import MoodFlow
 from core.language import Language
@@ -429,6 +431,113 @@ async def test_slash_mood_error_is_in_the_users_language(
     )
     assert HANGUL.search(followup.content or "")
     assert not followup.embeds
+
+
+# ---- albums: several images in one message, /mood with photo2..photo4 -----------------
+
+ALBUM_COLOURS = [(200, 40, 40), (40, 200, 40), (40, 40, 200), (220, 200, 40)]
+
+
+async def linked(flow: MoodService, channel: int, message_id: str) -> int:
+    """The request the flow linked to the card (right after Discord confirmed it)."""
+    async with asyncio.timeout(WAIT_S):
+        while (
+            found := await flow.request_for_message("discord", str(channel), message_id)
+        ) is None:
+            await asyncio.sleep(0.01)
+    return found
+
+
+async def test_several_images_in_one_message_are_one_album_card(
+    fake: FakeDiscord, discord_bot: DiscordBot, user: int, mood_flow: MoodService, module_settings
+) -> None:
+    channel = fake.channel_id
+    photos = [make_photo(colour) for colour in ALBUM_COLOURS[:3]]
+    images = [
+        fake.attachment(f"p{n}.jpg", data, "image/jpeg", channel_id=channel)
+        for n, data in enumerate(photos)
+    ]
+    notes = fake.attachment("notes.txt", b"not a photo", "text/plain", channel_id=channel)
+    attachments = [images[0], notes, images[1], images[2]]  # a file that is no photo: left out
+    message = fake.message_create(
+        author_id=user, content="road trip in the rain", attachments=attachments, mention_bot=True
+    )
+    await fake.dispatch("MESSAGE_CREATE", message)
+    [card] = await fake.wait_for(replies_to(channel, message["id"]), timeout=WAIT_S)
+
+    request_id = await linked(mood_flow, channel, card.response["id"])
+    stored = recorded_request(module_settings, request_id)
+    assert stored.album is not None and [p.position for p in stored.album.photos] == [1, 2, 3]
+    for photo, data in zip(stored.album.photos, photos, strict=True):
+        alone = await mood_flow.read(data, "road trip in the rain")
+        assert photo.analysis == alone, "the album follows the attachments' order"
+    for image in images:
+        assert fake.find("GET", image["url"].removeprefix(fake.base_url))
+    assert not fake.find("GET", notes["url"].removeprefix(fake.base_url))
+
+    [embed] = card.embeds
+    assert embed["title"] == "AI DJ · 3 photos"
+    ids = track_ids(card)
+    assert len(ids) == 10 and len(set(ids)) == 10
+    [upload] = card.files
+    assert upload.filename == "mood.png" and upload.data.startswith(b"\x89PNG")
+    scenes = " → ".join(
+        f"{p.position} {get_category(p.analysis.reading.image.category_id).name(Language.EN)}"
+        for p in stored.album.photos
+    )
+    assert embed["description"].startswith(scenes + "\n"), "the photos' scenes, in order"
+
+
+async def test_slash_mood_takes_more_photos_and_skips_one_too_large(
+    fake: FakeDiscord, discord_bot: DiscordBot, user: int, mood_flow: MoodService, module_settings
+) -> None:
+    [sync] = fake.find("PUT", f"/applications/{fake.application_id}/commands")
+    [mood] = [command for command in sync.json if command["name"] == "mood"]
+    extra = {o["name"]: o for o in mood["options"] if o["name"] in ("photo2", "photo3", "photo4")}
+    assert len(extra) == 3
+    assert all(o["type"] == 11 and not o.get("required") for o in extra.values())
+
+    first = fake.attachment("a.jpg", make_photo(ALBUM_COLOURS[0]), "image/jpeg")
+    second = fake.attachment("b.jpg", make_photo(ALBUM_COLOURS[1]), "image/jpeg")
+    big = fake.attachment("c.png", make_photo(), "image/png", size=MAX_IMAGE_BYTES + 1)
+    interaction = fake.slash_command(
+        "mood",
+        user_id=user,
+        options=[
+            {"name": "photo", "type": 11, "value": first["id"]},
+            {"name": "photo2", "type": 11, "value": second["id"]},
+            {"name": "photo3", "type": 11, "value": big["id"]},
+            {"name": "caption", "type": 3, "value": "sunny picnic"},
+        ],
+        attachments=[first, second, big],
+    )
+    await fake.dispatch("INTERACTION_CREATE", interaction)
+    followup_path = f"/webhooks/{fake.application_id}/{interaction['token']}"
+    [followup] = await fake.wait_for(
+        lambda r: r.method == "POST" and r.path == followup_path, timeout=WAIT_S
+    )
+    assert not fake.find("GET", big["url"].removeprefix(fake.base_url)), "never downloaded"
+    [embed] = followup.embeds
+    assert embed["title"] == "AI DJ · 2 photos"
+    assert "Skipped: photo 3 (too large)" in embed["description"]
+    assert len(track_ids(followup)) == 10
+    request_id = await linked(mood_flow, fake.channel_id, followup.response["id"])
+    stored = recorded_request(module_settings, request_id)
+    assert stored.album is not None and [p.position for p in stored.album.photos] == [1, 2]
+    assert stored.caption == "sunny picnic"
+
+
+async def test_the_fake_refuses_an_embed_over_discords_limits(
+    fake: FakeDiscord, discord_bot: DiscordBot
+) -> None:
+    channel = discord_bot.client.get_partial_messageable(fake.channel_id)
+    with pytest.raises(discord.HTTPException) as refused:
+        await channel.send(embed=discord.Embed(title="t", description="x" * 4097))
+    assert refused.value.status == 400 and refused.value.code == 50035
+    with pytest.raises(discord.HTTPException):
+        await channel.send(embed=discord.Embed(title="t" * 257))
+    sent = await channel.send(embed=discord.Embed(title="t" * 256, description="x" * 4096))
+    assert sent.embeds[0].description == "x" * 4096
 
 
 async def test_help_answers_ephemerally(fake: FakeDiscord, discord_bot: DiscordBot) -> None:

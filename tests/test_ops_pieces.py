@@ -8,6 +8,7 @@ import logging
 import os
 import subprocess
 import sys
+from types import SimpleNamespace
 
 import aiohttp
 import pytest
@@ -17,6 +18,7 @@ from adapters.models.download_progress import LineProgress
 from adapters.models.hub import HubFile
 from adapters.spotify.legacy_recommendations import LegacyRecommender
 from adapters.storage.gateway import Storage
+from bot import trace as trace_module
 from bot.config import load_settings
 from bot.health import Health, HealthServer
 from bot.logs import JsonFormatter, RedactingFilter
@@ -25,7 +27,7 @@ from bot.observed import ObservedFlow, TimedReader
 from bot.service import MoodService
 from bot.trace import Tracer, step
 from core.errors import ConfigError
-from core.flow import Actor, CardMessage, PhotoRequest
+from core.flow import Actor, AlbumRequest, CardMessage, PhotoRequest
 from core.mood import MoodPoint
 from core.steering import Action
 from tests.conftest import REPO, make_photo
@@ -126,6 +128,30 @@ async def test_a_steered_card_is_counted_as_a_control(traced) -> None:
     assert value(page, "aidj_request_step_seconds_count", step="send") == 2
 
 
+async def test_an_album_is_one_photo_card_with_its_downloads_timed(traced, caplog) -> None:
+    flow, metrics = traced
+    caplog.set_level(logging.INFO, logger="aidj.requests")
+    fetched: list[int] = []
+
+    def fetch(number: int):
+        async def download() -> bytes:
+            fetched.append(number)
+            return make_photo((40 * number, 90, 160))
+
+        return download
+
+    request = AlbumRequest("telegram", "c1", "u1", (fetch(1), fetch(2), fetch(3)), "trip")
+    card = await flow.recommend(request)
+    assert card.album is not None and len(card.album.photos) == 3
+    assert sorted(fetched) == [1, 2, 3]
+    page = samples(generate_latest(metrics.registry).decode())
+    assert value(page, "aidj_cards_total", platform="telegram", kind="photo") == 1
+    assert value(page, "aidj_request_step_seconds_count", step="download") == 1
+    (record,) = caplog.records
+    assert record.fields["request_id"] == card.request_id
+    assert set(record.fields["steps_ms"]) >= {"download", "analysis", "recommend", "picture"}
+
+
 def test_a_step_outside_a_request_records_nothing(caplog) -> None:
     caplog.set_level(logging.INFO, logger="aidj.requests")
     with step("analysis"):
@@ -135,6 +161,26 @@ def test_a_step_outside_a_request_records_nothing(caplog) -> None:
         pass
     assert list(trace.steps) == ["analysis"]
     assert len(caplog.records) == 1  # the traced request only
+
+
+def test_overlapping_steps_of_one_name_count_the_time_any_of_them_ran(monkeypatch) -> None:
+    """An album's photos are analysed at once: the analysis step is their span, not the sum
+    of their times (which would exceed the request's own)."""
+    now = [0.0]
+    monkeypatch.setattr(trace_module, "time", SimpleNamespace(perf_counter=lambda: now[0]))
+    with Tracer(None).request("telegram", "photo") as trace:
+        first, second = step("analysis"), step("analysis")
+        first.__enter__()
+        now[0] = 1.0
+        second.__enter__()
+        now[0] = 3.0
+        first.__exit__(None, None, None)
+        now[0] = 4.0
+        second.__exit__(None, None, None)
+        now[0] = 5.0
+        with step("analysis"):  # and one after them adds its own
+            now[0] = 6.0
+    assert trace.steps == {"analysis": 5.0}
 
 
 # ---- log lines ---------------------------------------------------------------------------

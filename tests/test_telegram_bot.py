@@ -33,7 +33,18 @@ from adapters.chat.telegram_render import (
 )
 from core.controls import Control
 from core.errors import ConfigError, NotRequesterError
-from core.flow import Actor, CardMessage, EditCard, MoodFlow, PhotoRequest, Pressed, SendCard
+from core.flow import (
+    Actor,
+    AlbumRequest,
+    CardMessage,
+    CardRequest,
+    EditCard,
+    ImageFetch,
+    MoodFlow,
+    PhotoRequest,
+    Pressed,
+    SendCard,
+)
 from core.language import Language
 from core.messages import CaptionProblem, ErrorReply, ImageProblem, text_of
 from core.reply import PlaylistCard, error_text
@@ -48,6 +59,7 @@ from tests.test_messages import english_words
 TOKEN = "123456789:test-telegram-token-never-logged"
 MAX_IMAGE_BYTES = 300_000
 WAIT_S = 5.0
+ALBUM_WAIT_S = 0.2  # an album's photos arrive in one poll here (push_together)
 TRACK_LINK = re.compile(r'<a href="https://open\.spotify\.com/track/([A-Za-z0-9]+)">')
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
 REQUESTER = user(111)
@@ -77,28 +89,38 @@ class RecordingFlow:
 
     def __init__(self, inner: MoodFlow) -> None:
         self.inner = inner
-        self.requests: list[PhotoRequest] = []
+        self.requests: list[CardRequest] = []
         self.images: list[bytes] = []
         self.cards: list[PlaylistCard] = []
         self.fail_next: Exception | None = None
         self.rewrite: Callable[[PlaylistCard], PlaylistCard] | None = None
 
-    async def recommend(self, request: PhotoRequest, send: SendCard | None = None) -> PlaylistCard:
+    async def recommend(self, request: CardRequest, send: SendCard | None = None) -> PlaylistCard:
         self.requests.append(request)
         if self.fail_next is not None:
             error, self.fail_next = self.fail_next, None
             raise error
 
-        async def fetch() -> bytes:
-            image = request.image if isinstance(request.image, bytes) else await request.image()
-            self.images.append(image)
-            return image
-
         async def keep_and_send(card: PlaylistCard) -> str | None:
             card = self._keep(card)
             return await send(card) if send is not None else None
 
-        return await self.inner.recommend(replace(request, image=fetch), keep_and_send)
+        if isinstance(request, AlbumRequest):
+            images = tuple(self._recorded(image) for image in request.images)
+            return await self.inner.recommend(replace(request, images=images), keep_and_send)
+        return await self.inner.recommend(
+            replace(request, image=self._recorded(request.image)), keep_and_send
+        )
+
+    def _recorded(self, image: bytes | ImageFetch) -> ImageFetch:
+        """``image``'s fetch, keeping the downloaded bytes (an album's in any order)."""
+
+        async def fetch() -> bytes:
+            data = image if isinstance(image, bytes) else await image()
+            self.images.append(data)
+            return data
+
+        return fetch
 
     async def steer(
         self, card: CardMessage, action: Action, actor: Actor, edit: EditCard, **options: Any
@@ -198,6 +220,7 @@ async def telegram(mood_flow: MoodFlow, log_records: _Records) -> AsyncIterator[
             max_image_bytes=MAX_IMAGE_BYTES,
             base_url=fake.base_url,
             base_file_url=fake.base_file_url,
+            album_wait_s=ALBUM_WAIT_S,
         )
         bot = TelegramBot(flow, options)
         handled = HandledUpdates(bot.application)
@@ -299,16 +322,20 @@ async def test_image_sent_as_a_file_gets_a_card(telegram: Harness) -> None:
 
 
 async def test_an_album_is_one_request(telegram: Harness) -> None:
-    """Once the bot has finished with both photos of the album, one card answers it."""
+    """Once the bot has finished with both photos of the album, one card answers it
+    (``tests/test_telegram_albums.py`` has the rest of albums)."""
     fake = telegram.fake
     since = fake.mark()
     chat = private_chat(REQUESTER)
     first = fake.photo_message(chat, REQUESTER, make_photo(), "trip", media_group_id="album1")
     second = fake.photo_message(chat, REQUESTER, make_photo(), media_group_id="album1")
-    updates = fake.send_message_update(first), fake.send_message_update(second)
+    updates = fake.push_together([{"message": first}, {"message": second}])
     await telegram.handled.wait(*updates, timeout=WAIT_S)
     [card] = fake.calls("sendPhoto", since)
     assert card.reply_to == first["message_id"]
+    request = telegram.flow.requests[-1]
+    assert isinstance(request, AlbumRequest) and len(request.images) == 2
+    assert request.caption == "trip"
 
 
 # ---- controls ----------------------------------------------------------------------------
