@@ -14,7 +14,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
-from core.albums import Album, AlbumPhoto, SkippedPhoto
+from core.albums import MAX_PHOTOS, Album, AlbumPhoto, SkippedPhoto
 from core.errors import BadImageError
 from core.flow import ImageFetch
 from core.mood import Analysis, Reading, TextReading
@@ -27,9 +27,10 @@ Place = Callable[[Reading], Awaitable[Analysis]]
 async def read_album(
     images: Sequence[bytes | ImageFetch], caption: str, analyze: Analyze, place: Place
 ) -> Album:
-    """The album of ``images`` (in the post's order) with ``caption``, read by ``analyze``
-    and placed by ``place``; raises the first photo's ``BadImageError`` when none is usable."""
-    fetched = await _together([_usable(_fetch(image)) for image in images])
+    """The album of ``images`` (in the post's order; the first ``MAX_PHOTOS`` of them) with
+    ``caption``, read by ``analyze`` and placed by ``place``; raises the first photo's
+    ``BadImageError`` when none is usable."""
+    fetched = await _together([_usable(_fetch(image)) for image in images[:MAX_PHOTOS]])
     problems: dict[int, BadImageError] = {}
     usable: list[tuple[int, bytes]] = []
     for position, data in enumerate(fetched, start=1):

@@ -205,7 +205,8 @@ def summary_lines(card: PlaylistCard) -> list[str]:
             for s in album.skipped
         )
         lines.append(text("skipped", lang, photos=skipped))
-    if album.on_defaults if album is not None else analysis.base_source == BaseSource.DEFAULTS:
+    on_defaults = analysis.base_source == BaseSource.DEFAULTS
+    if on_defaults or (album is not None and album.on_defaults):
         lines.append(text("defaults", lang))
     return lines
 

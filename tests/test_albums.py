@@ -41,7 +41,7 @@ from core.mood import (
     Reading,
     TextReading,
 )
-from core.reply import PlaylistCard, summary_lines, title
+from core.reply import PlaylistCard, skip_reason, summary_lines, title
 from core.steering import Action
 from core.tracks import Track
 from tests.conftest import make_photo, recorded_request
@@ -302,6 +302,15 @@ async def test_one_usable_photo_left_is_a_normal_card_that_names_the_rest(servic
     assert "Skipped: photo 1 (not an image)" in summary_lines(card)
 
 
+async def test_an_album_follows_at_most_ten_photos(service) -> None:
+    card = await service.recommend(album(photos(12)))
+    assert card.album is not None
+    assert [p.position for p in card.album.photos] == list(range(1, 11))
+    assert len(card.tracks) == 10  # one song per photo, each in its photo's genres
+    for photo, track in zip(card.album.photos, card.tracks, strict=True):
+        assert set(photo.analysis.seed_genres) & set(track.genres)
+
+
 async def test_an_album_counts_once_against_the_rate_limit(tiny_analyzer, own_settings) -> None:
     settings = dataclasses.replace(own_settings, rate_limit_per_minute=1)
     storage = Storage(open_database(settings.db_path))
@@ -373,6 +382,13 @@ def test_ten_photos_fit_discords_embed_with_all_of_it_shown(language) -> None:
     for line in summary_lines(card):
         assert line in embed.description
     assert embed.description.count("](https://open.spotify.com/track/id") == 10
+
+
+def test_every_image_problem_has_a_short_skip_reason_in_both_languages() -> None:
+    for problem in ImageProblem:
+        korean, english = skip_reason(problem, Language.KO), skip_reason(problem, Language.EN)
+        assert re.search(r"[\uac00-\ud7a3]", korean) and english.isascii()
+        assert len(korean) <= 12 and len(english) <= 16, "a word or two on a card line"
 
 
 # ---- the setting ---------------------------------------------------------------------------
