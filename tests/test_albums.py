@@ -5,6 +5,7 @@ photos, steering after a restart, the picture's arc, the card within both platfo
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import itertools
 import re
@@ -16,6 +17,7 @@ from adapters.chat.telegram_render import CAPTION_LIMIT, card_caption, visible_l
 from adapters.render.mood_plane import render_mood_plane
 from adapters.storage.database import open_database
 from adapters.storage.gateway import Storage
+from bot.album_reading import read_album
 from bot.card_text import card_json
 from bot.config import load_settings
 from bot.service import MoodService
@@ -44,6 +46,7 @@ from core.mood import (
 from core.reply import PlaylistCard, skip_reason, summary_lines, title
 from core.steering import Action
 from core.tracks import Track
+from core.tuning import place
 from tests.conftest import make_photo, recorded_request
 from tests.test_controls_paths import _GridSource
 
@@ -145,6 +148,28 @@ def test_steering_an_album_moves_every_photo_clamped() -> None:
     assert louder.photos[0].target == point(0.2, 1.0)
     assert louder.photos[1].target == point(0.5, pytest.approx(0.45))
     assert story.steered(Action.REGENERATE, 0.15) == story
+
+
+async def test_an_albums_photos_are_read_at_once_with_the_caption_read_once() -> None:
+    """Sent together, so the model worker can batch them: every call waits here until all
+    three are in flight (one at a time would never finish)."""
+    calls: list[tuple[bytes, str]] = []
+    all_in = asyncio.Event()
+
+    async def analyze(image: bytes, caption: str) -> Reading:
+        calls.append((image, caption))
+        if len(calls) == 3:
+            all_in.set()
+        await all_in.wait()
+        mood = TextReading(AxisReading(CaptionLabel.POSITIVE, 1, 0.8), AxisReading.neutral())
+        return Reading(ImageReading("sunset", 0.5, {}), mood if caption else TextReading.neutral())
+
+    async def place_it(reading: Reading) -> Analysis:
+        return place(reading, point(0.5, 0.5), BaseSource.ANCHORS)
+
+    story = await asyncio.wait_for(read_album((b"1", b"2", b"3"), "happy", analyze, place_it), 10)
+    assert sorted(calls) == [(b"1", "happy"), (b"2", ""), (b"3", "")], "the caption read once"
+    assert all(p.analysis.final == point(0.9, 0.5) for p in story.photos), "and given to all"
 
 
 # ---- the real flow -----------------------------------------------------------------------
