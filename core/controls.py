@@ -6,7 +6,8 @@ buttons), laid out by ``card_controls`` and carried as one string (Telegram's
 
 - ``aidj:<request>:<action>``: a steering press (regenerate or a nudge). This was the only
   format before other kinds of control existed, so cards already posted keep working.
-- ``aidj:<request>:<kind>:<value>``: any other kind (``ControlKind``).
+- ``aidj:<request>:<kind>:<value>``: any other kind (``ControlKind``), e.g.
+  ``aidj:42:scene:sunset`` (the card asked which of two scenes the photo shows).
 
 The request id in the data is a *claim*: the flow resolves the request from the message the
 control was pressed on and only checks the claim against it.
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from core.categories import get_category
 from core.steering import Action
 
 if TYPE_CHECKING:
@@ -31,6 +33,7 @@ _VALUE = re.compile(r"^[a-z0-9_\-]{1,32}$")
 
 class ControlKind(StrEnum):
     STEER = "steer"  # value: an ``Action`` value
+    SCENE = "scene"  # value: a category id, one of the two scenes a card offers
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,10 @@ class Control:
     @classmethod
     def steer(cls, request_id: int, action: Action) -> Control:
         return cls(request_id, ControlKind.STEER, action.value)
+
+    @classmethod
+    def scene(cls, request_id: int, category_id: str) -> Control:
+        return cls(request_id, ControlKind.SCENE, category_id)
 
     @property
     def action(self) -> Action | None:
@@ -99,4 +106,14 @@ def card_controls(card: PlaylistCard) -> list[list[ControlButton]]:
     rows = [
         [ControlButton(Control.steer(card.request_id, action), action.emoji) for action in Action]
     ]
+    if card.scene_choices:  # the photo was a close call: which scene is it?
+        rows.append(
+            [
+                ControlButton(
+                    Control.scene(card.request_id, scene),
+                    get_category(scene).label(card.language),
+                )
+                for scene in card.scene_choices
+            ]
+        )
     return rows

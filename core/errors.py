@@ -104,3 +104,10 @@ class UnknownRequestError(AIDJError):
     """A control was used on a reply the bot has no record of."""
 
     reply = ErrorReply.UNKNOWN_REQUEST
+
+
+class SceneNotOfferedError(AIDJError):
+    """A scene button for a scene the card does not (or no longer) offer: a stale card, a
+    second pick, or a forged value."""
+
+    reply = ErrorReply.SCENE_NOT_OFFERED

@@ -29,6 +29,7 @@ class ErrorReply(Enum):
     RATE_LIMITED = "rate_limited"  # {seconds}
     NOT_REQUESTER = "not_requester"
     UNKNOWN_REQUEST = "unknown_request"
+    SCENE_NOT_OFFERED = "scene_not_offered"
     CATALOG = "catalog"  # {detail}: the catalog error's own (English) message
     DATABASE_BUSY = "database_busy"
     WORKER = "worker"
@@ -83,6 +84,10 @@ _CATALOGUE: dict[Code, Mapping[Language, str]] = {
     ErrorReply.UNKNOWN_REQUEST: {
         Language.EN: "I don't remember that playlist any more; send the photo again.",
         Language.KO: "그 플레이리스트를 찾을 수 없어요. 사진을 다시 보내 주세요.",
+    },
+    ErrorReply.SCENE_NOT_OFFERED: {
+        Language.EN: "That scene is not one this playlist offers any more.",
+        Language.KO: "이 플레이리스트에서 더는 고를 수 없는 장면이에요.",
     },
     ErrorReply.CATALOG: {  # the detail is English (storage errors carry no code): not in Korean
         Language.EN: "My music catalog can't answer right now: {detail}",

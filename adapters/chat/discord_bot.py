@@ -32,7 +32,15 @@ Shards
     several processes, on one machine or several, split the guilds between them.
 
 Controls
-    Each card gets five reactions (``core.steering.Action``). A reaction from the requester, or
+    Each card carries its controls as buttons (``core.controls.card_controls``: the five
+    steering actions, and the two scenes when the photo was a close call), laid out by
+    ``adapters.chat.discord_controls``. They are persistent: discord.py matches a press to
+    ``ControlItem`` by its custom id, so cards posted before a restart keep working. A press
+    is acknowledged at once (a deferred update, within Discord's 3 s) and the card is then
+    edited through the interaction; a refusal (someone else's card, too many presses, a
+    message that is not a card) or a notice is an ephemeral reply, and changes nothing.
+
+    Each card also gets five reactions (``core.steering.Action``). A reaction from the requester, or
     from someone with Manage Messages or Administrator in that channel, steers the playlist and
     the card is edited in place. Anyone else's reaction is removed when the bot may (Manage
     Messages) and otherwise ignored, without a reply, so a busy channel is not flooded. After a
@@ -60,10 +68,12 @@ from typing import Any
 import discord
 from discord import app_commands
 
+from adapters.chat.discord_controls import ControlItem
 from adapters.chat.discord_render import CONTROL_EMOJIS, help_text, render_card
 from adapters.chat.discord_shards import ShardRange
 from adapters.chat.notices import NoticeGate
 from adapters.images import MAX_IMAGE_BYTES
+from core.controls import Control
 from core.errors import (
     AIDJError,
     BadImageError,
@@ -126,8 +136,14 @@ class DiscordBot:
         )
         self.tree = app_commands.CommandTree(self.client)
         self._register_commands()
-        for handler in (self.on_ready, self.on_message, self.on_raw_reaction_add):
+        for handler in (
+            self.on_ready,
+            self.on_message,
+            self.on_raw_reaction_add,
+            self.on_aidj_control,
+        ):
             self.client.event(handler)
+        self.client.add_dynamic_items(ControlItem)  # presses on any card, restarts included
         self._synced = False
         self._logged_in = False
         self._closing = False
@@ -293,6 +309,18 @@ class DiscordBot:
         except Exception as error:  # last resort: nothing escapes into discord.py
             _log_unexpected(error, "reaction", payload.channel_id, payload.user_id)
 
+    async def on_aidj_control(
+        self, interaction: discord.Interaction[Any], control: Control | None
+    ) -> None:
+        """A press on a card's button (``discord_controls.PRESS_EVENT``)."""
+        if self._closing:
+            return
+        try:
+            with self._working():
+                await self._press(interaction, control)
+        except Exception as error:  # last resort: nothing escapes into discord.py
+            _log_unexpected(error, "button", interaction.channel_id, interaction.user.id)
+
     @contextlib.contextmanager
     def _working(self) -> Iterator[None]:
         """Count the current handler as a reply in progress, for a graceful ``stop``."""
@@ -419,6 +447,45 @@ class DiscordBot:
                     )
         await self._remove_reaction(payload)
 
+    async def _press(self, interaction: discord.Interaction[Any], control: Control | None) -> None:
+        """A button. The card is the message it is on (the request id in the custom id is
+        only a claim the flow checks); the flow refuses anyone but the requester or a
+        moderator of that channel before any work, then acknowledges the press (a deferred
+        update) and edits the card through the interaction."""
+        language = reply_language(str(interaction.locale))
+        message, channel_id = interaction.message, interaction.channel_id
+        if control is None or message is None or channel_id is None:
+            await _tell(interaction, error_text(UnknownRequestError(), language))
+            return
+        card = CardMessage(PLATFORM, str(channel_id), str(message.id))
+        permissions = interaction.permissions
+        actor = Actor(
+            platform=PLATFORM,
+            chat_id=card.chat_id,
+            user_id=str(interaction.user.id),
+            is_admin=interaction.guild_id is not None
+            and (permissions.administrator or permissions.manage_messages),
+            locale=str(interaction.locale),
+        )
+
+        async def acknowledge() -> None:
+            await interaction.response.defer()  # type 6: the card itself will change
+
+        async def edit(new_card: PlaylistCard) -> None:
+            await interaction.edit_original_response(**render_card(new_card).edit_kwargs())
+
+        try:
+            pressed = await self.flow.press(card, control, actor, edit, acknowledge=acknowledge)
+        except Exception as error:
+            _log_unexpected(error, "button", channel_id, interaction.user.id)
+            await _tell(interaction, error_text(error, language))
+            return
+        if pressed.notice:
+            await _tell(interaction, pressed.notice)
+        elif not interaction.response.is_done():  # a press that needed no acknowledgement
+            with _quietly("button acknowledgement", channel_id):
+                await interaction.response.defer()
+
     def _may_moderate(self, payload: discord.RawReactionActionEvent) -> bool:
         """Manage Messages or Administrator where the reaction was made (guilds only)."""
         member = payload.member
@@ -497,6 +564,16 @@ async def _download(attachment: discord.Attachment, max_bytes: int) -> bytes:
 
 def _too_large(max_bytes: int) -> BadImageError:
     return BadImageError(ImageProblem.TOO_LARGE, limit=file_size(max_bytes))
+
+
+async def _tell(interaction: discord.Interaction[Any], text: str) -> None:
+    """An ephemeral answer to a press, seen by the presser only: the interaction's one
+    response when it has none yet, else a followup."""
+    with _quietly("button answer", interaction.channel_id):
+        if interaction.response.is_done():
+            await interaction.followup.send(text, ephemeral=True)
+        else:
+            await interaction.response.send_message(text, ephemeral=True)
 
 
 def _guild_locale(guild: discord.Guild | None) -> str | None:

@@ -109,7 +109,9 @@ class Storage:
         track_ids: Sequence[str],
         user_id: str,
         action: str,
+        rebased: Analysis | None = None,
     ) -> bool:
+        """A delivered press (``RequestLog.commit_round``; ``rebased``: a scene choice)."""
         return await self._run(
             lambda: self._requests.commit_round(
                 request_id,
@@ -118,6 +120,7 @@ class Storage:
                 track_ids=track_ids,
                 user_id=user_id,
                 action=action,
+                rebased=rebased,
             )
         )
 
