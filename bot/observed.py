@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from bot.service import MoodReader, SpotifyExtrasLike
 from bot.trace import RequestTrace, Tracer, step
 from core.controls import Control
+from core.fit import FitStats, Vote
 from core.flow import Actor, CardMessage, EditCard, MoodFlow, PhotoRequest, Pressed, SendCard
 from core.mood import Reading
 from core.reply import PlaylistCard
@@ -61,6 +62,13 @@ class ObservedFlow:
             if pressed.card is not None:
                 trace.request_id = pressed.card.request_id
             return pressed
+
+    async def vote(self, card: CardMessage, actor: Actor, vote: Vote, *, on: bool = True) -> None:
+        # a vote makes no card: not a request to time or count among the cards
+        await self._inner.vote(card, actor, vote, on=on)
+
+    async def chat_stats(self, platform: str, chat_id: str) -> FitStats:
+        return await self._inner.chat_stats(platform, chat_id)
 
     async def request_for_message(self, platform: str, chat_id: str, message_id: str) -> int | None:
         return await self._inner.request_for_message(platform, chat_id, message_id)

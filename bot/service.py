@@ -19,10 +19,12 @@ from adapters.storage.gateway import Storage
 from adapters.storage.request_log import StoredRequest
 from bot.config import Settings
 from bot.trace import timed_step
+from bot.votes import FitVotes
 from core.captions import normalize_caption
 from core.categories import get_category
 from core.controls import Control, ControlKind
 from core.errors import BadCaptionError, BadImageError, NotRequesterError, UnknownRequestError
+from core.fit import FitStats, StatsScope, Vote
 from core.flow import (
     Acknowledge,
     Actor,
@@ -83,6 +85,9 @@ class MoodService:
         self._steer_limiter = SlidingWindowLimiter(
             settings.rate_limit_per_minute * _STEER_RATE_FACTOR
         )
+        self._votes = FitVotes(
+            storage, lambda user: self._limit(self._steer_limiter, user), OWNER_PLATFORM
+        )
 
     # -- MoodFlow ----------------------------------------------------------------------
 
@@ -134,14 +139,7 @@ class MoodService:
         claimed_request: int | None = None,
         acknowledge: Acknowledge | None = None,
     ) -> PlaylistCard:
-        request_id = await self.request_for_message(card.platform, card.chat_id, card.message_id)
-        if request_id is None:
-            raise UnknownRequestError("that message is not one of my playlists")
-        if claimed_request is not None and claimed_request != request_id:
-            log.warning(
-                "a control named request #%s on request #%s's card", claimed_request, request_id
-            )
-            raise NotRequesterError("that control does not belong to this playlist")
+        request_id = await self._card_request(card, claimed_request)
         return await self._steer(request_id, action, actor, edit, acknowledge)
 
     async def press(
@@ -164,7 +162,18 @@ class MoodService:
                 acknowledge=acknowledge,
             )
             return Pressed(card=new_card)
+        vote = control.vote
+        if control.kind is ControlKind.FIT and vote is not None:
+            stored = await self._stored(await self._card_request(card, control.request_id))
+            return await self._votes.press(stored, actor, vote)
         raise UnknownRequestError(f"no such control: {control.kind}")
+
+    async def vote(self, card: CardMessage, actor: Actor, vote: Vote, *, on: bool = True) -> None:
+        stored = await self._stored(await self._card_request(card, None))
+        await self._votes.react(stored, actor, vote, on=on)
+
+    async def chat_stats(self, platform: str, chat_id: str) -> FitStats:
+        return await self._storage.fit_stats(StatsScope(platform=platform, chat_id=chat_id))
 
     async def steer_as_owner(
         self, request_id: int, action: Action, edit: EditCard | None = None
@@ -175,6 +184,18 @@ class MoodService:
 
     async def request_for_message(self, platform: str, chat_id: str, message_id: str) -> int | None:
         return await self._storage.request_for_message(platform, chat_id, message_id)
+
+    async def _card_request(self, card: CardMessage, claimed_request: int | None) -> int:
+        """The request posted as ``card``; a control's claimed request must be that one."""
+        request_id = await self.request_for_message(card.platform, card.chat_id, card.message_id)
+        if request_id is None:
+            raise UnknownRequestError("that message is not one of my playlists")
+        if claimed_request is not None and claimed_request != request_id:
+            log.warning(
+                "a control named request #%s on request #%s's card", claimed_request, request_id
+            )
+            raise NotRequesterError("that control does not belong to this playlist")
+        return request_id
 
     # -- steering ------------------------------------------------------------------------
 
