@@ -33,6 +33,8 @@ _HELP = {
         "`/mood photo: caption:`.\n"
         "• The caption is optional: it nudges the mood (brighter, darker, calmer, livelier).\n"
         "• Steer the reply with reactions: {controls}\n"
+        "• Did it fit? React 👍 or 👎 (anyone can); `/stats` shows how well the playlists "
+        "fit in this channel.\n"
         "Only the person who asked (or a moderator) can steer a playlist."
     ),
     Language.KO: (
@@ -41,6 +43,8 @@ _HELP = {
         "`/mood photo: caption:`을 사용하세요.\n"
         "• 캡션은 선택이에요. 분위기를 밝게, 어둡게, 차분하게, 신나게 조금 움직여요.\n"
         "• 반응으로 조정해요: {controls}\n"
+        "• 잘 맞았나요? 👍 또는 👎로 반응해 주세요 (누구나 할 수 있어요). `/stats`로 이 "
+        "채널의 적중률을 볼 수 있어요.\n"
         "플레이리스트는 요청한 사람(또는 관리자)만 조정할 수 있어요."
     ),
 }
