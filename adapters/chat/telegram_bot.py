@@ -80,7 +80,7 @@ from adapters.chat.telegram_retry import RetryAfterLimiter
 from adapters.images import MAX_IMAGE_BYTES
 from adapters.redaction import RedactingFilter
 from core.controls import PREFIX as CONTROL_PREFIX
-from core.controls import Control
+from core.controls import Control, ControlKind
 from core.errors import (
     AIDJError,
     BadImageError,
@@ -466,7 +466,8 @@ class TelegramBot:
             pressed = await self._flow.press(
                 CardMessage(PLATFORM, str(chat.id), str(message.message_id)),
                 control,
-                await self._actor(bot, chat, user),
+                # anyone in the chat may vote: an admin lookup is for steering only
+                await self._actor(bot, chat, user, admin=control.kind is not ControlKind.FIT),
                 lambda card: self._edit_card(
                     bot, chat.id, message.message_id, card, photo=_has_photo(message)
                 ),
