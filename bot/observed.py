@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from bot.service import MoodReader, SpotifyExtrasLike
 from bot.trace import RequestTrace, Tracer, step
-from core.controls import Control
+from core.controls import Control, ControlKind
 from core.fit import FitStats, Vote
 from core.flow import Actor, CardMessage, EditCard, MoodFlow, PhotoRequest, Pressed, SendCard
 from core.mood import Reading
@@ -55,6 +55,8 @@ class ObservedFlow:
     async def press(
         self, card: CardMessage, control: Control, actor: Actor, edit: EditCard, **options: Any
     ) -> Pressed:
+        if control.kind is ControlKind.FIT:  # a vote makes no card, as ``vote`` below
+            return await self._inner.press(card, control, actor, edit, **options)
         with self._tracer.request(card.platform, "control") as trace:
             delivered = _delivery(edit, trace)
             assert delivered is not None

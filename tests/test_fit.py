@@ -310,6 +310,26 @@ async def _kept(card: PlaylistCard) -> None:
     """A steered card delivered (the chat edit went through)."""
 
 
+async def test_a_vote_is_not_counted_among_the_cards_a_traced_flow_delivers(service) -> None:
+    from prometheus_client import generate_latest
+
+    from bot.metrics import Metrics
+    from bot.observed import ObservedFlow
+    from bot.trace import Tracer
+
+    metrics = Metrics()
+    flow = ObservedFlow(service, Tracer(metrics.request_finished))
+    card = await post(service)
+    request_id = await service.request_for_message("telegram", "g1", card.message_id)
+    assert request_id is not None
+    member = Actor("telegram", "g1", "bob")
+    pressed = await flow.press(card, Control.fit(request_id, Vote.UP), member, no_edit)
+    await flow.vote(card, Actor("telegram", "g1", "carol"), Vote.DOWN)
+    assert pressed.notice == "Thanks, noted 👍"
+    assert (await flow.chat_stats("telegram", "g1")).votes == VoteCount(up=1, down=1)
+    assert "aidj_cards_total{" not in generate_latest(metrics.registry).decode()
+
+
 # ---- aidj stats --------------------------------------------------------------------------
 
 
