@@ -20,6 +20,7 @@ from adapters.storage.gateway import Storage
 from adapters.storage.request_log import StoredRequest
 from bot.config import Settings
 from bot.trace import timed_step
+from bot.votes import FitVotes
 from core.captions import normalize_caption
 from core.categories import get_category
 from core.controls import Control, ControlKind
@@ -30,6 +31,7 @@ from core.errors import (
     SceneNotOfferedError,
     UnknownRequestError,
 )
+from core.fit import FitStats, StatsScope, Vote
 from core.flow import (
     Acknowledge,
     Actor,
@@ -90,6 +92,9 @@ class MoodService:
         self._photo_limiter = SlidingWindowLimiter(settings.rate_limit_per_minute)
         self._steer_limiter = SlidingWindowLimiter(
             settings.rate_limit_per_minute * _STEER_RATE_FACTOR
+        )
+        self._votes = FitVotes(
+            storage, lambda user: self._limit(self._steer_limiter, user), OWNER_PLATFORM
         )
 
     # -- MoodFlow ----------------------------------------------------------------------
@@ -169,7 +174,18 @@ class MoodService:
             request_id = await self._request_of(card, control.request_id)
             new_card = await self._choose_scene(request_id, control.value, actor, edit, acknowledge)
             return Pressed(card=new_card)
+        vote = control.vote
+        if control.kind is ControlKind.FIT and vote is not None:
+            stored = await self._stored(await self._request_of(card, control.request_id))
+            return await self._votes.press(stored, actor, vote)
         raise UnknownRequestError(f"no such control: {control.kind}")
+
+    async def vote(self, card: CardMessage, actor: Actor, vote: Vote, *, on: bool = True) -> None:
+        stored = await self._stored(await self._request_of(card, None))
+        await self._votes.react(stored, actor, vote, on=on)
+
+    async def chat_stats(self, platform: str, chat_id: str) -> FitStats:
+        return await self._storage.fit_stats(StatsScope(platform=platform, chat_id=chat_id))
 
     async def steer_as_owner(
         self, request_id: int, action: Action, edit: EditCard | None = None
@@ -194,6 +210,8 @@ class MoodService:
             )
             raise NotRequesterError("that control does not belong to this playlist")
         return request_id
+
+    # -- steering ------------------------------------------------------------------------
 
     async def _steer(
         self,

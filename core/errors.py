@@ -111,3 +111,10 @@ class SceneNotOfferedError(AIDJError):
     second pick, or a forged value."""
 
     reply = ErrorReply.SCENE_NOT_OFFERED
+
+
+class NotInChatError(NotRequesterError):
+    """A 👍 / 👎 on a card from outside the chat it was made in: anyone in that chat may rate
+    a card, nobody elsewhere (refused like any control someone may not use)."""
+
+    reply = ErrorReply.NOT_IN_CHAT

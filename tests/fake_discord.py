@@ -14,8 +14,9 @@ Manage Messages), a bystander and a moderator (Manage Messages); ``add_guild`` a
 guilds like it, each with channels and roles of its own. Any other user id works too:
 the payload builders make members on the fly, with the @everyone permissions. Tests push
 gateway events with :meth:`FakeDiscord.dispatch` and payload builders (:meth:`message_create`,
-:meth:`reaction_add`, :meth:`slash_command`, :meth:`button_press`), then wait for and inspect
-the REST requests the client sent (:attr:`requests`, :meth:`wait_for`).
+:meth:`reaction_add`, :meth:`reaction_remove`, :meth:`slash_command`, :meth:`button_press`),
+then wait for and inspect the REST requests the client sent (:attr:`requests`,
+:meth:`wait_for`).
 
 Interactions, as Discord documents them: each takes exactly one response at
 ``POST /interactions/{id}/{token}/callback`` (a second is refused with 400, code 40060), within
@@ -1017,6 +1018,29 @@ class FakeDiscord:
             roles = (guild.moderator_role_id,) if user_id == self.moderator_id else ()
             data["guild_id"] = str(guild.id)
             data["member"] = self.member(user_id, f"user{user_id % 1000}", roles=roles)
+        return data
+
+    def reaction_remove(
+        self,
+        *,
+        user_id: int,
+        message_id: int | str,
+        emoji: str,
+        channel_id: int | None = None,
+        dm: bool = False,
+    ) -> dict[str, Any]:
+        """A MESSAGE_REACTION_REMOVE payload: as Discord documents it, without a member."""
+        data: dict[str, Any] = {
+            "user_id": str(user_id),
+            "channel_id": str(self.dm_channel_id if dm else (channel_id or self.channel_id)),
+            "message_id": str(message_id),
+            "emoji": {"id": None, "name": emoji},
+            "type": 0,
+            "burst": False,
+        }
+        if not dm:
+            guild = self.guild_of(int(data["channel_id"])) or self.guilds[0]
+            data["guild_id"] = str(guild.id)
         return data
 
     def slash_command(

@@ -20,10 +20,11 @@ Intents
     enabled channels.
 
 Slash commands
-    ``/mood photo [caption]`` and ``/help``. With ``sync_commands`` the command tree is synced
-    once, on the first ready: globally by default (Discord can take up to an hour to show new
-    or changed global commands everywhere), or only to ``sync_guild_id`` (instant; use it while
-    testing, since the guild copy shows up next to the global one). Commands belong to the
+    ``/mood photo [caption]``, ``/stats`` (how well this channel's playlists fit) and
+    ``/help``. With ``sync_commands`` the command tree is synced once, on the first ready:
+    globally by default (Discord can take up to an hour to show new or changed global
+    commands everywhere), or only to ``sync_guild_id`` (instant; use it while testing, since
+    the guild copy shows up next to the global one). Commands belong to the
     application, not to a shard: with ``shards`` only the process running shard 0 syncs them.
 
 Shards
@@ -47,6 +48,10 @@ Controls
     successful steer the presser's reaction is removed too (when allowed) so the same control
     can be pressed again. Reactions are handled from the raw gateway event, so they work on
     messages that are not in the cache (after a restart, or long after the reply).
+    A 👍 or 👎 reaction from anyone in the channel is a vote ("did it fit?", ``core.fit``);
+    removing it takes the vote back. The bot does not add those two itself (seven reactions
+    under every card would bury it, and they are the reactions people use anyway), and
+    leaves them in place: they are the visible vote.
 
 Errors
     ``core.errors.AIDJError`` becomes a short reply in the user's language
@@ -81,6 +86,8 @@ from core.errors import (
     NotRequesterError,
     UnknownRequestError,
 )
+from core.fit import Vote
+from core.fit_text import stats_text
 from core.flow import Actor, CardMessage, MoodFlow, PhotoRequest
 from core.language import reply_language
 from core.messages import ImageProblem, file_size
@@ -141,6 +148,7 @@ class DiscordBot:
             self.on_message,
             self.on_raw_reaction_add,
             self.on_aidj_control,
+            self.on_raw_reaction_remove,
         ):
             self.client.event(handler)
         self.client.add_dynamic_items(ControlItem)  # presses on any card, restarts included
@@ -296,6 +304,9 @@ class DiscordBot:
             return
         if payload.member is not None and payload.member.bot:
             return
+        if _vote_of(payload) is not None:
+            await self.on_vote(payload, on=True)
+            return
         action = (
             Action.from_emoji(payload.emoji.name or "")
             if payload.emoji.is_unicode_emoji()
@@ -320,6 +331,28 @@ class DiscordBot:
                 await self._press(interaction, control)
         except Exception as error:  # last resort: nothing escapes into discord.py
             _log_unexpected(error, "button", interaction.channel_id, interaction.user.id)
+
+    async def on_raw_reaction_remove(self, payload: discord.RawReactionActionEvent) -> None:
+        """A reaction taken away: only a 👍 / 👎 means something (the vote taken back)."""
+        me = self.client.user
+        if self._closing or me is None or payload.user_id == me.id:
+            return
+        if _vote_of(payload) is not None:
+            await self.on_vote(payload, on=False)
+
+    async def on_vote(self, payload: discord.RawReactionActionEvent, *, on: bool) -> None:
+        """A 👍 / 👎 added or removed on one of our cards: the reacting user's vote. Refused
+        or failed votes are logged, never answered in the channel."""
+        vote = _vote_of(payload)
+        assert vote is not None
+        card = CardMessage(PLATFORM, str(payload.channel_id), str(payload.message_id))
+        actor = Actor(platform=PLATFORM, chat_id=card.chat_id, user_id=str(payload.user_id))
+        try:
+            with self._working():
+                if await self.flow.request_for_message(PLATFORM, card.chat_id, card.message_id):
+                    await self.flow.vote(card, actor, vote, on=on)
+        except Exception as error:
+            _log_unexpected(error, "vote", payload.channel_id, payload.user_id)
 
     @contextlib.contextmanager
     def _working(self) -> Iterator[None]:
@@ -351,11 +384,28 @@ class DiscordBot:
             with bot._working():
                 await bot._on_mood_command(interaction, photo, caption or "")
 
+        @self.tree.command(name="stats", description="How well the playlists fit in this channel")
+        async def stats_command(interaction: discord.Interaction) -> None:
+            await bot._on_stats_command(interaction)
+
         @self.tree.command(name="help", description="How to use AI DJ")
         async def help_command(interaction: discord.Interaction) -> None:
             language = reply_language(str(interaction.locale))
             with _quietly("help reply", interaction.channel_id):
                 await interaction.response.send_message(help_text(language), ephemeral=True)
+
+    async def _on_stats_command(self, interaction: discord.Interaction) -> None:
+        """``/stats``: this channel's cards, fit rate per scene, most pressed controls."""
+        language = reply_language(str(interaction.locale))
+        channel_id = interaction.channel_id
+        try:
+            stats = await self.flow.chat_stats(PLATFORM, str(channel_id))
+            answer = stats_text(stats, language)
+        except Exception as error:
+            _log_unexpected(error, "/stats", channel_id, interaction.user.id)
+            answer = error_text(error, language)
+        with _quietly("/stats reply", channel_id):
+            await interaction.response.send_message(answer)
 
     async def _on_mood_command(
         self, interaction: discord.Interaction, photo: discord.Attachment, caption: str
@@ -536,6 +586,13 @@ class DiscordBot:
         if message.guild is not None and message.guild.self_role is not None:
             content = content.replace(message.guild.self_role.mention, " ")
         return " ".join(content.split())
+
+
+def _vote_of(payload: discord.RawReactionActionEvent) -> Vote | None:
+    """The vote a reaction stands for (👍 / 👎, any skin tone), or None."""
+    if not payload.emoji.is_unicode_emoji():
+        return None
+    return Vote.from_emoji(payload.emoji.name or "")
 
 
 def _sharding(shards: ShardRange | None) -> dict[str, Any]:

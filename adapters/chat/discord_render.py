@@ -36,6 +36,8 @@ _HELP = {
         "• The caption is optional: it nudges the mood (brighter, darker, calmer, livelier).\n"
         "• Steer the reply with the buttons under it (or the same reactions): {controls}\n"
         "• When the photo could be either of two scenes, the card asks: pick one.\n"
+        "• Did it fit? Press 👍 or 👎 under the card, or react with them (anyone can); "
+        "`/stats` shows how well the playlists fit in this channel.\n"
         "Only the person who asked (or a moderator) can steer a playlist."
     ),
     Language.KO: (
@@ -45,6 +47,8 @@ _HELP = {
         "• 캡션은 선택이에요. 분위기를 밝게, 어둡게, 차분하게, 신나게 조금 움직여요.\n"
         "• 카드 아래 버튼(또는 같은 반응)으로 조정해요: {controls}\n"
         "• 사진이 두 장면 중 어느 쪽인지 애매하면 카드가 물어봐요. 하나를 골라 주세요.\n"
+        "• 잘 맞았나요? 카드 아래 👍 또는 👎를 누르거나 반응해 주세요 (누구나 할 수 있어요). "
+        "`/stats`로 이 채널의 적중률을 볼 수 있어요.\n"
         "플레이리스트는 요청한 사람(또는 관리자)만 조정할 수 있어요."
     ),
 }

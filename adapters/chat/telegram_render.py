@@ -32,10 +32,10 @@ _LABEL_BUDGETS = (80, 60, 48, 40, 32, 26, 20, 16, 12)
 _TAG = re.compile(r"<[^>]+>")
 
 # Telegram only allows reactions from a fixed emoji set, which lacks most control emojis
-# (⚡ is in it; 🔁 🌙 ☀️ 🌧 are not), so common reactions stand in for them too.
+# (⚡ is in it; 🔁 🌙 ☀️ 🌧 are not), so common reactions stand in for them too. 👍 and 👎
+# are votes ("did it fit?", ``core.fit``), never steering.
 _REACTION_ALIASES: dict[str, Action] = {
     "⚡": Action.MORE_ENERGY,  # a control emoji that is also a Telegram reaction
-    "👎": Action.REGENERATE,
     "🤔": Action.REGENERATE,
     "🔥": Action.MORE_ENERGY,
     "😴": Action.CALMER,
@@ -57,6 +57,8 @@ _HELP = {
         "• Steer the playlist with the buttons under it: {controls}\n"
         "• Reactions work too: {reactions}\n"
         "• When the photo could be either of two scenes, the card asks: pick one.\n"
+        "• Did it fit? Press 👍 or 👎 under a playlist (or react with them); anyone in the "
+        "chat can. /stats shows how well the playlists fit here.\n"
         "Only the person who asked (or a group admin) can steer a playlist."
     ),
     Language.KO: (
@@ -68,6 +70,8 @@ _HELP = {
         "• 플레이리스트 아래 버튼으로 조정해요: {controls}\n"
         "• 반응으로도 돼요: {reactions}\n"
         "• 사진이 두 장면 중 어느 쪽인지 애매하면 카드가 물어봐요. 하나를 골라 주세요.\n"
+        "• 잘 맞았나요? 플레이리스트 아래 👍 또는 👎를 눌러 주세요 (반응으로도 돼요). 대화방의 "
+        "누구나 평가할 수 있어요. /stats로 이 대화방의 적중률을 볼 수 있어요.\n"
         "플레이리스트는 요청한 사람(또는 그룹 관리자)만 조정할 수 있어요."
     ),
 }
@@ -75,11 +79,13 @@ _HELP = {
 COMMANDS = {
     Language.EN: [
         BotCommand("mood", "Playlist for a photo (send with a photo or reply to one)"),
+        BotCommand("stats", "How well the playlists fit in this chat"),
         BotCommand("help", "How to use AI DJ"),
         BotCommand("start", "Start and show how to use AI DJ"),
     ],
     Language.KO: [
         BotCommand("mood", "사진에 어울리는 플레이리스트 (사진과 함께 또는 답장으로)"),
+        BotCommand("stats", "이 대화방 플레이리스트의 적중률"),
         BotCommand("help", "AI DJ 사용법"),
         BotCommand("start", "시작하고 사용법 보기"),
     ],

@@ -15,10 +15,12 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlite_utils import Database
 
 from adapters.storage.database import utc_now
+from adapters.storage.request_scope import scope_filter
 from core.language import Language
 from core.mood import (
     Analysis,
@@ -181,7 +183,13 @@ class RequestLog:
         """Remove a request that never reached its user, with all that hangs on it (its
         playlist's row too: the id may be given to the next request)."""
         with self._db.atomic():
-            for table in ("shown_tracks", "reply_messages", "feedback", "spotify_playlists"):
+            for table in (
+                "shown_tracks",
+                "reply_messages",
+                "feedback",
+                "fit_votes",
+                "spotify_playlists",
+            ):
                 self._db.execute(f"DELETE FROM {table} WHERE request_id = ?", [request_id])
             self._db.execute("DELETE FROM requests WHERE id = ?", [request_id])
 
@@ -236,6 +244,25 @@ class RequestLog:
             "INSERT INTO feedback (request_id, user_id, action, created_at) VALUES (?, ?, ?, ?)",
             [request_id, str(user_id), action, utc_now()],
         )
+
+    def nudge_counts(
+        self,
+        *,
+        platform: str | None = None,
+        chat_id: str | None = None,
+        since: datetime | None = None,
+    ) -> dict[str, int]:
+        """How often each control action (``feedback.action``: regenerate or a nudge) was
+        pressed on the requests made in one platform / chat / since a moment (None: all),
+        most pressed first."""
+        where, params = scope_filter("r", platform=platform, chat_id=chat_id, since=since)
+        rows = self._db.execute(
+            "SELECT f.action, COUNT(*) AS presses "
+            f"FROM feedback f JOIN requests r ON r.id = f.request_id WHERE {where} "
+            "GROUP BY f.action ORDER BY presses DESC, f.action",
+            params,
+        )
+        return {action: presses for action, presses in rows}
 
 
 def _rebased_columns(rebased: Analysis) -> dict[str, object]:
