@@ -32,6 +32,7 @@ from adapters.models.serve_options import (
     parse_replicas,
 )
 from core.errors import ConfigError
+from core.scene_choice import DEFAULT_MARGIN as DEFAULT_SCENE_CHOICE_MARGIN
 from core.tuning import DEFAULT_DELTA_MAX
 
 if TYPE_CHECKING:
@@ -73,6 +74,8 @@ class Settings:
     serve_max_queued: int = 64
     recommend_count: int = 10
     nudge_step: float = 0.15
+    # ask which scene it is when CLIP's best two are this close in probability (0: never)
+    scene_choice_margin: float = DEFAULT_SCENE_CHOICE_MARGIN
     rate_limit_per_minute: int = 6
     recommender: str = "catalog"  # "catalog" or "spotify" (legacy, opt-in)
     discord_channels: frozenset[int] = frozenset()  # answer photos here without a mention
@@ -253,6 +256,7 @@ _ENV: dict[str, tuple[str, Callable[[str], object]]] = {
     "AIDJ_SERVE_MAX_QUEUED": ("serve_max_queued", int),
     "AIDJ_RECOMMEND_COUNT": ("recommend_count", int),
     "AIDJ_NUDGE_STEP": ("nudge_step", float),
+    "AIDJ_SCENE_CHOICE_MARGIN": ("scene_choice_margin", float),
     "AIDJ_RATE_LIMIT_PER_MINUTE": ("rate_limit_per_minute", int),
     "AIDJ_RECOMMENDER": ("recommender", str),
     "AIDJ_DISCORD_CHANNELS": ("discord_channels", _id_set),
@@ -329,6 +333,11 @@ def _validate(settings: Settings) -> None:
         raise ConfigError("AIDJ_QUANTIZE=int8 runs on the CPU only; unset it or AIDJ_DEVICE")
     if not 0.0 < settings.nudge_step <= 1.0:
         raise ConfigError(f"AIDJ_NUDGE_STEP must be within (0, 1], got {settings.nudge_step}")
+    if not 0.0 <= settings.scene_choice_margin <= 1.0:
+        raise ConfigError(
+            "AIDJ_SCENE_CHOICE_MARGIN must be within [0, 1] (0: never ask), "
+            f"got {settings.scene_choice_margin}"
+        )
     _validate_telegram(settings)
     try:
         settings.serve_options()

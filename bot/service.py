@@ -12,7 +12,8 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from dataclasses import replace
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from adapters.storage.catalog_source import CatalogSource
@@ -21,11 +22,19 @@ from adapters.storage.request_log import StoredRequest
 from bot.album_reading import read_album
 from bot.config import Settings
 from bot.trace import timed_step
+from bot.votes import FitVotes
 from core.albums import Album, pick_album
 from core.captions import normalize_caption
 from core.categories import get_category
 from core.controls import Control, ControlKind
-from core.errors import BadCaptionError, BadImageError, NotRequesterError, UnknownRequestError
+from core.errors import (
+    BadCaptionError,
+    BadImageError,
+    NotRequesterError,
+    SceneNotOfferedError,
+    UnknownRequestError,
+)
+from core.fit import FitStats, StatsScope, Vote
 from core.flow import (
     Acknowledge,
     Actor,
@@ -42,6 +51,7 @@ from core.language import Language, reply_language
 from core.mood import Analysis, MoodPoint, Reading
 from core.ratelimit import SlidingWindowLimiter
 from core.reply import PlaylistCard
+from core.scene_choice import chosen_reading, keep_nudges, offered_scenes
 from core.steering import Action, steer
 from core.tracks import Track, TrackSource
 from core.tuning import place
@@ -87,6 +97,9 @@ class MoodService:
         self._photo_limiter = SlidingWindowLimiter(settings.rate_limit_per_minute)
         self._steer_limiter = SlidingWindowLimiter(
             settings.rate_limit_per_minute * _STEER_RATE_FACTOR
+        )
+        self._votes = FitVotes(
+            storage, lambda user: self._limit(self._steer_limiter, user), OWNER_PLATFORM
         )
 
     # -- MoodFlow ----------------------------------------------------------------------
@@ -145,14 +158,7 @@ class MoodService:
         claimed_request: int | None = None,
         acknowledge: Acknowledge | None = None,
     ) -> PlaylistCard:
-        request_id = await self.request_for_message(card.platform, card.chat_id, card.message_id)
-        if request_id is None:
-            raise UnknownRequestError("that message is not one of my playlists")
-        if claimed_request is not None and claimed_request != request_id:
-            log.warning(
-                "a control named request #%s on request #%s's card", claimed_request, request_id
-            )
-            raise NotRequesterError("that control does not belong to this playlist")
+        request_id = await self._request_of(card, claimed_request)
         return await self._steer(request_id, action, actor, edit, acknowledge)
 
     async def press(
@@ -175,7 +181,22 @@ class MoodService:
                 acknowledge=acknowledge,
             )
             return Pressed(card=new_card)
+        if control.kind is ControlKind.SCENE:
+            request_id = await self._request_of(card, control.request_id)
+            new_card = await self._choose_scene(request_id, control.value, actor, edit, acknowledge)
+            return Pressed(card=new_card)
+        vote = control.vote
+        if control.kind is ControlKind.FIT and vote is not None:
+            stored = await self._stored(await self._request_of(card, control.request_id))
+            return await self._votes.press(stored, actor, vote)
         raise UnknownRequestError(f"no such control: {control.kind}")
+
+    async def vote(self, card: CardMessage, actor: Actor, vote: Vote, *, on: bool = True) -> None:
+        stored = await self._stored(await self._request_of(card, None))
+        await self._votes.react(stored, actor, vote, on=on)
+
+    async def chat_stats(self, platform: str, chat_id: str) -> FitStats:
+        return await self._storage.fit_stats(StatsScope(platform=platform, chat_id=chat_id))
 
     async def steer_as_owner(
         self, request_id: int, action: Action, edit: EditCard | None = None
@@ -187,6 +208,20 @@ class MoodService:
     async def request_for_message(self, platform: str, chat_id: str, message_id: str) -> int | None:
         return await self._storage.request_for_message(platform, chat_id, message_id)
 
+    # -- controls ------------------------------------------------------------------------
+
+    async def _request_of(self, card: CardMessage, claimed_request: int | None) -> int:
+        """The request posted as ``card``; a control's claim must name that one."""
+        request_id = await self.request_for_message(card.platform, card.chat_id, card.message_id)
+        if request_id is None:
+            raise UnknownRequestError("that message is not one of my playlists")
+        if claimed_request is not None and claimed_request != request_id:
+            log.warning(
+                "a control named request #%s on request #%s's card", claimed_request, request_id
+            )
+            raise NotRequesterError("that control does not belong to this playlist")
+        return request_id
+
     # -- steering ------------------------------------------------------------------------
 
     async def _steer(
@@ -197,10 +232,60 @@ class MoodService:
         edit: EditCard | None,
         acknowledge: Acknowledge | None,
     ) -> PlaylistCard:
-        """One press: checked, acknowledged, then computed, delivered and kept while holding
-        the request's lock, so presses that arrive together give distinct rounds and add up."""
+        """Regenerate or nudge: the same analysis, a moved target, new tracks (an album:
+        every photo's point moved, the arc kept)."""
+
+        async def step(stored: StoredRequest) -> _Round:
+            nudge = self._settings.nudge_step
+            target = steer(stored.target, action, nudge)
+            album = stored.album.steered(action, nudge) if stored.album else None
+            return _Round(stored.analysis, target, action.value, action=action, album=album)
+
+        return await self._press(request_id, actor, edit, acknowledge, step)
+
+    async def _choose_scene(
+        self,
+        request_id: int,
+        scene: str,
+        actor: Actor,
+        edit: EditCard | None,
+        acknowledge: Acknowledge | None,
+    ) -> PlaylistCard:
+        """The user's pick between the two scenes a close-call card offers: the base becomes
+        that scene's anchor, the caption's reading is applied to it again, and the nudges
+        made so far are kept as offsets (``core.scene_choice``)."""
+
+        def check(stored: StoredRequest) -> None:
+            offered = self._offered(stored.analysis, stored.album)
+            if stored.scene_choice is not None or scene not in offered:
+                raise SceneNotOfferedError(f"request #{request_id} does not offer {scene!r}")
+
+        async def step(stored: StoredRequest) -> _Round:
+            base, source = await self._storage.base_for(get_category(scene))
+            reading = chosen_reading(stored.analysis.reading, scene)
+            analysis = place(reading, base, source, self._settings.delta_max)
+            target = keep_nudges(stored.analysis, stored.target, analysis)
+            return _Round(analysis, target, f"scene:{scene}", rebased=True)
+
+        return await self._press(request_id, actor, edit, acknowledge, step, check)
+
+    async def _press(
+        self,
+        request_id: int,
+        actor: Actor,
+        edit: EditCard | None,
+        acknowledge: Acknowledge | None,
+        step: Callable[[StoredRequest], Awaitable[_Round]],
+        check: Callable[[StoredRequest], None] | None = None,
+    ) -> PlaylistCard:
+        """One press: checked, acknowledged, then computed (``step``), delivered and kept
+        while holding the request's lock, so presses that arrive together give distinct
+        rounds and add up. ``check`` refuses a press the request no longer allows; it runs
+        again under the lock, against the request as the previous press left it."""
         stored = await self._stored(request_id)
         _authorize(stored, actor)
+        if check is not None:
+            check(stored)
         user = (actor.platform, actor.user_id)
         self._limit(self._steer_limiter, user)
         try:
@@ -208,31 +293,35 @@ class MoodService:
                 await acknowledge()
             async with self._request_locks.hold(request_id):
                 stored = await self._stored(request_id)  # as the previous press left it
-                step = self._settings.nudge_step
-                target = steer(stored.target, action, step)
-                album = stored.album.steered(action, step) if stored.album else None
-                tracks = await self._pick_tracks(request_id, stored.seed_genres, target, album)
+                if check is not None:
+                    check(stored)
+                made = await step(stored)
+                tracks = await self._pick_tracks(
+                    request_id, made.analysis.seed_genres, made.target, made.album
+                )
                 card = await self._card(
                     request_id,
-                    stored.analysis,
-                    target,
+                    made.analysis,
+                    made.target,
                     tracks,
                     stored.language,
                     stored.caption,
                     round_number=stored.rounds,
-                    action=action,
-                    album=album,
+                    action=made.action,
+                    chosen=made.rebased or stored.scene_choice is not None,
+                    album=made.album,
                 )
                 if edit is not None:
                     await edit(card)
                 kept = await self._storage.commit_round(
                     request_id,
                     round=stored.rounds,
-                    target=target,
+                    target=made.target,
                     track_ids=_ids(tracks),
                     user_id=actor.user_id,
-                    action=action.value,
-                    album=album,
+                    action=made.feedback,
+                    rebased=made.analysis if made.rebased else None,
+                    album=made.album,
                 )
         except BaseException:
             self._steer_limiter.refund(user)  # the press never reached the user
@@ -240,6 +329,14 @@ class MoodService:
         if not kept:
             log.warning("request #%s was steered elsewhere at the same time", request_id)
         return card
+
+    def _offered(self, analysis: Analysis, album: Album | None = None) -> tuple[str, ...]:
+        """The scenes a card of ``analysis`` asks the user to choose between (none when the
+        photo was clear, nor for an album: its photos are many, the card has one choice)."""
+        if album is not None:
+            return ()
+        distribution = analysis.reading.image.distribution
+        return offered_scenes(distribution, self._settings.scene_choice_margin) or ()
 
     async def _stored(self, request_id: int) -> StoredRequest:
         stored = await self._storage.stored_request(request_id)
@@ -285,8 +382,12 @@ class MoodService:
         *,
         round_number: int = 0,
         action: Action | None = None,
+        chosen: bool = False,
         album: Album | None = None,
     ) -> PlaylistCard:
+        """The card for ``analysis`` (an album's: its first photo's, ``album`` its photos);
+        ``chosen``: the user picked its scene, so it offers no scenes to choose between any
+        more."""
         if self._spotify is not None:
             tracks = await self._spotify.enrich(tracks)
         plane = (
@@ -304,6 +405,8 @@ class MoodService:
             plane_png=plane,
             round=round_number,
             last_action=action,
+            scene_choices=() if chosen else self._offered(analysis, album),
+            scene_chosen=chosen,
             album=album,
         )
         if self._spotify is not None:
@@ -358,6 +461,20 @@ class MoodService:
     def _limit(self, limiter: SlidingWindowLimiter, user: tuple[str, str]) -> None:
         if user[0] not in _EXEMPT_PLATFORMS:
             limiter.check(user)
+
+
+@dataclass(frozen=True)
+class _Round:
+    """What a press makes of a stored request: the next card's analysis and target, what
+    the press is logged as, and whether it re-based the analysis on a chosen scene (which
+    is then kept with the request)."""
+
+    analysis: Analysis
+    target: MoodPoint
+    feedback: str
+    action: Action | None = None
+    rebased: bool = False
+    album: Album | None = None  # an album's photos, moved as the press moved them
 
 
 def _single(request: AlbumRequest) -> PhotoRequest:

@@ -6,7 +6,9 @@ buttons), laid out by ``card_controls`` and carried as one string (Telegram's
 
 - ``aidj:<request>:<action>``: a steering press (regenerate or a nudge). This was the only
   format before other kinds of control existed, so cards already posted keep working.
-- ``aidj:<request>:<kind>:<value>``: any other kind (``ControlKind``).
+- ``aidj:<request>:<kind>:<value>``: any other kind (``ControlKind``), e.g.
+  ``aidj:42:scene:sunset`` (the card asked which of two scenes the photo shows) or
+  ``aidj:7:fit:up`` ("did it fit?": 👍, ``core.fit.Vote``).
 
 The request id in the data is a *claim*: the flow resolves the request from the message the
 control was pressed on and only checks the claim against it.
@@ -19,6 +21,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from core.categories import get_category
+from core.fit import Vote
 from core.steering import Action
 
 if TYPE_CHECKING:
@@ -31,6 +35,8 @@ _VALUE = re.compile(r"^[a-z0-9_\-]{1,32}$")
 
 class ControlKind(StrEnum):
     STEER = "steer"  # value: an ``Action`` value
+    SCENE = "scene"  # value: a category id, one of the two scenes a card offers
+    FIT = "fit"  # value: a ``core.fit.Vote`` value ("up" / "down")
 
 
 @dataclass(frozen=True)
@@ -44,6 +50,21 @@ class Control:
     @classmethod
     def steer(cls, request_id: int, action: Action) -> Control:
         return cls(request_id, ControlKind.STEER, action.value)
+
+    @classmethod
+    def scene(cls, request_id: int, category_id: str) -> Control:
+        return cls(request_id, ControlKind.SCENE, category_id)
+
+    @classmethod
+    def fit(cls, request_id: int, vote: Vote) -> Control:
+        return cls(request_id, ControlKind.FIT, vote.value)
+
+    @property
+    def vote(self) -> Vote | None:
+        """The vote of a FIT control, else None."""
+        if self.kind is not ControlKind.FIT:
+            return None
+        return Vote(self.value)
 
     @property
     def action(self) -> Action | None:
@@ -82,6 +103,8 @@ class Control:
             return None
         if kind is ControlKind.STEER:
             return None  # steering has its own, shorter form
+        if kind is ControlKind.FIT and parts[3] not in {vote.value for vote in Vote}:
+            return None
         return cls(request_id, kind, parts[3])
 
 
@@ -97,6 +120,17 @@ def card_controls(card: PlaylistCard) -> list[list[ControlButton]]:
     """The card's buttons, row by row, the same on both platforms (Discord allows five rows
     of five, Telegram more; keep within Discord's)."""
     rows = [
-        [ControlButton(Control.steer(card.request_id, action), action.emoji) for action in Action]
+        [ControlButton(Control.steer(card.request_id, action), action.emoji) for action in Action],
+        [ControlButton(Control.fit(card.request_id, vote), vote.emoji) for vote in Vote],
     ]
+    if card.scene_choices:  # the photo was a close call: which scene is it?
+        rows.append(
+            [
+                ControlButton(
+                    Control.scene(card.request_id, scene),
+                    get_category(scene).label(card.language),
+                )
+                for scene in card.scene_choices
+            ]
+        )
     return rows

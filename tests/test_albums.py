@@ -22,13 +22,15 @@ from bot.card_text import card_json
 from bot.config import load_settings
 from bot.service import MoodService
 from core.albums import Album, AlbumPhoto, SkippedPhoto, album_legs, pick_album, shares
-from core.categories import CATEGORIES
+from core.categories import CATEGORIES, get_category
+from core.controls import Control, ControlKind, card_controls
 from core.errors import (
     BadCaptionError,
     BadImageError,
     ConfigError,
     NotRequesterError,
     RateLimitedError,
+    SceneNotOfferedError,
 )
 from core.flow import Actor, AlbumRequest, CardMessage, PhotoRequest
 from core.language import Language
@@ -334,6 +336,32 @@ async def test_an_album_follows_at_most_ten_photos(service) -> None:
     assert len(card.tracks) == 10  # one song per photo, each in its photo's genres
     for photo, track in zip(card.album.photos, card.tracks, strict=True):
         assert set(photo.analysis.seed_genres) & set(track.genres)
+
+
+async def test_an_album_asks_no_scene_question_and_refuses_a_scene_pick(
+    tiny_analyzer, own_settings
+) -> None:
+    """Every photo would be a close call with a margin of 1; an album card has one set of
+    controls for many photos, so it offers no scene to choose."""
+    settings = dataclasses.replace(own_settings, scene_choice_margin=1.0)
+    storage = Storage(open_database(settings.db_path))
+    try:
+        service = MoodService(tiny_analyzer, storage, settings)
+        single, _ = await post(service, PhotoRequest("telegram", "c1", "alice", photos(1)[0], ""))
+        assert single.scene_choices, "a single photo is asked about"
+        card, message = await post(service, album())
+        assert card.scene_choices == ()
+        assert not [row for row in card_controls(card) if row[0].control.kind is ControlKind.SCENE]
+        scene = get_category(card.analysis.reading.image.category_id).id
+        pick = Control(card.request_id, ControlKind.SCENE, scene)
+
+        async def edit(new: PlaylistCard) -> None:
+            raise AssertionError("nothing may be edited")
+
+        with pytest.raises(SceneNotOfferedError):
+            await service.press(message, pick, Actor("telegram", "c1", "alice"), edit)
+    finally:
+        storage.close()
 
 
 async def test_an_album_counts_once_against_the_rate_limit(tiny_analyzer, own_settings) -> None:

@@ -32,8 +32,8 @@ from core.messages import ErrorReply, ImageProblem, text_of
 from core.reply import error_text
 from core.steering import Action
 from tests.card_numbers import final_energy, steered_energy
-from tests.conftest import make_photo, recorded_request
-from tests.fake_discord import FakeDiscord, RecordedRequest
+from tests.conftest import eventually, make_photo, recorded_request
+from tests.fake_discord import EPHEMERAL, FakeDiscord, RecordedRequest
 
 TOKEN = "test-discord-token-that-must-never-be-logged"
 MAX_IMAGE_BYTES = 300_000
@@ -180,7 +180,7 @@ async def test_login_identifies_with_intents_and_syncs_commands(
         lambda r: r.method == "PUT" and r.path == f"/applications/{fake.application_id}/commands"
     )
     commands = {command["name"]: command for command in sync.json}
-    assert set(commands) == {"mood", "help"}
+    assert set(commands) == {"mood", "stats", "help"}
     options = {option["name"]: option for option in commands["mood"]["options"]}
     assert options["photo"]["type"] == 11 and options["photo"]["required"]
     assert options["caption"]["type"] == 3 and not options["caption"].get("required")
@@ -486,6 +486,49 @@ async def test_several_images_in_one_message_are_one_album_card(
         for p in stored.album.photos
     )
     assert embed["description"].startswith(scenes + "\n"), "the photos' scenes, in order"
+
+
+async def test_an_album_card_is_steered_by_its_buttons_and_only_by_its_requester(
+    fake: FakeDiscord, discord_bot: DiscordBot, user: int, mood_flow: MoodService, module_settings
+) -> None:
+    channel = fake.channel_id
+    images = [
+        fake.attachment(f"s{n}.png", make_photo(colour), "image/png", channel_id=channel)
+        for n, colour in enumerate(ALBUM_COLOURS[:2])
+    ]
+    message = fake.message_create(author_id=user, attachments=images, mention_bot=True)
+    await fake.dispatch("MESSAGE_CREATE", message)
+    [card] = await fake.wait_for(replies_to(channel, message["id"]), timeout=WAIT_S)
+    request_id = await linked(mood_flow, channel, card.response["id"])
+    louder = f"aidj:{request_id}:{Action.MORE_ENERGY.value}"
+
+    async def press(presser: int) -> dict[str, Any]:
+        interaction = fake.button_press(
+            user_id=presser, message_id=card.response["id"], custom_id=louder
+        )
+        await fake.dispatch("INTERACTION_CREATE", interaction)
+        path = f"/interactions/{interaction['id']}/{interaction['token']}/callback"
+        [answer] = await fake.wait_for(
+            lambda r: r.method == "POST" and r.path == path, timeout=WAIT_S
+        )
+        return {"interaction": interaction, "answer": answer}
+
+    refused = await press(fake.bystander_id)
+    assert refused["answer"].json["data"]["flags"] & EPHEMERAL, "someone else: told privately"
+    assert recorded_request(module_settings, request_id).rounds == 1, "and nothing changed"
+
+    pressed = await press(user)
+    token = pressed["interaction"]["token"]
+    path = f"/webhooks/{fake.application_id}/{token}/messages/@original"
+    [edit] = await fake.wait_for(lambda r: r.method == "PATCH" and r.path == path, timeout=WAIT_S)
+    assert "Steered to valence" in edit.embeds[0]["description"]
+    assert edit.embeds[0]["title"] == "AI DJ · 2 photos"
+    await eventually(lambda: recorded_request(module_settings, request_id).rounds == 2)
+    steered = recorded_request(module_settings, request_id).album  # kept once delivered
+    assert steered is not None
+    step = module_settings.nudge_step
+    for photo in steered.photos:
+        assert photo.target.energy == pytest.approx(min(1.0, photo.analysis.final.energy + step))
 
 
 async def test_slash_mood_takes_more_photos_and_skips_one_too_large(

@@ -1,7 +1,8 @@
 """What the bot was asked and what it showed, so controls work after a restart.
 
 A request row keeps the whole analysis (category distribution and caption scores as JSON
-too), so a stored request re-renders exactly; ``target`` is the point after any nudges.
+too), so a stored request re-renders exactly; ``target`` is the point after any nudges,
+and ``scene_choice`` the scene the user picked when the photo was a close call.
 ``shown_tracks`` is what regenerate excludes, ``reply_messages`` maps a chat message with
 controls back to its request. Chat, user and message ids are stored as text (Telegram's
 are integers, Discord's snowflakes overflow nothing but are strings in its API).
@@ -14,11 +15,13 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 
 from sqlite_utils import Database
 
 from adapters.storage.album_log import forget_album, insert_album, move_album, read_album
 from adapters.storage.database import utc_now
+from adapters.storage.request_scope import scope_filter
 from core.albums import Album
 from core.language import Language
 from core.mood import (
@@ -31,6 +34,7 @@ from core.mood import (
     Reading,
     TextReading,
 )
+from core.scene_choice import chosen_reading
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,9 @@ class StoredRequest:
     target: MoodPoint
     rounds: int  # cards shown so far; the next card's round number
     created_at: str
+    # the scene the user picked when the photo was a close call (``core.scene_choice``);
+    # ``analysis`` is then re-based on it
+    scene_choice: str | None = None
     album: Album | None = None  # an album's photos; the fields above are its first photo's
 
     @property
@@ -71,7 +78,7 @@ _REQUEST_COLUMNS = (
     "categories, text_valence_label, text_valence_direction, text_valence_confidence, "
     "text_energy_label, text_energy_direction, text_energy_confidence, text_scores, "
     "base_valence, base_energy, base_source, final_valence, final_energy, "
-    "target_valence, target_energy, seed_genres, rounds, created_at"
+    "target_valence, target_energy, seed_genres, rounds, created_at, scene_choice"
 )
 
 
@@ -157,17 +164,26 @@ class RequestLog:
         track_ids: Sequence[str],
         user_id: str | int,
         action: str,
+        rebased: Analysis | None = None,
         album: Album | None = None,
     ) -> bool:
-        """Keep a delivered steer in one transaction: the new target (and an album's photos'
-        points), the card's tracks as round ``round``, and the press. False (nothing
-        written) when the request is no longer at that round: another press (another
-        process on the same file) won."""
+        """Keep a delivered press in one transaction: the new target (and an album's photos'
+        points), the card's tracks as round ``round``, and the press; with ``rebased`` (a
+        scene the user chose: its reading names the scene) also the choice and the re-based
+        analysis. False (nothing written) when the request is no longer at that round:
+        another press (another process on the same file) won."""
+        columns: dict[str, object] = {
+            "target_valence": target.valence,
+            "target_energy": target.energy,
+            "rounds": round + 1,
+        }
+        if rebased is not None:
+            columns |= _rebased_columns(rebased)
+        assignments = ", ".join(f"{name} = ?" for name in columns)
         with self._db.atomic():
             moved = self._db.execute(
-                "UPDATE requests SET target_valence = ?, target_energy = ?, rounds = ? "
-                "WHERE id = ? AND rounds = ?",
-                [target.valence, target.energy, round + 1, request_id, round],
+                f"UPDATE requests SET {assignments} WHERE id = ? AND rounds = ?",
+                [*columns.values(), request_id, round],
             ).rowcount
             if moved != 1:
                 return False
@@ -181,7 +197,13 @@ class RequestLog:
         """Remove a request that never reached its user, with all that hangs on it (its
         playlist's row too: the id may be given to the next request)."""
         with self._db.atomic():
-            for table in ("shown_tracks", "reply_messages", "feedback", "spotify_playlists"):
+            for table in (
+                "shown_tracks",
+                "reply_messages",
+                "feedback",
+                "fit_votes",
+                "spotify_playlists",
+            ):
                 self._db.execute(f"DELETE FROM {table} WHERE request_id = ?", [request_id])
             forget_album(self._db, request_id)
             self._db.execute("DELETE FROM requests WHERE id = ?", [request_id])
@@ -238,6 +260,38 @@ class RequestLog:
             [request_id, str(user_id), action, utc_now()],
         )
 
+    def nudge_counts(
+        self,
+        *,
+        platform: str | None = None,
+        chat_id: str | None = None,
+        since: datetime | None = None,
+    ) -> dict[str, int]:
+        """How often each control action (``feedback.action``: regenerate or a nudge) was
+        pressed on the requests made in one platform / chat / since a moment (None: all),
+        most pressed first."""
+        where, params = scope_filter("r", platform=platform, chat_id=chat_id, since=since)
+        rows = self._db.execute(
+            "SELECT f.action, COUNT(*) AS presses "
+            f"FROM feedback f JOIN requests r ON r.id = f.request_id WHERE {where} "
+            "GROUP BY f.action ORDER BY presses DESC, f.action",
+            params,
+        )
+        return {action: presses for action, presses in rows}
+
+
+def _rebased_columns(rebased: Analysis) -> dict[str, object]:
+    """The columns a scene choice changes: the choice, and the analysis placed on it."""
+    return {
+        "scene_choice": rebased.reading.image.category_id,
+        "base_valence": rebased.base.valence,
+        "base_energy": rebased.base.energy,
+        "base_source": rebased.base_source,
+        "final_valence": rebased.final.valence,
+        "final_energy": rebased.final.energy,
+        "seed_genres": json.dumps(list(rebased.seed_genres)),
+    }
+
 
 def _stored(row: tuple) -> StoredRequest:
     (
@@ -267,6 +321,7 @@ def _stored(row: tuple) -> StoredRequest:
         seed_genres,
         rounds,
         created_at,
+        scene_choice,
     ) = row
     scores = json.loads(text_scores)
     reading = Reading(
@@ -284,6 +339,8 @@ def _stored(row: tuple) -> StoredRequest:
             ),
         ),
     )
+    if scene_choice is not None:
+        reading = chosen_reading(reading, scene_choice)
     analysis = Analysis(
         reading=reading,
         base=MoodPoint(base_valence, base_energy),
@@ -302,4 +359,5 @@ def _stored(row: tuple) -> StoredRequest:
         target=MoodPoint(target_valence, target_energy),
         rounds=rounds,
         created_at=created_at,
+        scene_choice=scene_choice,
     )
