@@ -20,7 +20,8 @@ Intents
     enabled channels.
 
 Slash commands
-    ``/mood photo [caption]`` and ``/help``. With ``sync_commands`` the command tree is synced
+    ``/mood photo [caption]``, ``/prefs ...`` (the user's settings, ``discord_prefs``) and
+    ``/help``. With ``sync_commands`` the command tree is synced
     once, on the first ready: globally by default (Discord can take up to an hour to show new
     or changed global commands everywhere), or only to ``sync_guild_id`` (instant; use it while
     testing, since the guild copy shows up next to the global one). Commands belong to the
@@ -60,6 +61,7 @@ from typing import Any
 import discord
 from discord import app_commands
 
+from adapters.chat.discord_prefs import PrefsCommands
 from adapters.chat.discord_render import CONTROL_EMOJIS, help_text, render_card
 from adapters.chat.discord_shards import ShardRange
 from adapters.chat.notices import NoticeGate
@@ -322,6 +324,8 @@ class DiscordBot:
         ) -> None:
             with bot._working():
                 await bot._on_mood_command(interaction, photo, caption or "")
+
+        self.tree.add_command(PrefsCommands(self.flow, PLATFORM))
 
         @self.tree.command(name="help", description="How to use AI DJ")
         async def help_command(interaction: discord.Interaction) -> None:

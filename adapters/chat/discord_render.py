@@ -33,6 +33,7 @@ _HELP = {
         "`/mood photo: caption:`.\n"
         "• The caption is optional: it nudges the mood (brighter, darker, calmer, livelier).\n"
         "• Steer the reply with reactions: {controls}\n"
+        "• `/prefs`: your settings (reply language, artists to leave out, explicit tracks).\n"
         "Only the person who asked (or a moderator) can steer a playlist."
     ),
     Language.KO: (
@@ -41,6 +42,7 @@ _HELP = {
         "`/mood photo: caption:`을 사용하세요.\n"
         "• 캡션은 선택이에요. 분위기를 밝게, 어둡게, 차분하게, 신나게 조금 움직여요.\n"
         "• 반응으로 조정해요: {controls}\n"
+        "• `/prefs`: 내 설정 (답장 언어, 제외할 아티스트, 성인용 곡).\n"
         "플레이리스트는 요청한 사람(또는 관리자)만 조정할 수 있어요."
     ),
 }

@@ -55,6 +55,7 @@ _HELP = {
         "/mood with the photo (or as a reply to a photo).\n"
         "• Steer the playlist with the buttons under it: {controls}\n"
         "• Reactions work too: {reactions}\n"
+        "• /prefs: your settings (reply language, artists to leave out, explicit tracks).\n"
         "Only the person who asked (or a group admin) can steer a playlist."
     ),
     Language.KO: (
@@ -65,6 +66,7 @@ _HELP = {
         "/mood를 보내 주세요 (사진에 답장으로 /mood를 보내도 돼요).\n"
         "• 플레이리스트 아래 버튼으로 조정해요: {controls}\n"
         "• 반응으로도 돼요: {reactions}\n"
+        "• /prefs: 내 설정 (답장 언어, 제외할 아티스트, 성인용 곡).\n"
         "플레이리스트는 요청한 사람(또는 그룹 관리자)만 조정할 수 있어요."
     ),
 }
@@ -72,11 +74,13 @@ _HELP = {
 COMMANDS = {
     Language.EN: [
         BotCommand("mood", "Playlist for a photo (send with a photo or reply to one)"),
+        BotCommand("prefs", "Your settings: language, artists to leave out, explicit tracks"),
         BotCommand("help", "How to use AI DJ"),
         BotCommand("start", "Start and show how to use AI DJ"),
     ],
     Language.KO: [
         BotCommand("mood", "사진에 어울리는 플레이리스트 (사진과 함께 또는 답장으로)"),
+        BotCommand("prefs", "내 설정: 답장 언어, 제외할 아티스트, 성인용 곡"),
         BotCommand("help", "AI DJ 사용법"),
         BotCommand("start", "시작하고 사용법 보기"),
     ],
