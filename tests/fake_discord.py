@@ -911,21 +911,46 @@ class FakeDiscord:
         attachments: list[dict[str, Any]] | None = None,
         locale: str = "en-US",
         channel_id: int | None = None,
+        permissions: int = MEMBER_PERMISSIONS,
+        dm: bool = False,
     ) -> dict[str, Any]:
         """An INTERACTION_CREATE payload for a chat-input command in the channel's guild;
-        attachment options refer to ``attachments`` by id (the interaction's resolved data)."""
-        channel = channel_id or self.channel_id
-        guild_id = (self.guild_of(channel) or self.guilds[0]).id
+        attachment options refer to ``attachments`` by id (the interaction's resolved data).
+        ``permissions``: the member's in that channel (Discord computes them into
+        ``member.permissions``). ``dm``: in the bot's DM channel instead, as Discord sends
+        those: no guild, a ``user`` rather than a ``member``, the DM channel with its
+        recipient, context 1 (BOT_DM)."""
+        channel = self.dm_channel_id if dm else (channel_id or self.channel_id)
         interaction_id = self.snowflake()
         token = f"interaction-token-{interaction_id}"
         self._interaction_channels[token] = channel
-        member = self.member(user_id, f"user{user_id % 1000}")
-        member["permissions"] = str(MEMBER_PERMISSIONS)
         data: dict[str, Any] = {"id": str(self.snowflake()), "name": name, "type": 1}
         if options:
             data["options"] = options
         if attachments:
             data["resolved"] = {"attachments": {a["id"]: a for a in attachments}}
+        if dm:
+            person = self.user(user_id, f"user{user_id % 1000}")
+            return {
+                "id": str(interaction_id),
+                "application_id": str(self.application_id),
+                "type": 2,
+                "data": data,
+                "channel_id": str(channel),
+                "channel": {"id": str(channel), "type": 1, "recipients": [person]},
+                "user": person,
+                "token": token,
+                "version": 1,
+                "locale": locale,
+                "app_permissions": str(MEMBER_PERMISSIONS),
+                "attachment_size_limit": 26_214_400,
+                "entitlements": [],
+                "authorizing_integration_owners": {"0": "0"},  # installed to a guild, in its DM
+                "context": 1,
+            }
+        guild_id = (self.guild_of(channel) or self.guilds[0]).id
+        member = self.member(user_id, f"user{user_id % 1000}")
+        member["permissions"] = str(permissions)
         return {
             "id": str(interaction_id),
             "application_id": str(self.application_id),
