@@ -75,6 +75,9 @@ class ObservedFlow:
     async def request_for_message(self, platform: str, chat_id: str, message_id: str) -> int | None:
         return await self._inner.request_for_message(platform, chat_id, message_id)
 
+    async def prefs(self, actor: Actor, words: str) -> str:
+        return await self._inner.prefs(actor, words)
+
 
 def _timed(function: Callable[[], Awaitable[T]], name: str) -> Callable[[], Awaitable[T]]:
     async def timed() -> T:

@@ -1,10 +1,12 @@
 """The platform-neutral mood flow: photo + caption -> analysis -> tracks -> a card.
 
 This is the one place that strings the steps together, for both chat platforms and the
-command line: rate limit, ask the model reader, take the base from the anchor table, tune,
-recommend from the track source (excluding what this request already showed), record it
-all, and add the Spotify extras when configured. Every query goes through the storage
-gateway, which runs it on the database's own thread, so the event loop never waits on disk.
+command line: rate limit, ask the model reader, take the base from the anchor table (moved
+by the chat's taste for that scene, ``core.taste``), tune, recommend from the track source
+(excluding what this request already showed and what the requester left out with
+``/prefs``), record it all, and add the Spotify extras when configured. Every query goes
+through the storage gateway, which runs it on the database's own thread, so the event loop
+never waits on disk.
 """
 
 from __future__ import annotations
@@ -13,12 +15,14 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Protocol
 
 from adapters.storage.catalog_source import CatalogSource
 from adapters.storage.gateway import Storage
 from adapters.storage.request_log import StoredRequest
 from bot.config import Settings
+from bot.prefs import answer_prefs
 from bot.trace import timed_step
 from bot.votes import FitVotes
 from core.captions import normalize_caption
@@ -42,13 +46,14 @@ from core.flow import (
     SendCard,
 )
 from core.keyed_locks import KeyedLocks
-from core.language import Language, reply_language
+from core.language import Language
 from core.mood import Analysis, MoodPoint, Reading
 from core.ratelimit import SlidingWindowLimiter
 from core.reply import PlaylistCard
 from core.scene_choice import chosen_reading, keep_nudges, offered_scenes
 from core.steering import Action, steer
-from core.tracks import Track, TrackSource
+from core.taste import NO_TASTE, chat_taste, with_taste
+from core.tracks import Track, TrackFilter, TrackSource, recommend_from
 from core.tuning import place
 
 log = logging.getLogger(__name__)
@@ -80,9 +85,12 @@ class MoodService:
         spotify: SpotifyExtrasLike | None = None,
         tracks: TrackSource | None = None,
         render_plane: bool = True,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
-        """``tracks``: where cards' tracks come from (default: the local catalog)."""
+        """``tracks``: where cards' tracks come from (default: the local catalog);
+        ``clock``: the time a chat's presses are aged against (default: now, in UTC)."""
         self._reader = reader
+        self._clock = clock or (lambda: datetime.now(UTC))
         self._storage = storage
         self._settings = settings
         self._spotify = spotify
@@ -106,13 +114,14 @@ class MoodService:
 
     async def recommend(self, request: PhotoRequest, send: SendCard | None = None) -> PlaylistCard:
         caption = normalize_caption(request.caption)
-        language = reply_language(request.locale, caption)
         user = (request.platform, request.user_id)
         self._limit(self._photo_limiter, user)
         request_id: int | None = None
         try:
+            prefs = await self._storage.user_prefs(request.platform, request.user_id)
+            language = prefs.reply_language(request.locale, caption)
             image = request.image if isinstance(request.image, bytes) else await request.image()
-            analysis = await self._analyze(image, caption)
+            analysis = await self._analyze(image, caption, (request.platform, request.chat_id))
             request_id = await self._storage.record_request(
                 analysis,
                 platform=request.platform,
@@ -121,7 +130,9 @@ class MoodService:
                 language=language,
                 caption=caption,
             )
-            tracks = await self._pick_tracks(request_id, analysis.seed_genres, analysis.final)
+            tracks = await self._pick_tracks(
+                request_id, analysis.seed_genres, analysis.final, prefs.avoid()
+            )
             await self._storage.record_shown(request_id, _ids(tracks), 0)
             card = await self._card(request_id, analysis, analysis.final, tracks, language, caption)
             message_id = await send(card) if send is not None else None
@@ -187,6 +198,9 @@ class MoodService:
     async def chat_stats(self, platform: str, chat_id: str) -> FitStats:
         return await self._storage.fit_stats(StatsScope(platform=platform, chat_id=chat_id))
 
+    async def prefs(self, actor: Actor, words: str) -> str:
+        return await answer_prefs(self._storage, actor, words)
+
     async def steer_as_owner(
         self, request_id: int, action: Action, edit: EditCard | None = None
     ) -> PlaylistCard:
@@ -246,9 +260,8 @@ class MoodService:
                 raise SceneNotOfferedError(f"request #{request_id} does not offer {scene!r}")
 
         async def step(stored: StoredRequest) -> _Round:
-            base, source = await self._storage.base_for(get_category(scene))
             reading = chosen_reading(stored.analysis.reading, scene)
-            analysis = place(reading, base, source, self._settings.delta_max)
+            analysis = await self._place(reading, (stored.platform, stored.chat_id))
             target = keep_nudges(stored.analysis, stored.target, analysis)
             return _Round(analysis, target, f"scene:{scene}", rebased=True)
 
@@ -281,7 +294,11 @@ class MoodService:
                 if check is not None:
                     check(stored)
                 made = await step(stored)
-                tracks = await self._pick_tracks(request_id, made.analysis.seed_genres, made.target)
+                # the card is the requester's: their /prefs, whoever pressed
+                prefs = await self._storage.user_prefs(stored.platform, stored.user_id)
+                tracks = await self._pick_tracks(
+                    request_id, made.analysis.seed_genres, made.target, prefs.avoid()
+                )
                 card = await self._card(
                     request_id,
                     made.analysis,
@@ -325,15 +342,32 @@ class MoodService:
 
     # -- steps ---------------------------------------------------------------------------
 
-    async def _analyze(self, image: bytes, caption: str) -> Analysis:
+    async def _analyze(
+        self, image: bytes, caption: str, chat: tuple[str, str] | None = None
+    ) -> Analysis:
         """Read the photo and caption, then place the reading: base from the anchor table,
-        tuned by the caption."""
+        moved by ``chat``'s taste for the scene (when a chat asks), tuned by the caption."""
         if self._reader is None:
             raise RuntimeError("this MoodService was built without a model reader")
-        reading = await self._reader.analyze(image, caption)
+        return await self._place(await self._reader.analyze(image, caption), chat)
+
+    async def _place(self, reading: Reading, chat: tuple[str, str] | None) -> Analysis:
+        """``reading`` on the plane: its scene's base from the anchor table, moved by
+        ``chat``'s taste for that scene (when a chat asks), tuned by the caption."""
         category = get_category(reading.image.category_id)
         base, source = await self._storage.base_for(category)
-        return place(reading, base, source, self._settings.delta_max)
+        if chat is None:
+            return place(reading, base, source, self._settings.delta_max)
+        base, taste = with_taste(base, await self._chat_taste(chat, category.id))
+        return replace(place(reading, base, source, self._settings.delta_max), taste=taste)
+
+    async def _chat_taste(self, chat: tuple[str, str], category_id: str) -> MoodPoint:
+        """How far the chat's presses on this scene move its base (``core.taste``)."""
+        rule = self._settings.taste_rule()
+        if not rule.enabled:
+            return NO_TASTE
+        presses = await self._storage.chat_nudges(*chat, category_id)
+        return chat_taste(presses, self._clock(), rule)
 
     async def _card(
         self,
@@ -376,11 +410,17 @@ class MoodService:
 
     @timed_step("recommend")
     async def _pick_tracks(
-        self, request_id: int, genres: tuple[str, ...], target: MoodPoint
+        self,
+        request_id: int,
+        genres: tuple[str, ...],
+        target: MoodPoint,
+        avoid: TrackFilter | None = None,
     ) -> list[Track]:
-        """The next card's tracks: none that an earlier card of this request showed."""
+        """The next card's tracks: none that an earlier card of this request showed, none
+        the requester left out."""
         exclude = await self._storage.shown_ids(request_id)
-        return await self._tracks.recommend(target, genres, self._settings.recommend_count, exclude)
+        count = self._settings.recommend_count
+        return await recommend_from(self._tracks, target, genres, count, exclude, avoid)
 
     @timed_step("picture")
     async def _plane(

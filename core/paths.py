@@ -12,7 +12,7 @@ from collections.abc import Collection, Sequence
 
 from core.mood import MoodPoint
 from core.recommend import artist_keys
-from core.tracks import Track, TrackSource
+from core.tracks import Track, TrackFilter, TrackSource, recommend_from
 
 _POOL = 8  # nearest tracks fetched per point; enough to step past artists already used
 
@@ -37,15 +37,18 @@ async def pick_along(
     points: Sequence[MoodPoint],
     genres: tuple[str, ...],
     exclude: Collection[str] = frozenset(),
+    *,
+    avoid: TrackFilter | None = None,
 ) -> list[Track]:
     """One track per point, in the points' order: the nearest one not yet picked (nor in
-    ``exclude``) that shares no artist with an earlier pick. A point with nothing left is
-    skipped, so the list may be shorter than the path."""
+    ``exclude``, nor left out by the listener's ``avoid``) that shares no artist with an
+    earlier pick. A point with nothing left is skipped, so the list may be shorter than the
+    path."""
     picked: list[Track] = []
     taken = set(exclude)
     artists: set[str] = set()
     for point in points:
-        nearest = await source.recommend(point, genres, _POOL, taken)
+        nearest = await recommend_from(source, point, genres, _POOL, taken, avoid)
         choice = next((t for t in nearest if not artist_keys(t.artists) & artists), None)
         if choice is None:
             continue

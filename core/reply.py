@@ -61,6 +61,10 @@ _TEXT = {
         Language.EN: "Valence {bv:.2f} → {fv:.2f} · Energy {be:.2f} → {fe:.2f}",
         Language.KO: "밝기(valence) {bv:.2f} → {fv:.2f} · 에너지 {be:.2f} → {fe:.2f}",
     },
+    "taste": {
+        Language.EN: "Tuned to this chat: {moves}",
+        Language.KO: "이 채팅 취향 반영: {moves}",
+    },
     "caption_moved": {Language.EN: "Caption: {moves}", Language.KO: "캡션: {moves}"},
     "caption_still": {
         Language.EN: "Caption: nothing to move, the photo sets the mood",
@@ -134,11 +138,24 @@ def scene_lines(card: PlaylistCard) -> list[str]:
     ]
 
 
+def taste_line(analysis: Analysis, language: Language) -> str | None:
+    """E.g. "Tuned to this chat: energy -0.08", or None when the chat's taste moved nothing."""
+    moves = [
+        f"{_AXIS_NAMES[name][language]} {value:+.2f}"
+        for name in ("valence", "energy")
+        if (value := getattr(analysis.taste, name))
+    ]
+    return text("taste", language, moves=", ".join(moves)) if moves else None
+
+
 def summary_lines(card: PlaylistCard) -> list[str]:
-    """The card's explanation, one line each: scene, values, what the caption moved."""
+    """The card's explanation, one line each: scene, values, the chat's taste, what the
+    caption moved."""
     analysis = card.analysis
     lang = card.language
     lines = scene_lines(card)
+    if tuned := taste_line(analysis, lang):
+        lines.append(tuned)
     moves = [
         move
         for name in ("valence", "energy")

@@ -12,12 +12,19 @@ from __future__ import annotations
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from migrations import m0001_initial, m0002_catalog_version, m0003_fit, m0007_scene_choice
+from migrations import (
+    m0001_initial,
+    m0002_catalog_version,
+    m0003_fit,
+    m0004_prefs,
+    m0007_scene_choice,
+)
 
 MIGRATIONS = Migrations("aidj")
 MIGRATIONS(name="0001_initial")(m0001_initial.apply)
 MIGRATIONS(name="0002_catalog_version")(m0002_catalog_version.apply)
 MIGRATIONS(name="0003_fit")(m0003_fit.apply)
+MIGRATIONS(name="0004_prefs")(m0004_prefs.apply)
 MIGRATIONS(name="0007_scene_choice")(m0007_scene_choice.apply)
 
 
