@@ -33,6 +33,7 @@ from adapters.models.serve_options import (
 )
 from core.errors import ConfigError
 from core.scene_choice import DEFAULT_MARGIN as DEFAULT_SCENE_CHOICE_MARGIN
+from core.taste import TasteRule
 from core.tuning import DEFAULT_DELTA_MAX
 
 if TYPE_CHECKING:
@@ -76,6 +77,11 @@ class Settings:
     nudge_step: float = 0.15
     # ask which scene it is when CLIP's best two are this close in probability (0: never)
     scene_choice_margin: float = DEFAULT_SCENE_CHOICE_MARGIN
+    # each chat's taste (core.taste): presses of one nudge before a scene's base moves (0:
+    # off), how fast old presses fade, and the largest move per axis
+    taste_min_presses: int = 5
+    taste_half_life_days: float = 14.0
+    taste_max_shift: float = 0.1
     rate_limit_per_minute: int = 6
     recommender: str = "catalog"  # "catalog" or "spotify" (legacy, opt-in)
     discord_channels: frozenset[int] = frozenset()  # answer photos here without a mention
@@ -102,6 +108,15 @@ class Settings:
     # `aidj run` serves /healthz and /metrics here when set ("127.0.0.1:9108")
     health_address: tuple[str, int] | None = None
     log_format: str = "text"  # or "json": one JSON object per log line
+
+    def taste_rule(self) -> TasteRule:
+        """How a chat's presses move its scenes' bases (AIDJ_TASTE_*, AIDJ_NUDGE_STEP)."""
+        return TasteRule(
+            min_presses=self.taste_min_presses,
+            half_life_days=self.taste_half_life_days,
+            max_shift=self.taste_max_shift,
+            step=self.nudge_step,
+        )
 
     def model_options(self) -> ModelOptions:
         """The model step's share of the settings (no secrets: it crosses processes)."""
@@ -257,6 +272,9 @@ _ENV: dict[str, tuple[str, Callable[[str], object]]] = {
     "AIDJ_RECOMMEND_COUNT": ("recommend_count", int),
     "AIDJ_NUDGE_STEP": ("nudge_step", float),
     "AIDJ_SCENE_CHOICE_MARGIN": ("scene_choice_margin", float),
+    "AIDJ_TASTE_MIN_PRESSES": ("taste_min_presses", int),
+    "AIDJ_TASTE_HALF_LIFE_DAYS": ("taste_half_life_days", float),
+    "AIDJ_TASTE_MAX_SHIFT": ("taste_max_shift", float),
     "AIDJ_RATE_LIMIT_PER_MINUTE": ("rate_limit_per_minute", int),
     "AIDJ_RECOMMENDER": ("recommender", str),
     "AIDJ_DISCORD_CHANNELS": ("discord_channels", _id_set),
@@ -338,11 +356,27 @@ def _validate(settings: Settings) -> None:
             "AIDJ_SCENE_CHOICE_MARGIN must be within [0, 1] (0: never ask), "
             f"got {settings.scene_choice_margin}"
         )
+    _validate_taste(settings)
     _validate_telegram(settings)
     try:
         settings.serve_options()
     except ValueError as error:
         raise ConfigError(f"AIDJ_SERVE_* settings: {error}") from None
+
+
+def _validate_taste(settings: Settings) -> None:
+    if settings.taste_min_presses < 0:
+        raise ConfigError(
+            f"AIDJ_TASTE_MIN_PRESSES must be 0 (off) or more, got {settings.taste_min_presses}"
+        )
+    if not settings.taste_half_life_days > 0.0:
+        raise ConfigError(
+            f"AIDJ_TASTE_HALF_LIFE_DAYS must be more than 0, got {settings.taste_half_life_days}"
+        )
+    if not 0.0 <= settings.taste_max_shift <= 0.5:
+        raise ConfigError(
+            f"AIDJ_TASTE_MAX_SHIFT must be within [0, 0.5], got {settings.taste_max_shift}"
+        )
 
 
 _WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what setWebhook accepts

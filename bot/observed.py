@@ -87,6 +87,9 @@ class ObservedFlow:
     async def request_for_message(self, platform: str, chat_id: str, message_id: str) -> int | None:
         return await self._inner.request_for_message(platform, chat_id, message_id)
 
+    async def prefs(self, actor: Actor, words: str) -> str:
+        return await self._inner.prefs(actor, words)
+
 
 def _downloaded(image: bytes | ImageFetch) -> bytes | ImageFetch:
     """A photo to fetch, its fetch timed as the download step."""

@@ -1,10 +1,12 @@
 """The platform-neutral mood flow: photo + caption -> analysis -> tracks -> a card.
 
 This is the one place that strings the steps together, for both chat platforms and the
-command line: rate limit, ask the model reader, take the base from the anchor table, tune,
-recommend from the track source (excluding what this request already showed), record it
-all, and add the Spotify extras when configured. Every query goes through the storage
-gateway, which runs it on the database's own thread, so the event loop never waits on disk.
+command line: rate limit, ask the model reader, take the base from the anchor table (moved
+by the chat's taste for that scene, ``core.taste``), tune, recommend from the track source
+(excluding what this request already showed and what the requester left out with
+``/prefs``), record it all, and add the Spotify extras when configured. Every query goes
+through the storage gateway, which runs it on the database's own thread, so the event loop
+never waits on disk.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import functools
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Protocol
 
 from adapters.storage.catalog_source import CatalogSource
@@ -21,6 +24,7 @@ from adapters.storage.gateway import Storage
 from adapters.storage.request_log import StoredRequest
 from bot.album_reading import read_album
 from bot.config import Settings
+from bot.prefs import answer_prefs
 from bot.trace import timed_step
 from bot.votes import FitVotes
 from core.albums import Album, pick_album
@@ -47,13 +51,14 @@ from core.flow import (
     SendCard,
 )
 from core.keyed_locks import KeyedLocks
-from core.language import Language, reply_language
+from core.language import Language
 from core.mood import Analysis, MoodPoint, Reading
 from core.ratelimit import SlidingWindowLimiter
 from core.reply import PlaylistCard
 from core.scene_choice import chosen_reading, keep_nudges, offered_scenes
 from core.steering import Action, steer
-from core.tracks import Track, TrackSource
+from core.taste import NO_TASTE, chat_taste, with_taste
+from core.tracks import Track, TrackFilter, TrackSource, recommend_from
 from core.tuning import place
 
 log = logging.getLogger(__name__)
@@ -85,9 +90,12 @@ class MoodService:
         spotify: SpotifyExtrasLike | None = None,
         tracks: TrackSource | None = None,
         render_plane: bool = True,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
-        """``tracks``: where cards' tracks come from (default: the local catalog)."""
+        """``tracks``: where cards' tracks come from (default: the local catalog);
+        ``clock``: the time a chat's presses are aged against (default: now, in UTC)."""
         self._reader = reader
+        self._clock = clock or (lambda: datetime.now(UTC))
         self._storage = storage
         self._settings = settings
         self._spotify = spotify
@@ -113,11 +121,12 @@ class MoodService:
         if isinstance(request, AlbumRequest) and len(request.images) == 1:
             request = _single(request)  # an album of one photo is a normal card
         caption = normalize_caption(request.caption)
-        language = reply_language(request.locale, caption)
         user = (request.platform, request.user_id)
         self._limit(self._photo_limiter, user)  # an album counts once: it is one card
         request_id: int | None = None
         try:
+            prefs = await self._storage.user_prefs(request.platform, request.user_id)
+            language = prefs.reply_language(request.locale, caption)
             analysis, album = await self._read_request(request, caption)
             request_id = await self._storage.record_request(
                 analysis,
@@ -129,7 +138,7 @@ class MoodService:
                 album=album,
             )
             tracks = await self._pick_tracks(
-                request_id, analysis.seed_genres, analysis.final, album
+                request_id, analysis.seed_genres, analysis.final, prefs.avoid(), album
             )
             await self._storage.record_shown(request_id, _ids(tracks), 0)
             card = await self._card(
@@ -198,6 +207,9 @@ class MoodService:
     async def chat_stats(self, platform: str, chat_id: str) -> FitStats:
         return await self._storage.fit_stats(StatsScope(platform=platform, chat_id=chat_id))
 
+    async def prefs(self, actor: Actor, words: str) -> str:
+        return await answer_prefs(self._storage, actor, words)
+
     async def steer_as_owner(
         self, request_id: int, action: Action, edit: EditCard | None = None
     ) -> PlaylistCard:
@@ -261,9 +273,8 @@ class MoodService:
                 raise SceneNotOfferedError(f"request #{request_id} does not offer {scene!r}")
 
         async def step(stored: StoredRequest) -> _Round:
-            base, source = await self._storage.base_for(get_category(scene))
             reading = chosen_reading(stored.analysis.reading, scene)
-            analysis = place(reading, base, source, self._settings.delta_max)
+            analysis = await self._place(reading, (stored.platform, stored.chat_id))
             target = keep_nudges(stored.analysis, stored.target, analysis)
             return _Round(analysis, target, f"scene:{scene}", rebased=True)
 
@@ -296,8 +307,10 @@ class MoodService:
                 if check is not None:
                     check(stored)
                 made = await step(stored)
+                # the card is the requester's: their /prefs, whoever pressed
+                prefs = await self._storage.user_prefs(stored.platform, stored.user_id)
                 tracks = await self._pick_tracks(
-                    request_id, made.analysis.seed_genres, made.target, made.album
+                    request_id, made.analysis.seed_genres, made.target, prefs.avoid(), made.album
                 )
                 card = await self._card(
                     request_id,
@@ -349,27 +362,48 @@ class MoodService:
     async def _read_request(
         self, request: CardRequest, caption: str
     ) -> tuple[Analysis, Album | None]:
-        """A photo's analysis; or an album's, with the analysis of its first photo read."""
+        """A photo's analysis; or an album's, with the analysis of its first photo read.
+        Each photo is placed with the chat's taste for its scene."""
+        chat = (request.platform, request.chat_id)
         if isinstance(request, AlbumRequest):
-            album = await read_album(request.images, caption, self._model().analyze, self._place)
+
+            async def place_photo(reading: Reading) -> Analysis:
+                return await self._place(reading, chat)
+
+            album = await read_album(request.images, caption, self._model().analyze, place_photo)
             return album.photos[0].analysis, album
         image = request.image if isinstance(request.image, bytes) else await request.image()
-        return await self._analyze(image, caption), None
+        return await self._analyze(image, caption, chat), None
 
-    async def _analyze(self, image: bytes, caption: str) -> Analysis:
-        """Read the photo and caption, then place the reading."""
-        return await self._place(await self._model().analyze(image, caption))
-
-    async def _place(self, reading: Reading) -> Analysis:
-        """A reading on the plane: base from the anchor table, tuned by the caption."""
-        category = get_category(reading.image.category_id)
-        base, source = await self._storage.base_for(category)
-        return place(reading, base, source, self._settings.delta_max)
+    async def _analyze(
+        self, image: bytes, caption: str, chat: tuple[str, str] | None = None
+    ) -> Analysis:
+        """Read the photo and caption, then place the reading: base from the anchor table,
+        moved by ``chat``'s taste for the scene (when a chat asks), tuned by the caption."""
+        return await self._place(await self._model().analyze(image, caption), chat)
 
     def _model(self) -> MoodReader:
         if self._reader is None:
             raise RuntimeError("this MoodService was built without a model reader")
         return self._reader
+
+    async def _place(self, reading: Reading, chat: tuple[str, str] | None) -> Analysis:
+        """``reading`` on the plane: its scene's base from the anchor table, moved by
+        ``chat``'s taste for that scene (when a chat asks), tuned by the caption."""
+        category = get_category(reading.image.category_id)
+        base, source = await self._storage.base_for(category)
+        if chat is None:
+            return place(reading, base, source, self._settings.delta_max)
+        base, taste = with_taste(base, await self._chat_taste(chat, category.id))
+        return replace(place(reading, base, source, self._settings.delta_max), taste=taste)
+
+    async def _chat_taste(self, chat: tuple[str, str], category_id: str) -> MoodPoint:
+        """How far the chat's presses on this scene move its base (``core.taste``)."""
+        rule = self._settings.taste_rule()
+        if not rule.enabled:
+            return NO_TASTE
+        presses = await self._storage.chat_nudges(*chat, category_id)
+        return chat_taste(presses, self._clock(), rule)
 
     async def _card(
         self,
@@ -421,15 +455,16 @@ class MoodService:
         request_id: int,
         genres: tuple[str, ...],
         target: MoodPoint,
+        avoid: TrackFilter | None = None,
         album: Album | None = None,
     ) -> list[Track]:
-        """The next card's tracks: none that an earlier card of this request showed; an
-        album's follow its photos (``core.albums``)."""
+        """The next card's tracks: none that an earlier card of this request showed, none
+        the requester left out; an album's follow its photos (``core.albums``)."""
         exclude = await self._storage.shown_ids(request_id)
         count = self._settings.recommend_count
         if album is not None and album.is_arc:
-            return await pick_album(self._tracks, album.photos, count, exclude)
-        return await self._tracks.recommend(target, genres, count, exclude)
+            return await pick_album(self._tracks, album.photos, count, exclude, avoid)
+        return await recommend_from(self._tracks, target, genres, count, exclude, avoid)
 
     @timed_step("picture")
     async def _plane(

@@ -20,7 +20,7 @@ from core.messages import ImageProblem
 from core.mood import Analysis, BaseSource, MoodPoint
 from core.paths import path_points, pick_along
 from core.steering import Action, steer
-from core.tracks import Track, TrackSource
+from core.tracks import Track, TrackFilter, TrackSource
 
 MAX_PHOTOS = 10  # a Telegram media group holds at most ten, and so does a Discord message
 
@@ -96,13 +96,15 @@ async def pick_album(
     photos: Sequence[AlbumPhoto],
     count: int,
     exclude: Collection[str] = frozenset(),
+    avoid: TrackFilter | None = None,
 ) -> list[Track]:
     """The album's playlist in order: each photo's share picked along its leg within that
-    photo's scene genres; no track twice (nor any in ``exclude``), no artist twice."""
+    photo's scene genres; no track twice (nor any in ``exclude``, nor any the listener's
+    ``avoid`` leaves out), no artist twice."""
     playlist: list[Track] = []
     legs = album_legs([photo.target for photo in photos], count)
     for photo, leg in zip(photos, legs, strict=True):
         playlist += await pick_along(
-            source, leg, photo.analysis.seed_genres, exclude, earlier=playlist
+            source, leg, photo.analysis.seed_genres, exclude, avoid=avoid, earlier=playlist
         )
     return playlist

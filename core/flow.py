@@ -72,6 +72,7 @@ class Actor:
     user_id: str
     is_admin: bool = False
     locale: str | None = None
+    private: bool = False  # a one-to-one chat with the bot (a Telegram private chat, a DM)
 
 
 @dataclass(frozen=True)
@@ -150,4 +151,11 @@ class MoodFlow(Protocol):
 
     async def request_for_message(self, platform: str, chat_id: str, message_id: str) -> int | None:
         """The request a reply message belongs to, or None if it is not one of ours."""
+        ...
+
+    async def prefs(self, actor: Actor, words: str) -> str:
+        """``/prefs <words>`` from ``actor`` (``core.prefs``): change or show their settings;
+        the reply to show them, in their language (a usage text for words that are not a
+        command). ``reset`` also forgets the chat's taste when ``actor`` is an admin of
+        ``actor.chat_id`` or the chat is private."""
         ...

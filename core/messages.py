@@ -85,7 +85,32 @@ class StatsText(Enum):
     NO_NUDGES = "no_nudges"
 
 
-Code = ErrorReply | ImageProblem | CaptionProblem | Hint | FitNotice | StatsText
+class PrefsReply(Enum):
+    """What ``/prefs`` answers (``bot.prefs``); the value texts fill ``SUMMARY``."""
+
+    SUMMARY = "summary"  # {chosen}, {artists}, {explicit}: the value texts below, names
+    LANGUAGE_AUTO = "language_auto"  # the value texts: from here to EXPLICIT_LEFT_OUT
+    LANGUAGE_KO = "language_ko"
+    LANGUAGE_EN = "language_en"
+    NO_ARTISTS = "no_artists"
+    EXPLICIT_ALLOWED = "explicit_allowed"
+    EXPLICIT_LEFT_OUT = "explicit_left_out"
+    LANGUAGE_SET = "language_set"  # {chosen}: LANGUAGE_KO or LANGUAGE_EN's text
+    LANGUAGE_SET_AUTO = "language_set_auto"
+    SKIPPED = "skipped"  # {artist}
+    SKIP_TOO_LONG = "skip_too_long"  # {limit}: characters
+    SKIP_FULL = "skip_full"  # {limit}: artists
+    UNSKIPPED = "unskipped"  # {artist}
+    NOT_SKIPPED = "not_skipped"  # {artist}
+    EXPLICIT_OFF = "explicit_off"
+    EXPLICIT_ON = "explicit_on"
+    RESET = "reset"
+    RESET_WITH_TASTE = "reset_with_taste"
+    RESET_TASTE_KEPT = "reset_taste_kept"
+    USAGE = "usage"
+
+
+Code = ErrorReply | ImageProblem | CaptionProblem | Hint | FitNotice | StatsText | PrefsReply
 CODES: tuple[type[Enum], ...] = (
     ErrorReply,
     ImageProblem,
@@ -93,6 +118,7 @@ CODES: tuple[type[Enum], ...] = (
     Hint,
     FitNotice,
     StatsText,
+    PrefsReply,
 )
 
 _CATALOGUE: dict[Code, Mapping[Language, str]] = {
@@ -258,6 +284,126 @@ _CATALOGUE: dict[Code, Mapping[Language, str]] = {
     StatsText.NO_NUDGES: {
         Language.EN: "No controls pressed yet.",
         Language.KO: "아직 누른 조정 버튼이 없어요.",
+    },
+    # ---- /prefs
+    PrefsReply.SUMMARY: {
+        Language.EN: (
+            "Your settings:\n"
+            "• reply language: {chosen}\n"
+            "• artists left out: {artists}\n"
+            "• explicit tracks: {explicit}\n"
+            "Change them with /prefs language, /prefs skip, /prefs unskip, /prefs explicit "
+            "or /prefs reset."
+        ),
+        Language.KO: (
+            "내 설정:\n"
+            "• 답장 언어: {chosen}\n"
+            "• 제외한 아티스트: {artists}\n"
+            "• 성인용(explicit) 곡: {explicit}\n"
+            "/prefs language, /prefs skip, /prefs unskip, /prefs explicit, /prefs reset으로 "
+            "바꿀 수 있어요."
+        ),
+    },
+    PrefsReply.LANGUAGE_AUTO: {
+        Language.EN: "automatic (your app's language, else the caption's)",
+        Language.KO: "자동 (앱 언어, 없으면 캡션 언어)",
+    },
+    PrefsReply.LANGUAGE_KO: {Language.EN: "Korean", Language.KO: "한국어"},
+    PrefsReply.LANGUAGE_EN: {Language.EN: "English", Language.KO: "영어"},
+    PrefsReply.NO_ARTISTS: {Language.EN: "none", Language.KO: "없음"},
+    PrefsReply.EXPLICIT_ALLOWED: {Language.EN: "allowed", Language.KO: "허용"},
+    PrefsReply.EXPLICIT_LEFT_OUT: {
+        Language.EN: "left out (where the catalog marks them)",
+        Language.KO: "제외 (카탈로그에 표시된 곡)",
+    },
+    PrefsReply.LANGUAGE_SET: {
+        Language.EN: "Done: I'll answer you in {chosen}.",
+        Language.KO: "좋아요, 이제 {chosen}로 답할게요.",
+    },
+    PrefsReply.LANGUAGE_SET_AUTO: {
+        Language.EN: "Done: I'll answer in your app's language (else the caption's).",
+        Language.KO: "좋아요, 앱 언어(없으면 캡션 언어)로 답할게요.",
+    },
+    PrefsReply.SKIPPED: {
+        Language.EN: "Done: no more songs by {artist} in your playlists.",
+        Language.KO: "좋아요, 이제 플레이리스트에 {artist}의 곡은 넣지 않을게요.",
+    },
+    PrefsReply.SKIP_TOO_LONG: {
+        Language.EN: "That name is too long (at most {limit} characters).",
+        Language.KO: "이름이 너무 길어요 (최대 {limit}자).",
+    },
+    PrefsReply.SKIP_FULL: {
+        Language.EN: (
+            "You already leave out {limit} artists, the most I keep; "
+            "take one off with /prefs unskip first."
+        ),
+        Language.KO: (
+            "이미 최대 {limit}명의 아티스트를 제외하고 있어요. "
+            "먼저 /prefs unskip으로 한 명을 빼 주세요."
+        ),
+    },
+    PrefsReply.UNSKIPPED: {
+        Language.EN: "Done: {artist} can be in your playlists again.",
+        Language.KO: "좋아요, {artist}의 곡도 다시 넣을게요.",
+    },
+    PrefsReply.NOT_SKIPPED: {
+        Language.EN: "{artist} is not on your list (/prefs shows it).",
+        Language.KO: "{artist}은(는) 제외 목록에 없어요 (/prefs로 확인할 수 있어요).",
+    },
+    PrefsReply.EXPLICIT_OFF: {
+        Language.EN: "Done: no explicit tracks in your playlists (where the catalog marks them).",
+        Language.KO: (
+            "좋아요, 플레이리스트에 성인용(explicit) 곡은 넣지 않을게요 (카탈로그에 표시된 곡)."
+        ),
+    },
+    PrefsReply.EXPLICIT_ON: {
+        Language.EN: "Done: explicit tracks may be in your playlists again.",
+        Language.KO: "좋아요, 성인용(explicit) 곡도 다시 넣을게요.",
+    },
+    PrefsReply.RESET: {
+        Language.EN: "Your settings are back to the defaults.",
+        Language.KO: "내 설정을 기본값으로 되돌렸어요.",
+    },
+    PrefsReply.RESET_WITH_TASTE: {
+        Language.EN: (
+            "Your settings are back to the defaults, and this chat's taste is forgotten: "
+            "its cards start from the scenes' own moods again."
+        ),
+        Language.KO: (
+            "내 설정을 기본값으로 되돌리고 이 채팅의 취향도 지웠어요. "
+            "이제 장면 본래의 분위기에서 시작해요."
+        ),
+    },
+    PrefsReply.RESET_TASTE_KEPT: {
+        Language.EN: (
+            "Your settings are back to the defaults. This chat's taste stays: only a chat "
+            "admin can reset it."
+        ),
+        Language.KO: (
+            "내 설정을 기본값으로 되돌렸어요. 이 채팅의 취향은 관리자만 지울 수 있어서 그대로예요."
+        ),
+    },
+    PrefsReply.USAGE: {
+        Language.EN: (
+            "How to use /prefs:\n"
+            "/prefs: show your settings\n"
+            "/prefs language ko|en|auto: the language I answer you in\n"
+            "/prefs skip ARTIST: leave an artist out of your playlists\n"
+            "/prefs unskip ARTIST: bring them back\n"
+            "/prefs explicit off|on: leave out explicit tracks, or allow them\n"
+            "/prefs reset: back to the defaults (a chat admin, or anyone in a private chat, "
+            "also resets the chat's taste)"
+        ),
+        Language.KO: (
+            "/prefs 사용법:\n"
+            "/prefs: 내 설정 보기\n"
+            "/prefs language ko|en|auto: 답장 언어 (한국어, 영어, 자동)\n"
+            "/prefs skip 아티스트: 이 아티스트의 곡은 빼기\n"
+            "/prefs unskip 아티스트: 다시 넣기\n"
+            "/prefs explicit off|on: 성인용(explicit) 곡 빼기 또는 허용\n"
+            "/prefs reset: 기본값으로 되돌리기 (그룹 관리자나 개인 채팅에서는 채팅 취향도 "
+            "지워요)"
+        ),
     },
 }
 

@@ -88,6 +88,9 @@ class Analysis:
     final: MoodPoint
     seed_genres: tuple[str, ...]
     base_source: BaseSource
+    # how far the chat's taste (``core.taste``) moved ``base`` from the scene's anchor; the
+    # card says so. Zero for a chat without one, and outside chats (`aidj analyze`).
+    taste: MoodPoint = MoodPoint(0.0, 0.0)
 
     def to_json(self) -> dict[str, Any]:
         """The `aidj analyze --json` object."""

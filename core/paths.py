@@ -12,7 +12,7 @@ from collections.abc import Collection, Sequence
 
 from core.mood import MoodPoint
 from core.recommend import artist_keys
-from core.tracks import Track, TrackSource
+from core.tracks import Track, TrackFilter, TrackSource, recommend_from
 
 _POOL = 8  # nearest tracks fetched per point; enough to step past artists already used
 
@@ -38,11 +38,13 @@ async def pick_along(
     genres: tuple[str, ...],
     exclude: Collection[str] = frozenset(),
     *,
+    avoid: TrackFilter | None = None,
     earlier: Sequence[Track] = (),
 ) -> list[Track]:
     """One track per point, in the points' order: the nearest one not yet picked (nor in
-    ``exclude``, nor in ``earlier``) that shares no artist with an earlier pick. A point with
-    nothing left is skipped, so the list may be shorter than the path.
+    ``exclude``, nor in ``earlier``, nor left out by the listener's ``avoid``) that shares no
+    artist with an earlier pick. A point with nothing left is skipped, so the list may be
+    shorter than the path.
 
     ``earlier``: the playlist so far, when a path is picked leg by leg (an album's photos
     each have their own genres): its tracks and artists are not picked again."""
@@ -52,7 +54,7 @@ async def pick_along(
     for track in earlier:
         artists |= artist_keys(track.artists)
     for point in points:
-        nearest = await source.recommend(point, genres, _POOL, taken)
+        nearest = await recommend_from(source, point, genres, _POOL, taken, avoid)
         choice = next((t for t in nearest if not artist_keys(t.artists) & artists), None)
         if choice is None:
             continue

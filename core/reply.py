@@ -69,6 +69,10 @@ _TEXT = {
         Language.EN: "Valence {bv:.2f} → {fv:.2f} · Energy {be:.2f} → {fe:.2f}",
         Language.KO: "밝기(valence) {bv:.2f} → {fv:.2f} · 에너지 {be:.2f} → {fe:.2f}",
     },
+    "taste": {
+        Language.EN: "Tuned to this chat: {moves}",
+        Language.KO: "이 채팅 취향 반영: {moves}",
+    },
     "caption_moved": {Language.EN: "Caption: {moves}", Language.KO: "캡션: {moves}"},
     "caption_still": {
         Language.EN: "Caption: nothing to move, the photo sets the mood",
@@ -165,6 +169,37 @@ def scene_lines(card: PlaylistCard) -> list[str]:
     ]
 
 
+def taste_line(analysis: Analysis, language: Language) -> str | None:
+    """E.g. "Tuned to this chat: energy -0.08", or None when the chat's taste moved nothing."""
+    moves = _taste_moves(analysis.taste, language)
+    return text("taste", language, moves=moves) if moves else None
+
+
+def album_taste_line(album: Album, language: Language) -> str | None:
+    """The chat's taste over an album's photos (it is per scene): one move when it moved
+    every photo alike, else each move with the photos it moved ("energy -0.08 (1, 3)")."""
+    photos_by_move: dict[str, list[int]] = {}
+    for photo in album.photos:
+        if moves := _taste_moves(photo.analysis.taste, language):
+            photos_by_move.setdefault(moves, []).append(photo.position)
+    if not photos_by_move:
+        return None
+    if len(photos_by_move) == 1 and len(next(iter(photos_by_move.values()))) == len(album.photos):
+        return text("taste", language, moves=next(iter(photos_by_move)))
+    moves = "; ".join(
+        f"{move} ({', '.join(map(str, positions))})" for move, positions in photos_by_move.items()
+    )
+    return text("taste", language, moves=moves)
+
+
+def _taste_moves(taste: MoodPoint, language: Language) -> str:
+    return ", ".join(
+        f"{_AXIS_NAMES[name][language]} {value:+.2f}"
+        for name in ("valence", "energy")
+        if (value := getattr(taste, name))
+    )
+
+
 def album_lines(card: PlaylistCard) -> list[str]:
     """An album's photos in order, compactly: "1 Sunset → 2 Night city lights", then each
     photo's tuned valence and energy in the same order."""
@@ -191,11 +226,18 @@ def _arc(values: list[float]) -> str:
 
 def summary_lines(card: PlaylistCard) -> list[str]:
     """The card's explanation, one line each: scene (an album: its photos' scenes), values,
-    what the caption moved, where steering took it, photos of an album that were skipped."""
+    the chat's taste, what the caption moved, where steering took it, photos of an album
+    that were skipped."""
     analysis = card.analysis
     lang = card.language
     album = card.album
-    lines = album_lines(card) if card.is_arc else scene_lines(card)
+    if album is not None and album.is_arc:
+        lines = album_lines(card)
+        tuned = album_taste_line(album, lang)
+    else:
+        lines, tuned = scene_lines(card), taste_line(analysis, lang)
+    if tuned:
+        lines.append(tuned)
     moves = [
         move
         for name in ("valence", "energy")

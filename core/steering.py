@@ -51,6 +51,11 @@ _DIRECTION: dict[Action, tuple[int, int]] = {
 }
 
 
+def direction(action: Action) -> tuple[int, int]:
+    """Which way ``action`` moves the target: (valence, energy), each -1, 0 or +1."""
+    return _DIRECTION[action]
+
+
 def steer(point: MoodPoint, action: Action, step: float) -> MoodPoint:
     """The target after ``action``; regenerate keeps the point and only changes tracks."""
     dv, de = _DIRECTION[action]

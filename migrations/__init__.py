@@ -16,6 +16,7 @@ from migrations import (
     m0001_initial,
     m0002_catalog_version,
     m0003_fit,
+    m0004_prefs,
     m0006_albums,
     m0007_scene_choice,
 )
@@ -24,6 +25,7 @@ MIGRATIONS = Migrations("aidj")
 MIGRATIONS(name="0001_initial")(m0001_initial.apply)
 MIGRATIONS(name="0002_catalog_version")(m0002_catalog_version.apply)
 MIGRATIONS(name="0003_fit")(m0003_fit.apply)
+MIGRATIONS(name="0004_prefs")(m0004_prefs.apply)
 MIGRATIONS(name="0006_albums")(m0006_albums.apply)
 MIGRATIONS(name="0007_scene_choice")(m0007_scene_choice.apply)
 

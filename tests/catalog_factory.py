@@ -97,6 +97,7 @@ def make_track(
     artists: Sequence[str] | None = None,
     popularity: int = 50,
     name: str | None = None,
+    explicit: bool | None = None,
     **features: float,
 ) -> CatalogTrack:
     """One catalog track; its id is ``track_id(key)``, its artist unique unless given."""
@@ -109,6 +110,7 @@ def make_track(
         popularity=popularity,
         valence=valence,
         energy=energy,
+        explicit=explicit,
         **features,  # type: ignore[arg-type]
     )
 
@@ -128,6 +130,7 @@ def synthetic_tracks(genres: Sequence[str], per_genre: int, *, seed: int = 0) ->
                     popularity=rng.randint(0, 100),
                     name=f"{genre} song {i}",
                     artists=(f"{genre} artist {i}",),
+                    explicit=i % 3 == 0,  # a third, so a card without them is a choice
                     danceability=round(rng.random(), 3),
                     acousticness=round(rng.random(), 3),
                     tempo=round(rng.uniform(60, 180), 1),
@@ -196,7 +199,7 @@ def tracks_dataset_row(
         "album_name": track.album,
         "track_name": track.name,
         "popularity": track.popularity,
-        "explicit": "False",
+        "explicit": "True" if track.explicit else "False",
         "time_signature": 4,
         "track_genre": genre,
         **_features(track),

@@ -1092,17 +1092,23 @@ class FakeDiscord:
         attachments: list[dict[str, Any]] | None = None,
         locale: str = "en-US",
         channel_id: int | None = None,
+        permissions: int | None = None,
+        dm: bool = False,
     ) -> dict[str, Any]:
         """An INTERACTION_CREATE payload for a chat-input command in the channel's guild;
-        attachment options refer to ``attachments`` by id (the interaction's resolved data)."""
-        channel = channel_id or self.channel_id
+        attachment options refer to ``attachments`` by id (the interaction's resolved data).
+        ``permissions``: the member's in that channel (Discord computes them into
+        ``member.permissions``). ``dm``: in the bot's DM channel instead, as Discord sends
+        those: no guild, a ``user`` rather than a ``member``, the DM channel with its
+        recipient, context 1 (BOT_DM)."""
+        channel = self.dm_channel_id if dm else (channel_id or self.channel_id)
         data: dict[str, Any] = {"id": str(self.snowflake()), "name": name, "type": 1}
         if options:
             data["options"] = options
         if attachments:
             data["resolved"] = {"attachments": {a["id"]: a for a in attachments}}
         return self._interaction_payload(
-            2, data, user_id=user_id, channel_id=channel, locale=locale
+            2, data, user_id=user_id, channel_id=channel, locale=locale, permissions=permissions
         )
 
     def button_press(
@@ -1142,9 +1148,12 @@ class FakeDiscord:
         channel_id: int,
         locale: str,
         message: dict[str, Any] | None = None,
+        permissions: int | None = None,
     ) -> dict[str, Any]:
         """An interaction of ``kind`` by ``user_id`` in ``channel_id`` (a guild channel or
-        the DM channel), registered so its callback and webhooks answer as Discord's do."""
+        the DM channel), registered so its callback and webhooks answer as Discord's do.
+        ``permissions``: the member's in the channel (default: the moderator's for the
+        moderator, @everyone's for anyone else)."""
         interaction_id = self.snowflake()
         token = f"interaction-token-{interaction_id}"
         self._interactions[token] = _Interaction(
@@ -1179,7 +1188,9 @@ class FakeDiscord:
             return payload
         moderator = user_id == self.moderator_id
         member = self.member(user_id, name, roles=(guild.moderator_role_id,) if moderator else ())
-        member["permissions"] = str(MEMBER_PERMISSIONS | (MANAGE_MESSAGES if moderator else 0))
+        if permissions is None:
+            permissions = MEMBER_PERMISSIONS | (MANAGE_MESSAGES if moderator else 0)
+        member["permissions"] = str(permissions)
         payload |= {
             "guild_id": str(guild.id),
             "guild_locale": self.guild_locale,

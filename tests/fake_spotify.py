@@ -108,9 +108,11 @@ def track_object(
     artists: tuple[str, ...] = ("Artist",),
     album: str = "Album",
     image_url: str | None = None,
+    explicit: bool = False,
 ) -> dict[str, Any]:
     """A track object as the Web API returns it to a development-mode app: no
-    ``available_markets``, ``popularity`` or ``linked_from`` (removed in February 2026)."""
+    ``available_markets``, ``popularity`` or ``linked_from`` (removed in February 2026);
+    ``explicit`` is always there."""
     images = []
     if image_url:
         images = [
@@ -122,6 +124,7 @@ def track_object(
         "id": track_id,
         "name": name,
         "type": "track",
+        "explicit": explicit,
         "uri": f"spotify:track:{track_id}",
         "artists": [{"name": a, "id": f"artist{i}"} for i, a in enumerate(artists)],
         "album": {"name": album, "images": images, "id": "album" + track_id},

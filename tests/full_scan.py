@@ -16,7 +16,7 @@ from adapters.storage.track_search import _candidates, fetch_tracks, genre_codes
 from core.genres import normalise_genres
 from core.mood import MoodPoint
 from core.recommend import rank
-from core.tracks import Track
+from core.tracks import Track, TrackFilter
 
 
 def nearest_by_scan(
@@ -27,6 +27,7 @@ def nearest_by_scan(
     exclude: Collection[str] = frozenset(),
     *,
     seed: int | None = None,
+    avoid: TrackFilter | None = None,
 ) -> list[Track]:
     """What ``nearest`` returns for the same arguments (and the same errors), by full scan."""
     if n <= 0:
@@ -35,10 +36,13 @@ def nearest_by_scan(
     genre_codes(db, slugs)  # the same errors as nearest
     sql = "SELECT id, valence, energy, popularity, artists FROM tracks"
     params: list[str] = []
+    where = ["explicit IS NOT 1"] if avoid and avoid.no_explicit else []
     if slugs:
         marks = ", ".join("?" * len(slugs))
-        sql += f" WHERE id IN (SELECT track_id FROM track_genres WHERE genre IN ({marks}))"
+        where.append(f"id IN (SELECT track_id FROM track_genres WHERE genre IN ({marks}))")
         params = list(slugs)
-    candidates = _candidates(db.execute(sql, params), target)
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    candidates = _candidates(db.execute(sql, params), target, avoid=avoid)
     picked = rank(target, candidates, n, exclude, seed=seed)
     return fetch_tracks(db, [c.id for c in picked])

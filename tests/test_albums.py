@@ -45,7 +45,7 @@ from core.mood import (
     Reading,
     TextReading,
 )
-from core.reply import PlaylistCard, skip_reason, summary_lines, title
+from core.reply import PlaylistCard, album_taste_line, skip_reason, summary_lines, title
 from core.steering import Action
 from core.tracks import Track
 from core.tuning import place
@@ -362,6 +362,50 @@ async def test_an_album_asks_no_scene_question_and_refuses_a_scene_pick(
             await service.press(message, pick, Actor("telegram", "c1", "alice"), edit)
     finally:
         storage.close()
+
+
+async def test_an_albums_photos_carry_the_chats_taste_and_the_requesters_skips(
+    service, own_settings, tiny_analyzer
+) -> None:
+    single = await service.recommend(PhotoRequest("telegram", "c1", "alice", make_photo(), ""))
+    for _ in range(5):  # the chat's taste for that photo's scene: calmer
+        await service.steer_as_owner(single.request_id, Action.CALMER)
+    skipped_artist = single.tracks[0].artists[0]
+    await service._storage.update_user_prefs(
+        "telegram", "alice", lambda prefs: prefs.with_skip(skipped_artist)
+    )
+    images = (photos(1)[0], make_photo())  # the second photo is the tuned scene
+    card = await service.recommend(album(images, caption=""))
+    assert card.album is not None and card.is_arc
+    tuned = card.album.photos[1].analysis
+    assert tuned.taste.energy < 0 and tuned.final.energy < single.analysis.final.energy
+    assert skipped_artist not in {a for t in card.tracks for a in t.artists}
+    line = album_taste_line(card.album, Language.EN)
+    assert line is not None and line in summary_lines(card)
+    assert recorded_request(own_settings, card.request_id).album == card.album, (
+        "the taste kept with each photo"
+    )
+
+
+def test_the_taste_line_of_an_album_names_the_photos_it_moved() -> None:
+    plain = _analysis("sunset", point(0.5, 0.5))
+    calmer = dataclasses.replace(plain, taste=point(0.0, -0.1))
+    happier = dataclasses.replace(plain, taste=point(0.05, 0.0))
+    at = point(0.5, 0.5)
+
+    def story(*analyses: Analysis) -> Album:
+        return Album(tuple(AlbumPhoto(n, a, at) for n, a in enumerate(analyses, start=1)))
+
+    assert album_taste_line(story(plain, plain), Language.EN) is None
+    assert album_taste_line(story(calmer, calmer), Language.EN) == (
+        "Tuned to this chat: energy -0.10"
+    )
+    assert album_taste_line(story(calmer, plain, happier, calmer), Language.EN) == (
+        "Tuned to this chat: energy -0.10 (1, 4); valence +0.05 (3)"
+    )
+    assert (
+        album_taste_line(story(plain, calmer), Language.KO) == "이 채팅 취향 반영: 에너지 -0.10 (2)"
+    )
 
 
 async def test_an_album_counts_once_against_the_rate_limit(tiny_analyzer, own_settings) -> None:

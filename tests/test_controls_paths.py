@@ -7,9 +7,9 @@ import pytest
 from core.controls import MAX_DATA_BYTES, Control, ControlKind
 from core.mood import MoodPoint
 from core.paths import path_points, pick_along
-from core.recommend import Candidate, rank
+from core.recommend import Candidate, artist_keys, rank
 from core.steering import Action
-from core.tracks import Track
+from core.tracks import Track, TrackFilter
 
 
 def test_steering_controls_keep_the_format_cards_were_posted_with():
@@ -59,10 +59,11 @@ class _GridSource:
             for e in range(21)
         }
 
-    async def recommend(self, target, genres, n, exclude):
+    async def recommend(self, target, genres, n, exclude, *, avoid=None):
         candidates = [
             Candidate(t.id, t.valence, t.energy, t.popularity, t.artists)
             for t in self.tracks.values()
+            if avoid is None or avoid.allows_artists(t.artists)
         ]
         return [self.tracks[c.id] for c in rank(target, candidates, n, exclude)]
 
@@ -76,3 +77,13 @@ async def test_tracks_follow_the_path_in_order_without_repeats_or_artist_twice()
     assert [t.valence for t in tracks] == sorted(t.valence for t in tracks)
     for track, point in zip(tracks, points, strict=True):
         assert abs(track.valence - point.valence) + abs(track.energy - point.energy) < 0.1
+
+
+async def test_a_listeners_filter_reaches_every_point_of_the_path():
+    points = path_points(MoodPoint(0.1, 0.2), MoodPoint(0.9, 0.8), 10)
+    plain = await pick_along(_GridSource(), points, ("pop",))
+    left_out = {plain[3].artists[0].upper(), plain[7].artists[0]}
+    avoid = TrackFilter(artists=artist_keys(left_out))
+    tracks = await pick_along(_GridSource(), points, ("pop",), avoid=avoid)
+    assert len(tracks) == 10
+    assert not {t.artists[0].casefold() for t in tracks} & artist_keys(left_out)

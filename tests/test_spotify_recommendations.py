@@ -12,7 +12,8 @@ import pytest
 from adapters.spotify.legacy_recommendations import LegacyRecommender, seed_genres
 from adapters.spotify.resilience import RetryPolicy
 from core.mood import MoodPoint
-from core.tracks import Track
+from core.recommend import artist_keys
+from core.tracks import Track, TrackFilter
 from tests.fake_spotify import (
     FakeSpotify,
     Fault,
@@ -32,11 +33,19 @@ class Catalog:
 
     def __init__(self) -> None:
         self.calls: list[tuple[MoodPoint, tuple[str, ...], int, set[str]]] = []
+        self.avoided: list[TrackFilter | None] = []
 
     async def recommend(
-        self, target: MoodPoint, genres: tuple[str, ...], n: int, exclude: set[str]
+        self,
+        target: MoodPoint,
+        genres: tuple[str, ...],
+        n: int,
+        exclude: set[str],
+        *,
+        avoid: TrackFilter | None = None,
     ) -> list[Track]:
         self.calls.append((target, genres, n, set(exclude)))
+        self.avoided.append(avoid)
         return [catalog_track(f"cat{i}") for i in range(n)]
 
 
@@ -229,3 +238,24 @@ def test_policy_gives_up_at_once_on_client_errors():
     assert attempts == [1]
     assert str(raised.value) == "Spotify thing: HTTP 403"  # no URL, no upstream text
     assert raised.value.__cause__ is None and raised.value.__context__ is None
+
+
+async def test_a_listeners_filter_leaves_out_spotifys_explicit_tracks_and_skipped_artists(
+    fake, tmp_path
+):
+    fake.state.recommendations = [
+        track_object("sp0", explicit=True),
+        track_object("sp1", artists=("Skipped One",)),
+        track_object("sp2"),
+        track_object("sp3", artists=("Guest", "SKIPPED one")),  # any credited artist counts
+    ]
+    catalog = Catalog()
+    rec = recommender(fake, tmp_path, catalog)
+    avoid = TrackFilter(artists=artist_keys(["skipped one"]), no_explicit=True)
+
+    tracks = await rec.recommend(TARGET, GENRES, 3, set(), avoid=avoid)
+
+    assert [t.id for t in tracks] == ["sp2", "cat0", "cat1"]
+    assert catalog.avoided == [avoid]  # the top-up leaves the same out
+    plain = await recommender(fake, tmp_path, Catalog()).recommend(TARGET, GENRES, 3, set())
+    assert [t.id for t in plain] == ["sp0", "sp1", "sp2"]

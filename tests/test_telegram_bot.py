@@ -246,7 +246,7 @@ async def test_start_publishes_commands_and_polls_for_controls(telegram: Harness
     menus = {r.params.get("language_code"): r.json("commands") for r in fake.calls("setMyCommands")}
     assert set(menus) == {None, "ko"}
     for commands in menus.values():
-        assert {c["command"] for c in commands} == {"mood", "stats", "help", "start"}
+        assert {c["command"] for c in commands} == {"mood", "stats", "prefs", "help", "start"}
     assert HANGUL.search(" ".join(c["description"] for c in menus["ko"]))
     poll = await fake.wait_for("getUpdates", lambda r: "allowed_updates" in r.params)
     assert set(poll.json("allowed_updates")) == set(ALLOWED_UPDATES)

@@ -22,12 +22,12 @@ Intents
 
 Slash commands
     ``/mood photo [caption] [photo2] [photo3] [photo4]`` (several photos: an album),
-    ``/stats`` (how well this channel's playlists fit) and ``/help``. With ``sync_commands``
-    the command tree is synced once, on the first ready: globally by default (Discord can
-    take up to an hour to show new or changed global commands everywhere), or only to
-    ``sync_guild_id`` (instant; use it while testing, since the guild copy shows up next to
-    the global one). Commands belong to the application, not to a shard: with ``shards`` only
-    the process running shard 0 syncs them.
+    ``/stats`` (how well this channel's playlists fit), ``/prefs ...`` (the user's settings,
+    ``discord_prefs``) and ``/help``. With ``sync_commands`` the command tree is synced once,
+    on the first ready: globally by default (Discord can take up to an hour to show new or
+    changed global commands everywhere), or only to ``sync_guild_id`` (instant; use it while
+    testing, since the guild copy shows up next to the global one). Commands belong to the
+    application, not to a shard: with ``shards`` only the process running shard 0 syncs them.
 
 Shards
     Without ``shards`` discord.py asks Discord how many shards the bot needs and runs them all
@@ -76,6 +76,7 @@ import discord
 from discord import app_commands
 
 from adapters.chat.discord_controls import ControlItem
+from adapters.chat.discord_prefs import PrefsCommands
 from adapters.chat.discord_render import CONTROL_EMOJIS, help_text, render_card
 from adapters.chat.discord_shards import ShardRange
 from adapters.chat.notices import NoticeGate
@@ -403,6 +404,8 @@ class DiscordBot:
         @self.tree.command(name="stats", description="How well the playlists fit in this channel")
         async def stats_command(interaction: discord.Interaction) -> None:
             await bot._on_stats_command(interaction)
+
+        self.tree.add_command(PrefsCommands(self.flow, PLATFORM))
 
         @self.tree.command(name="help", description="How to use AI DJ")
         async def help_command(interaction: discord.Interaction) -> None:

@@ -38,6 +38,7 @@ _HELP = {
         "• When the photo could be either of two scenes, the card asks: pick one.\n"
         "• Did it fit? Press 👍 or 👎 under the card, or react with them (anyone can); "
         "`/stats` shows how well the playlists fit in this channel.\n"
+        "• `/prefs`: your settings (reply language, artists to leave out, explicit tracks).\n"
         "Only the person who asked (or a moderator) can steer a playlist."
     ),
     Language.KO: (
@@ -49,6 +50,7 @@ _HELP = {
         "• 사진이 두 장면 중 어느 쪽인지 애매하면 카드가 물어봐요. 하나를 골라 주세요.\n"
         "• 잘 맞았나요? 카드 아래 👍 또는 👎를 누르거나 반응해 주세요 (누구나 할 수 있어요). "
         "`/stats`로 이 채널의 적중률을 볼 수 있어요.\n"
+        "• `/prefs`: 내 설정 (답장 언어, 제외할 아티스트, 성인용 곡).\n"
         "플레이리스트는 요청한 사람(또는 관리자)만 조정할 수 있어요."
     ),
 }

@@ -11,6 +11,7 @@ What it listens to:
   whose playlist follows the photos in order; in groups, any of its photos may address the
   bot, and the caption is the first one any of them has;
 - ``/mood [caption]`` sent as a reply to a photo; ``/stats``; ``/start`` and ``/help``;
+  ``/prefs`` (the sender's own settings, ``core.prefs``);
 - the buttons under a card (``core.controls``: only the requester or a group admin may
   steer; anyone in the chat may vote 👍 / 👎);
 - reactions on a card (Telegram delivers these in groups only when the bot is an admin).
@@ -222,6 +223,7 @@ class TelegramBot:
                 CommandHandler(["start", "help"], self._on_help),
                 CommandHandler("mood", self._on_mood_command),
                 CommandHandler("stats", self._on_stats),
+                CommandHandler("prefs", self._on_prefs),
                 MessageHandler(filters.COMMAND, self._on_unknown_command),
                 MessageHandler(filters.PHOTO | filters.Document.ALL, self._on_media),
                 MessageHandler(
@@ -357,6 +359,24 @@ class TelegramBot:
         if not caption:
             caption = _clean_caption(replied.caption or "", context.bot)[0]
         await self._recommend(message, [replied], caption, update.effective_user, context.bot)
+
+    async def _on_prefs(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """``/prefs [words]``: the sender's settings, changed or shown by the flow; the
+        answer goes to the chat the command came from."""
+        message = update.effective_message
+        user = update.effective_user
+        if message is None or user is None:
+            return
+        words = " ".join(context.args or ())
+        try:
+            reply = await self._flow.prefs(
+                await self._actor(context.bot, message.chat, user), words
+            )
+        except Exception as error:
+            if not isinstance(error, AIDJError):
+                log.exception("/prefs failed: %s", type(error).__name__)
+            reply = error_text(error, reply_language(_locale(user)))
+        await self._reply_text(message, reply)
 
     async def _on_media(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
@@ -591,6 +611,7 @@ class TelegramBot:
             str(user.id),
             is_admin=admin and await _is_admin(bot, chat, user),
             locale=_locale(user),
+            private=chat.type == ChatType.PRIVATE,
         )
 
     # ---- sending -------------------------------------------------------------------------

@@ -59,6 +59,7 @@ _HELP = {
         "• When the photo could be either of two scenes, the card asks: pick one.\n"
         "• Did it fit? Press 👍 or 👎 under a playlist (or react with them); anyone in the "
         "chat can. /stats shows how well the playlists fit here.\n"
+        "• /prefs: your settings (reply language, artists to leave out, explicit tracks).\n"
         "Only the person who asked (or a group admin) can steer a playlist."
     ),
     Language.KO: (
@@ -72,6 +73,7 @@ _HELP = {
         "• 사진이 두 장면 중 어느 쪽인지 애매하면 카드가 물어봐요. 하나를 골라 주세요.\n"
         "• 잘 맞았나요? 플레이리스트 아래 👍 또는 👎를 눌러 주세요 (반응으로도 돼요). 대화방의 "
         "누구나 평가할 수 있어요. /stats로 이 대화방의 적중률을 볼 수 있어요.\n"
+        "• /prefs: 내 설정 (답장 언어, 제외할 아티스트, 성인용 곡).\n"
         "플레이리스트는 요청한 사람(또는 그룹 관리자)만 조정할 수 있어요."
     ),
 }
@@ -80,12 +82,14 @@ COMMANDS = {
     Language.EN: [
         BotCommand("mood", "Playlist for a photo (send with a photo or reply to one)"),
         BotCommand("stats", "How well the playlists fit in this chat"),
+        BotCommand("prefs", "Your settings: language, artists to leave out, explicit tracks"),
         BotCommand("help", "How to use AI DJ"),
         BotCommand("start", "Start and show how to use AI DJ"),
     ],
     Language.KO: [
         BotCommand("mood", "사진에 어울리는 플레이리스트 (사진과 함께 또는 답장으로)"),
         BotCommand("stats", "이 대화방 플레이리스트의 적중률"),
+        BotCommand("prefs", "내 설정: 답장 언어, 제외할 아티스트, 성인용 곡"),
         BotCommand("help", "AI DJ 사용법"),
         BotCommand("start", "시작하고 사용법 보기"),
     ],

@@ -19,7 +19,7 @@ from adapters.spotify.client import SpotifyConfig, SpotifyOptions, app_client, c
 from adapters.spotify.resilience import RetryPolicy, describe
 from adapters.spotify.track_details import pick_image
 from core.mood import MoodPoint
-from core.tracks import Track, TrackSource
+from core.tracks import Track, TrackFilter, TrackSource, recommend_from
 
 log = logging.getLogger(__name__)
 
@@ -104,11 +104,18 @@ class LegacyRecommender:
         )
 
     async def recommend(
-        self, target: MoodPoint, genres: tuple[str, ...], n: int, exclude: set[str]
+        self,
+        target: MoodPoint,
+        genres: tuple[str, ...],
+        n: int,
+        exclude: set[str],
+        *,
+        avoid: TrackFilter | None = None,
     ) -> list[Track]:
-        """Spotify's picks, topped up (or replaced) by the catalog's."""
+        """Spotify's picks, topped up (or replaced) by the catalog's; neither gives what
+        ``avoid`` leaves out (Spotify's track objects say whether a track is explicit)."""
         try:
-            tracks = await asyncio.to_thread(self.fetch, target, genres, n, exclude)
+            tracks = await asyncio.to_thread(self.fetch, target, genres, n, exclude, avoid)
         except Exception as error:
             log.warning(
                 "Spotify recommendations unavailable (%s); using the local catalog",
@@ -117,13 +124,19 @@ class LegacyRecommender:
             tracks = []
         if len(tracks) >= n:
             return tracks
-        more = await self._from_fallback(target, genres, n - len(tracks), exclude, tracks)
+        more = await self._from_fallback(target, genres, n - len(tracks), exclude, tracks, avoid)
         return tracks + more
 
     def fetch(
-        self, target: MoodPoint, genres: tuple[str, ...], n: int, exclude: set[str]
+        self,
+        target: MoodPoint,
+        genres: tuple[str, ...],
+        n: int,
+        exclude: set[str],
+        avoid: TrackFilter | None = None,
     ) -> list[Track]:
-        """Up to ``n`` recommended tracks not in ``exclude``; raises SpotifyUnavailable."""
+        """Up to ``n`` recommended tracks not in ``exclude`` nor left out by ``avoid``;
+        raises SpotifyUnavailable."""
         seeds = seed_genres(genres) or list(genres[:MAX_SEEDS])
         params: dict[str, Any] = {
             "seed_genres": ",".join(seeds),
@@ -143,7 +156,10 @@ class LegacyRecommender:
             if not obj or not obj.get("id") or obj["id"] in seen:
                 continue
             seen.add(obj["id"])
-            tracks.append(track_from(obj, target))
+            track = track_from(obj, target)
+            if avoid and not _allowed(avoid, obj, track):
+                continue
+            tracks.append(track)
             if len(tracks) == n:
                 break
         return tracks
@@ -155,6 +171,14 @@ class LegacyRecommender:
         n: int,
         exclude: set[str],
         have: list[Track],
+        avoid: TrackFilter | None,
     ) -> list[Track]:
         skip = set(exclude) | {t.id for t in have}
-        return await self._fallback.recommend(target, genres, n, skip)
+        return await recommend_from(self._fallback, target, genres, n, skip, avoid)
+
+
+def _allowed(avoid: TrackFilter, obj: dict[str, Any], track: Track) -> bool:
+    """Whether a Web API track object passes the listener's filter."""
+    if avoid.no_explicit and obj.get("explicit") is True:
+        return False
+    return avoid.allows_artists(track.artists)

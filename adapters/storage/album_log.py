@@ -17,8 +17,8 @@ from core.mood import Analysis, BaseSource, ImageReading, MoodPoint, Reading, Te
 
 _COLUMNS = (
     "position, problem, category_id, category_confidence, categories, base_valence, "
-    "base_energy, base_source, final_valence, final_energy, target_valence, target_energy, "
-    "seed_genres"
+    "base_energy, base_source, final_valence, final_energy, taste_valence, taste_energy, "
+    "target_valence, target_energy, seed_genres"
 )
 
 
@@ -41,14 +41,16 @@ def insert_album(db: Database, request_id: int, album: Album) -> None:
                 analysis.base_source,
                 analysis.final.valence,
                 analysis.final.energy,
+                analysis.taste.valence,
+                analysis.taste.energy,
                 photo.target.valence,
                 photo.target.energy,
                 json.dumps(list(analysis.seed_genres)),
             )
         )
     for skipped in album.skipped:
-        rows.append((request_id, skipped.position, skipped.problem.value, *([None] * 11)))
-    marks = ", ".join("?" * 14)
+        rows.append((request_id, skipped.position, skipped.problem.value, *([None] * 13)))
+    marks = ", ".join("?" * 16)
     db.conn.executemany(f"INSERT INTO album_photos (request_id, {_COLUMNS}) VALUES ({marks})", rows)
 
 
@@ -97,6 +99,8 @@ def _photo(row: tuple, text: TextReading) -> AlbumPhoto:
         base_source,
         final_valence,
         final_energy,
+        taste_valence,
+        taste_energy,
         target_valence,
         target_energy,
         seed_genres,
@@ -110,5 +114,6 @@ def _photo(row: tuple, text: TextReading) -> AlbumPhoto:
         final=MoodPoint(final_valence, final_energy),
         seed_genres=tuple(json.loads(seed_genres)),
         base_source=BaseSource(base_source),
+        taste=MoodPoint(taste_valence, taste_energy),
     )
     return AlbumPhoto(position, analysis, MoodPoint(target_valence, target_energy))

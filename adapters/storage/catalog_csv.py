@@ -5,7 +5,8 @@ Two formats, told apart by their header:
   ``playlist_subgenre``): one row per (track, playlist), so a track's genres are the
   normalised genre and subgenre of every row it appears in;
 - the Spotify Tracks Dataset (``artists`` separated by ';', ``track_genre``, an unnamed
-  index column): one row per (track, genre).
+  index column): one row per (track, genre). Its ``explicit`` column (True/False) is kept;
+  anything else there, and the TidyTuesday format, which has no such column, is unknown.
 
 A row with a bad id or a missing or out-of-range value is skipped and counted by reason;
 the first valid row of a track gives its values, every valid row adds its genres, and a
@@ -35,6 +36,7 @@ FORMAT_NAMES = {
 }
 _SPOTIFY_ID = re.compile(r"[0-9A-Za-z]{22}")
 _MISSING = frozenset({"", "na", "nan", "null", "none"})
+_EXPLICIT = {"true": True, "false": False, "1": True, "0": False}  # else unknown
 
 
 class CatalogTrack(NamedTuple):
@@ -58,6 +60,7 @@ class CatalogTrack(NamedTuple):
     key: int = 0
     mode: int = 1
     duration_ms: int = 200_000
+    explicit: bool | None = None  # None: the file does not say
 
 
 # (column, whole number, lowest, highest), in CatalogTrack's field order after popularity;
@@ -90,6 +93,7 @@ class Columns:
     genres: tuple[str, ...]
     artist_separator: str | None
     signature: frozenset[str]  # header names that identify the format
+    explicit: str | None = None  # an optional column: None where the format has none
 
     @property
     def required(self) -> list[str]:
@@ -124,6 +128,7 @@ FORMATS: dict[str, Columns] = {
         genres=("track_genre",),
         artist_separator=";",
         signature=frozenset({"artists", "track_genre"}),
+        explicit="explicit",
     ),
 }
 
@@ -203,6 +208,7 @@ def _parse_rows(
     """Validate each row into ``parsed``. One flat loop: it runs 100k times per import."""
     id_at, name_at, artists_at = index[columns.id], index[columns.name], index[columns.artists]
     album_at = index[columns.album]
+    explicit_at = index.get(columns.explicit) if columns.explicit else None
     genre_at = [index[name] for name in columns.genres]
     numbers = [
         (columns.popularity, index[columns.popularity], True, 0, 100),
@@ -259,18 +265,22 @@ def _parse_rows(
         genres_by_id[track_id] |= genres
         album = row[album_at].strip()
         album = "" if album.lower() in _MISSING else album
+        explicit = None if explicit_at is None else _EXPLICIT.get(row[explicit_at].strip().lower())
         first = tracks.get(track_id)
         if first is None:
-            tracks[track_id] = CatalogTrack(
+            # in field order: the numbers are popularity to duration_ms, then explicit
+            fields: tuple[object, ...] = (
                 track_id,
                 name,
                 artists,
                 album,
                 frozenset(),
-                *values,  # type: ignore[arg-type]
+                *values,
+                explicit,
             )
-        elif first[1:4] != (name, artists, album) or first[5:] != tuple(values):
-            conflicting += 1  # fields 1-3: name, artists, album; 5 on: the numbers
+            tracks[track_id] = CatalogTrack._make(fields)
+        elif first[1:4] != (name, artists, album) or first[5:] != (*values, explicit):
+            conflicting += 1  # fields 1-3: name, artists, album; 5 on: numbers, explicit
     parsed.rows_read = rows_read
     parsed.conflicting_rows = conflicting
     for track_id, track in tracks.items():

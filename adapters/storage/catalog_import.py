@@ -49,6 +49,7 @@ TRACK_COLUMNS: tuple[str, ...] = (
     *FEATURES,
     "key",
     "mode",
+    "explicit",
 )
 _ATTEMPTS = 3  # stagings, when other imports keep changing the catalog meanwhile
 _PLANE = "main.track_plane"
@@ -311,4 +312,5 @@ def track_row(track: CatalogTrack, genres: list[str]) -> tuple[object, ...]:
         track.loudness,
         track.key,
         track.mode,
+        None if track.explicit is None else int(track.explicit),
     )

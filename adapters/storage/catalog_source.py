@@ -11,7 +11,7 @@ import logging
 from adapters.storage.gateway import Storage
 from adapters.storage.track_search import GenresNotInCatalogError
 from core.mood import MoodPoint
-from core.tracks import Track
+from core.tracks import Track, TrackFilter
 
 log = logging.getLogger(__name__)
 
@@ -21,10 +21,16 @@ class CatalogSource:
         self._storage = storage
 
     async def recommend(
-        self, target: MoodPoint, genres: tuple[str, ...], n: int, exclude: set[str]
+        self,
+        target: MoodPoint,
+        genres: tuple[str, ...],
+        n: int,
+        exclude: set[str],
+        *,
+        avoid: TrackFilter | None = None,
     ) -> list[Track]:
         try:
-            return await self._storage.nearest_tracks(target, genres, n, exclude)
+            return await self._storage.nearest_tracks(target, genres, n, exclude, avoid=avoid)
         except GenresNotInCatalogError as error:
             log.info("no track in %s; searching the whole catalog", ", ".join(error.genres))
-            return await self._storage.nearest_tracks(target, (), n, exclude)
+            return await self._storage.nearest_tracks(target, (), n, exclude, avoid=avoid)

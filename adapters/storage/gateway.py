@@ -22,8 +22,10 @@ from typing import TypeVar
 from sqlite_utils import Database
 
 from adapters.storage.anchors_store import anchor_points, base_for
+from adapters.storage.chat_taste import chat_nudges, reset_chat_taste
 from adapters.storage.database import busy_as_user_error, open_database
 from adapters.storage.fit_log import FitLog
+from adapters.storage.prefs_store import update_user_prefs, user_prefs
 from adapters.storage.request_log import RequestLog, StoredRequest
 from adapters.storage.spotify_cache import SpotifyCache
 from adapters.storage.track_search import nearest
@@ -32,7 +34,9 @@ from core.categories import MoodCategory
 from core.fit import FitStats, StatsScope, Vote
 from core.language import Language
 from core.mood import Analysis, BaseSource, MoodPoint
-from core.tracks import Track
+from core.prefs import UserPrefs
+from core.taste import Press
+from core.tracks import Track, TrackFilter
 
 T = TypeVar("T")
 
@@ -196,8 +200,32 @@ class Storage:
         return await self._run(lambda: anchor_points(self._db))
 
     async def nearest_tracks(
-        self, target: MoodPoint, genres: Sequence[str], n: int, exclude: Collection[str]
+        self,
+        target: MoodPoint,
+        genres: Sequence[str],
+        n: int,
+        exclude: Collection[str],
+        *,
+        avoid: TrackFilter | None = None,
     ) -> list[Track]:
         """The catalog's nearest tracks (``track_search.nearest``: raises when none of the
         genres has a track)."""
-        return await self._run(lambda: nearest(self._db, target, genres, n, exclude))
+        return await self._run(lambda: nearest(self._db, target, genres, n, exclude, avoid=avoid))
+
+    # ---- each user's prefs, each chat's taste ----------------------------------------------
+
+    async def user_prefs(self, platform: str, user_id: str) -> UserPrefs:
+        return await self._run(lambda: user_prefs(self._db, platform, user_id))
+
+    async def update_user_prefs(
+        self, platform: str, user_id: str, change: Callable[[UserPrefs], UserPrefs]
+    ) -> UserPrefs:
+        """Change a user's prefs in one transaction (``prefs_store.update_user_prefs``)."""
+        return await self._run(lambda: update_user_prefs(self._db, platform, user_id, change))
+
+    async def chat_nudges(self, platform: str, chat_id: str, category_id: str) -> list[Press]:
+        """The chat's nudges on cards of the scene since its last taste reset, newest first."""
+        return await self._run(lambda: chat_nudges(self._db, platform, chat_id, category_id))
+
+    async def reset_chat_taste(self, platform: str, chat_id: str) -> None:
+        await self._run(lambda: reset_chat_taste(self._db, platform, chat_id))

@@ -78,7 +78,8 @@ _REQUEST_COLUMNS = (
     "categories, text_valence_label, text_valence_direction, text_valence_confidence, "
     "text_energy_label, text_energy_direction, text_energy_confidence, text_scores, "
     "base_valence, base_energy, base_source, final_valence, final_energy, "
-    "target_valence, target_energy, seed_genres, rounds, created_at, scene_choice"
+    "target_valence, target_energy, seed_genres, rounds, created_at, scene_choice, taste_valence,"
+    " taste_energy"
 )
 
 
@@ -131,6 +132,8 @@ class RequestLog:
             "seed_genres": json.dumps(list(analysis.seed_genres)),
             "rounds": 0,
             "created_at": utc_now(),
+            "taste_valence": analysis.taste.valence,
+            "taste_energy": analysis.taste.energy,
         }
         names = ", ".join(row)
         marks = ", ".join("?" * len(row))
@@ -322,6 +325,8 @@ def _stored(row: tuple) -> StoredRequest:
         rounds,
         created_at,
         scene_choice,
+        taste_valence,
+        taste_energy,
     ) = row
     scores = json.loads(text_scores)
     reading = Reading(
@@ -347,6 +352,7 @@ def _stored(row: tuple) -> StoredRequest:
         final=MoodPoint(final_valence, final_energy),
         seed_genres=tuple(json.loads(seed_genres)),
         base_source=BaseSource(base_source),
+        taste=MoodPoint(taste_valence, taste_energy),
     )
     return StoredRequest(
         id=request_id,

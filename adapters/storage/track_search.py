@@ -8,6 +8,11 @@ density and doubles it until the ranked result is settled: every track within di
 exclusion and artist dedupe, no track outside the box could rank above them. When the box
 covers the whole plane the result is final whatever its size (the genres ran out).
 
+A listener's ``TrackFilter`` leaves tracks out before ranking, like ``exclude``: artists
+by their keys (the same case-insensitive match as "no artist twice"), explicit tracks by
+joining each box hit to its ``tracks`` row (only when asked: the plain search stays on the
+index alone). The box then simply grows until enough tracks survive.
+
 ``core.recommend`` does the ranking; this module only fetches candidates and rows.
 """
 
@@ -23,15 +28,23 @@ from core.errors import CatalogError
 from core.genres import normalise_genres
 from core.mood import MoodPoint
 from core.recommend import Candidate, distance, rank
-from core.tracks import Track
+from core.tracks import Track, TrackFilter
 
 _SLACK = 4.0  # how many times the tracks needed the first box aims to hold
 _MIN_RADIUS = 0.02
 _BOX = (
-    "SELECT track_id, valence, energy, popularity, artists FROM track_plane "
-    "WHERE valence_max >= ? AND valence_min <= ? AND energy_max >= ? AND energy_min <= ?"
+    "SELECT p.track_id, p.valence, p.energy, p.popularity, p.artists FROM track_plane AS p "
+    "WHERE p.valence_max >= ? AND p.valence_min <= ? AND p.energy_max >= ? AND p.energy_min <= ?"
 )
-_BOX_IN_GENRE = _BOX + " AND genre_max >= ? AND genre_min <= ?"
+_IN_GENRE = " AND p.genre_max >= ? AND p.genre_min <= ?"
+# the index first (CROSS JOIN keeps that order), then each hit's row by its primary key
+_CLEAN_BOX = (
+    _BOX.replace(
+        "FROM track_plane AS p ",
+        "FROM track_plane AS p CROSS JOIN tracks AS t ON t.id = p.track_id ",
+    )
+    + " AND t.explicit IS NOT 1"
+)
 
 
 class GenresNotInCatalogError(CatalogError):
@@ -59,12 +72,14 @@ def nearest(
     exclude: Collection[str] = frozenset(),
     *,
     seed: int | None = None,
+    avoid: TrackFilter | None = None,
 ) -> list[Track]:
     """Up to ``n`` tracks nearest ``target`` listed under any of ``genres``.
 
-    ``exclude``: track ids never to return (what this request already showed). No artist
-    appears twice; fewer than ``n`` tracks come back only when the genres run out. An empty
-    ``genres`` searches the whole catalog. ``seed`` only reorders exact ties.
+    ``exclude``: track ids never to return (what this request already showed); ``avoid``:
+    what the listener left out (artists, explicit tracks). No artist appears twice; fewer
+    than ``n`` tracks come back only when the genres run out. An empty ``genres`` searches
+    the whole catalog. ``seed`` only reorders exact ties.
     Raises CatalogError when the catalog is empty, GenresNotInCatalogError (a
     CatalogError) when no track has any of ``genres``.
     """
@@ -76,7 +91,8 @@ def nearest(
     while True:
         whole_plane = _covers_plane(target, radius)
         limit = math.inf if whole_plane else radius
-        candidates = _candidates(_box(db, target, radius, codes), target, limit, exclude)
+        rows = _box(db, target, radius, codes, clean=bool(avoid and avoid.no_explicit))
+        candidates = _candidates(rows, target, limit, exclude, avoid)
         picked = rank(target, candidates, n, seed=seed)
         if len(picked) >= n or whole_plane:
             return fetch_tracks(db, [c.id for c in picked])
@@ -133,19 +149,22 @@ def fetch_tracks(db: Database, track_ids: Sequence[str]) -> list[Track]:
 
 
 def _box(
-    db: Database, target: MoodPoint, radius: float, codes: list[int] | None
+    db: Database, target: MoodPoint, radius: float, codes: list[int] | None, *, clean: bool
 ) -> Iterable[tuple]:
+    """The index points in the box (of ``codes``' genres), only non-explicit ones when
+    ``clean``."""
     box = (
         target.valence - radius,
         target.valence + radius,
         target.energy - radius,
         target.energy + radius,
     )
+    query = _CLEAN_BOX if clean else _BOX
     if codes is None:
-        yield from db.execute(_BOX, box)
+        yield from db.execute(query, box)
         return
     for code in codes:
-        yield from db.execute(_BOX_IN_GENRE, (*box, code, code))
+        yield from db.execute(query + _IN_GENRE, (*box, code, code))
 
 
 def _candidates(
@@ -153,19 +172,23 @@ def _candidates(
     target: MoodPoint,
     limit: float = math.inf,
     exclude: Collection[str] = frozenset(),
+    avoid: TrackFilter | None = None,
 ) -> list[Candidate]:
     """Candidates from (id, valence, energy, popularity, artists JSON) rows: each id once,
-    not excluded, within ``limit`` of ``target`` (artists parsed only for those)."""
-    seen: dict[str, Candidate] = {}
+    not excluded, within ``limit`` of ``target`` (artists parsed only for those), by no
+    artist ``avoid`` leaves out."""
+    seen: dict[str, Candidate | None] = {}
     for track_id, valence, energy, popularity, artists in rows:
         if track_id in seen or track_id in exclude:
             continue
         if limit != math.inf and distance(target, valence, energy) > limit:
             continue
-        seen[track_id] = Candidate(
-            track_id, valence, energy, popularity, tuple(json.loads(artists))
-        )
-    return list(seen.values())
+        names = tuple(json.loads(artists))
+        if avoid is not None and not avoid.allows_artists(names):
+            seen[track_id] = None  # left out, under every genre it is listed in
+            continue
+        seen[track_id] = Candidate(track_id, valence, energy, popularity, names)
+    return [candidate for candidate in seen.values() if candidate is not None]
 
 
 def _covers_plane(target: MoodPoint, radius: float) -> bool:
