@@ -6,7 +6,8 @@ buttons), laid out by ``card_controls`` and carried as one string (Telegram's
 
 - ``aidj:<request>:<action>``: a steering press (regenerate or a nudge). This was the only
   format before other kinds of control existed, so cards already posted keep working.
-- ``aidj:<request>:<kind>:<value>``: any other kind (``ControlKind``).
+- ``aidj:<request>:<kind>:<value>``: any other kind (``ControlKind``), e.g.
+  ``aidj:7:journey:lift``.
 
 The request id in the data is a *claim*: the flow resolves the request from the message the
 control was pressed on and only checks the claim against it.
@@ -17,12 +18,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING
 
+from core.journey import STAY, STAY_EMOJI, Destination, destination_emoji
+from core.reply import PlaylistCard, destination_label
 from core.steering import Action
-
-if TYPE_CHECKING:
-    from core.reply import PlaylistCard
 
 PREFIX = "aidj"
 MAX_DATA_BYTES = 64  # Telegram's callback_data limit (Discord allows 100)
@@ -31,6 +30,7 @@ _VALUE = re.compile(r"^[a-z0-9_\-]{1,32}$")
 
 class ControlKind(StrEnum):
     STEER = "steer"  # value: an ``Action`` value
+    JOURNEY = "journey"  # value: a ``Destination`` value, or ``STAY`` (no journey)
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,11 @@ class Control:
     @classmethod
     def steer(cls, request_id: int, action: Action) -> Control:
         return cls(request_id, ControlKind.STEER, action.value)
+
+    @classmethod
+    def journey(cls, request_id: int, destination: Destination | None) -> Control:
+        """Move the playlist toward ``destination``; None: back to one point (``STAY``)."""
+        return cls(request_id, ControlKind.JOURNEY, destination.value if destination else STAY)
 
     @property
     def action(self) -> Action | None:
@@ -97,6 +102,25 @@ def card_controls(card: PlaylistCard) -> list[list[ControlButton]]:
     """The card's buttons, row by row, the same on both platforms (Discord allows five rows
     of five, Telegram more; keep within Discord's)."""
     rows = [
-        [ControlButton(Control.steer(card.request_id, action), action.emoji) for action in Action]
+        [ControlButton(Control.steer(card.request_id, action), action.emoji) for action in Action],
+        _journey_row(card),
     ]
     return rows
+
+
+def _journey_row(card: PlaylistCard) -> list[ControlButton]:
+    """The four destinations (the current one ticked: pressing it again gives new songs
+    along the same path) and, while on a journey, 📍 to go back to one point."""
+    active = card.journey.destination if card.journey is not None else None
+    row = [
+        ControlButton(
+            Control.journey(card.request_id, destination),
+            ("✓ " if destination is active else "")
+            + f"{destination_emoji(destination)} {destination_label(destination, card.language)}",
+        )
+        for destination in Destination
+    ]
+    if active is not None:
+        label = f"{STAY_EMOJI} {destination_label(None, card.language)}"
+        row.append(ControlButton(Control.journey(card.request_id, None), label))
+    return row
