@@ -26,6 +26,7 @@ from adapters.storage.request_log import RequestLog, StoredRequest
 from adapters.storage.spotify_cache import SpotifyCache
 from adapters.storage.track_search import nearest
 from core.categories import MoodCategory
+from core.journey import Journey
 from core.language import Language
 from core.mood import Analysis, BaseSource, MoodPoint
 from core.tracks import Track
@@ -79,6 +80,7 @@ class Storage:
         user_id: str,
         language: Language,
         caption: str,
+        journey: Journey | None = None,
     ) -> int:
         return await self._run(
             lambda: self._requests.record_request(
@@ -88,6 +90,7 @@ class Storage:
                 user_id=user_id,
                 language=language,
                 caption=caption,
+                journey=journey,
             )
         )
 
@@ -109,6 +112,7 @@ class Storage:
         track_ids: Sequence[str],
         user_id: str,
         action: str,
+        journey: Journey | None = None,
     ) -> bool:
         return await self._run(
             lambda: self._requests.commit_round(
@@ -118,6 +122,7 @@ class Storage:
                 track_ids=track_ids,
                 user_id=user_id,
                 action=action,
+                journey=journey,
             )
         )
 

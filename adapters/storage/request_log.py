@@ -1,7 +1,8 @@
 """What the bot was asked and what it showed, so controls work after a restart.
 
 A request row keeps the whole analysis (category distribution and caption scores as JSON
-too), so a stored request re-renders exactly; ``target`` is the point after any nudges.
+too), so a stored request re-renders exactly; ``target`` is the point after any nudges, and
+``journey`` where its songs move to (``core.journey``), if anywhere.
 ``shown_tracks`` is what regenerate excludes, ``reply_messages`` maps a chat message with
 controls back to its request. Chat, user and message ids are stored as text (Telegram's
 are integers, Discord's snowflakes overflow nothing but are strings in its API).
@@ -18,12 +19,16 @@ from dataclasses import dataclass
 from sqlite_utils import Database
 
 from adapters.storage.database import utc_now
+from core.journey import Journey, JourneySource
 from core.language import Language
 from core.mood import (
+    NO_DESTINATION,
     Analysis,
     AxisReading,
     BaseSource,
     CaptionLabel,
+    Destination,
+    DestinationReading,
     ImageReading,
     MoodPoint,
     Reading,
@@ -45,6 +50,7 @@ class StoredRequest:
     target: MoodPoint
     rounds: int  # cards shown so far; the next card's round number
     created_at: str
+    journey: Journey | None = None
 
     @property
     def category_id(self) -> str:
@@ -68,7 +74,7 @@ _REQUEST_COLUMNS = (
     "categories, text_valence_label, text_valence_direction, text_valence_confidence, "
     "text_energy_label, text_energy_direction, text_energy_confidence, text_scores, "
     "base_valence, base_energy, base_source, final_valence, final_energy, "
-    "target_valence, target_energy, seed_genres, rounds, created_at"
+    "target_valence, target_energy, seed_genres, rounds, created_at, journey, journey_source"
 )
 
 
@@ -87,6 +93,7 @@ class RequestLog:
         user_id: str | int,
         language: Language,
         caption: str,
+        journey: Journey | None = None,
     ) -> int:
         """Store a new request (target = the analysis' final point); its id."""
         image = analysis.reading.image
@@ -106,9 +113,7 @@ class RequestLog:
             "text_energy_label": text.energy.label,
             "text_energy_direction": text.energy.direction,
             "text_energy_confidence": text.energy.confidence,
-            "text_scores": json.dumps(
-                {"valence": text.valence.scores, "energy": text.energy.scores}
-            ),
+            "text_scores": json.dumps(_text_scores(text)),
             "base_valence": analysis.base.valence,
             "base_energy": analysis.base.energy,
             "base_source": analysis.base_source,
@@ -119,6 +124,7 @@ class RequestLog:
             "seed_genres": json.dumps(list(analysis.seed_genres)),
             "rounds": 0,
             "created_at": utc_now(),
+            **_journey_columns(journey),
         }
         names = ", ".join(row)
         marks = ", ".join("?" * len(row))
@@ -146,15 +152,26 @@ class RequestLog:
         track_ids: Sequence[str],
         user_id: str | int,
         action: str,
+        journey: Journey | None = None,
     ) -> bool:
-        """Keep a delivered steer in one transaction: the new target, the card's tracks as
-        round ``round``, and the press. False (nothing written) when the request is no
-        longer at that round: another press (another process on the same file) won."""
+        """Keep a delivered press in one transaction: the new target and journey, the
+        card's tracks as round ``round``, and the press. False (nothing written) when the
+        request is no longer at that round: another press (another process on the same
+        file) won."""
+        columns = _journey_columns(journey)
         with self._db.atomic():
             moved = self._db.execute(
-                "UPDATE requests SET target_valence = ?, target_energy = ?, rounds = ? "
-                "WHERE id = ? AND rounds = ?",
-                [target.valence, target.energy, round + 1, request_id, round],
+                "UPDATE requests SET target_valence = ?, target_energy = ?, rounds = ?, "
+                "journey = ?, journey_source = ? WHERE id = ? AND rounds = ?",
+                [
+                    target.valence,
+                    target.energy,
+                    round + 1,
+                    columns["journey"],
+                    columns["journey_source"],
+                    request_id,
+                    round,
+                ],
             ).rowcount
             if moved != 1:
                 return False
@@ -223,6 +240,42 @@ class RequestLog:
         )
 
 
+def _text_scores(text: TextReading) -> dict[str, dict[str, float]]:
+    """The caption's per-label scores: each axis', and the destination reading's when read."""
+    scores = {"valence": text.valence.scores, "energy": text.energy.scores}
+    if text.destination is not None:
+        scores["destination"] = text.destination.scores
+    return scores
+
+
+def _destination(scores: dict[str, float] | None) -> DestinationReading | None:
+    """The destination reading back from its scores (the winner is the best score)."""
+    if not scores:
+        return None
+    best = max(scores, key=scores.__getitem__)
+    destination = None if best == NO_DESTINATION else Destination(best)
+    return DestinationReading(destination, scores[best], scores)
+
+
+def _journey_columns(journey: Journey | None) -> dict[str, str | None]:
+    if journey is None:
+        return {"journey": None, "journey_source": None}
+    return {"journey": journey.destination.value, "journey_source": journey.source.value}
+
+
+def _journey(
+    destination: str | None, source: str | None, reading: DestinationReading | None, caption: str
+) -> Journey | None:
+    """The stored journey; one the caption chose gets its confidence and words back."""
+    if destination is None:
+        return None
+    how = JourneySource(source or JourneySource.CONTROL)
+    if how is not JourneySource.CAPTION:
+        return Journey(Destination(destination), how)
+    confidence = reading.confidence if reading is not None else None
+    return Journey(Destination(destination), how, confidence, caption)
+
+
 def _stored(row: tuple) -> StoredRequest:
     (
         request_id,
@@ -251,8 +304,11 @@ def _stored(row: tuple) -> StoredRequest:
         seed_genres,
         rounds,
         created_at,
+        journey,
+        journey_source,
     ) = row
     scores = json.loads(text_scores)
+    destination = _destination(scores.get("destination"))
     reading = Reading(
         image=ImageReading(
             category_id=category_id,
@@ -266,6 +322,7 @@ def _stored(row: tuple) -> StoredRequest:
             energy=AxisReading(
                 CaptionLabel(e_label), e_direction, e_confidence, scores.get("energy", {})
             ),
+            destination=destination,
         ),
     )
     analysis = Analysis(
@@ -286,4 +343,5 @@ def _stored(row: tuple) -> StoredRequest:
         target=MoodPoint(target_valence, target_energy),
         rounds=rounds,
         created_at=created_at,
+        journey=_journey(journey, journey_source, destination, caption),
     )
