@@ -73,6 +73,9 @@ class Settings:
     serve_max_queued: int = 64
     recommend_count: int = 10
     nudge_step: float = 0.15
+    # a caption's destination reading at least this sure picks a journey; None: never
+    # (and the model step skips that reading)
+    journey_threshold: float | None = 0.5
     rate_limit_per_minute: int = 6
     recommender: str = "catalog"  # "catalog" or "spotify" (legacy, opt-in)
     discord_channels: frozenset[int] = frozenset()  # answer photos here without a mention
@@ -97,6 +100,11 @@ class Settings:
     # `aidj run` serves /healthz and /metrics here when set ("127.0.0.1:9108")
     health_address: tuple[str, int] | None = None
     log_format: str = "text"  # or "json": one JSON object per log line
+
+    @property
+    def read_destinations(self) -> bool:
+        """Whether the model step reads captions' destinations (for ``model_options``)."""
+        return self.journey_threshold is not None
 
     def model_options(self) -> ModelOptions:
         """The model step's share of the settings (no secrets: it crosses processes)."""
@@ -158,6 +166,19 @@ class Settings:
             self.telegram_webhook_secret,
         )
         return tuple(v for v in values if v)
+
+
+def _threshold_or_off(raw: str) -> float | None:
+    """A probability, or "off"."""
+    if raw.lower() == "off":
+        return None
+    value = float(raw)
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(raw)
+    return value
+
+
+_threshold_or_off.__name__ = "number within [0, 1] or off"
 
 
 def _id_set(raw: str) -> frozenset[int]:
@@ -250,6 +271,7 @@ _ENV: dict[str, tuple[str, Callable[[str], object]]] = {
     "AIDJ_SERVE_MAX_QUEUED": ("serve_max_queued", int),
     "AIDJ_RECOMMEND_COUNT": ("recommend_count", int),
     "AIDJ_NUDGE_STEP": ("nudge_step", float),
+    "AIDJ_JOURNEY_THRESHOLD": ("journey_threshold", _threshold_or_off),
     "AIDJ_RATE_LIMIT_PER_MINUTE": ("rate_limit_per_minute", int),
     "AIDJ_RECOMMENDER": ("recommender", str),
     "AIDJ_DISCORD_CHANNELS": ("discord_channels", _id_set),
@@ -325,6 +347,9 @@ def _validate(settings: Settings) -> None:
         raise ConfigError("AIDJ_QUANTIZE=int8 runs on the CPU only; unset it or AIDJ_DEVICE")
     if not 0.0 < settings.nudge_step <= 1.0:
         raise ConfigError(f"AIDJ_NUDGE_STEP must be within (0, 1], got {settings.nudge_step}")
+    threshold = settings.journey_threshold
+    if threshold is not None and not 0.0 <= threshold <= 1.0:
+        raise ConfigError(f"AIDJ_JOURNEY_THRESHOLD must be within [0, 1] or off, got {threshold}")
     _validate_telegram(settings)
     try:
         settings.serve_options()

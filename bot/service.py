@@ -2,8 +2,9 @@
 
 This is the one place that strings the steps together, for both chat platforms and the
 command line: rate limit, ask the model reader, take the base from the anchor table, tune,
-recommend from the track source (excluding what this request already showed), record it
-all, and add the Spotify extras when configured. Every query goes through the storage
+recommend from the track source (excluding what this request already showed; on a journey,
+one song per point of the path toward its destination), record it all, and add the Spotify
+extras when configured. Every query goes through the storage
 gateway, which runs it on the database's own thread, so the event loop never waits on disk.
 """
 
@@ -11,7 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from adapters.storage.catalog_source import CatalogSource
@@ -32,9 +34,11 @@ from core.flow import (
     Pressed,
     SendCard,
 )
+from core.journey import STAY, Journey, JourneySource, journey_from_caption, journey_path
 from core.keyed_locks import KeyedLocks
 from core.language import Language, reply_language
-from core.mood import Analysis, MoodPoint, Reading
+from core.mood import Analysis, Destination, MoodPoint, Reading
+from core.paths import pick_along
 from core.ratelimit import SlidingWindowLimiter
 from core.reply import PlaylistCard
 from core.steering import Action, steer
@@ -100,6 +104,7 @@ class MoodService:
         try:
             image = request.image if isinstance(request.image, bytes) else await request.image()
             analysis = await self._analyze(image, caption)
+            journey = self._first_journey(request.journey, analysis, caption)
             request_id = await self._storage.record_request(
                 analysis,
                 platform=request.platform,
@@ -107,10 +112,21 @@ class MoodService:
                 user_id=request.user_id,
                 language=language,
                 caption=caption,
+                journey=journey,
             )
-            tracks = await self._pick_tracks(request_id, analysis.seed_genres, analysis.final)
+            path = self._path(analysis.final, journey)
+            tracks = await self._pick_tracks(request_id, analysis.seed_genres, analysis.final, path)
             await self._storage.record_shown(request_id, _ids(tracks), 0)
-            card = await self._card(request_id, analysis, analysis.final, tracks, language, caption)
+            card = await self._card(
+                request_id,
+                analysis,
+                analysis.final,
+                tracks,
+                language,
+                caption,
+                journey=journey,
+                path=path,
+            )
             message_id = await send(card) if send is not None else None
         except BaseException as error:
             if not isinstance(error, (BadImageError, BadCaptionError)):
@@ -134,14 +150,7 @@ class MoodService:
         claimed_request: int | None = None,
         acknowledge: Acknowledge | None = None,
     ) -> PlaylistCard:
-        request_id = await self.request_for_message(card.platform, card.chat_id, card.message_id)
-        if request_id is None:
-            raise UnknownRequestError("that message is not one of my playlists")
-        if claimed_request is not None and claimed_request != request_id:
-            log.warning(
-                "a control named request #%s on request #%s's card", claimed_request, request_id
-            )
-            raise NotRequesterError("that control does not belong to this playlist")
+        request_id = await self._card_request(card, claimed_request)
         return await self._steer(request_id, action, actor, edit, acknowledge)
 
     async def press(
@@ -164,6 +173,11 @@ class MoodService:
                 acknowledge=acknowledge,
             )
             return Pressed(card=new_card)
+        if control.kind is ControlKind.JOURNEY:
+            request_id = await self._card_request(card, control.request_id)
+            return Pressed(
+                card=await self._choose_journey(request_id, control.value, actor, edit, acknowledge)
+            )
         raise UnknownRequestError(f"no such control: {control.kind}")
 
     async def steer_as_owner(
@@ -176,7 +190,19 @@ class MoodService:
     async def request_for_message(self, platform: str, chat_id: str, message_id: str) -> int | None:
         return await self._storage.request_for_message(platform, chat_id, message_id)
 
-    # -- steering ------------------------------------------------------------------------
+    # -- presses -------------------------------------------------------------------------
+
+    async def _card_request(self, card: CardMessage, claimed_request: int | None) -> int:
+        """The request posted as ``card``; a control's claim (its data) must name it."""
+        request_id = await self.request_for_message(card.platform, card.chat_id, card.message_id)
+        if request_id is None:
+            raise UnknownRequestError("that message is not one of my playlists")
+        if claimed_request is not None and claimed_request != request_id:
+            log.warning(
+                "a control named request #%s on request #%s's card", claimed_request, request_id
+            )
+            raise NotRequesterError("that control does not belong to this playlist")
+        return request_id
 
     async def _steer(
         self,
@@ -186,8 +212,48 @@ class MoodService:
         edit: EditCard | None,
         acknowledge: Acknowledge | None,
     ) -> PlaylistCard:
-        """One press: checked, acknowledged, then computed, delivered and kept while holding
-        the request's lock, so presses that arrive together give distinct rounds and add up."""
+        """Regenerate or nudge: the target moves (or not), a journey stays on its way."""
+
+        def change(stored: StoredRequest) -> _Change:
+            target = steer(stored.target, action, self._settings.nudge_step)
+            return _Change(target, stored.journey, action.value, action)
+
+        return await self._press_round(request_id, actor, edit, acknowledge, change)
+
+    async def _choose_journey(
+        self,
+        request_id: int,
+        value: str,
+        actor: Actor,
+        edit: EditCard | None,
+        acknowledge: Acknowledge | None,
+    ) -> PlaylistCard:
+        """A journey button: new songs along the path from the card's target to that
+        destination (the one already taken: new songs along the same path), or back to
+        one point (``STAY``)."""
+        destination = _destination_of(value)
+
+        def change(stored: StoredRequest) -> _Change:
+            journey = stored.journey
+            if destination is None:
+                journey = None
+            elif journey is None or journey.destination is not destination:
+                journey = Journey(destination, JourneySource.CONTROL)
+            return _Change(stored.target, journey, f"journey:{value}")
+
+        return await self._press_round(request_id, actor, edit, acknowledge, change)
+
+    async def _press_round(
+        self,
+        request_id: int,
+        actor: Actor,
+        edit: EditCard | None,
+        acknowledge: Acknowledge | None,
+        change: Callable[[StoredRequest], _Change],
+    ) -> PlaylistCard:
+        """One press: checked, acknowledged, then computed (``change`` of the request as the
+        previous press left it), delivered and kept while holding the request's lock, so
+        presses that arrive together give distinct rounds and add up."""
         stored = await self._stored(request_id)
         _authorize(stored, actor)
         user = (actor.platform, actor.user_id)
@@ -197,27 +263,31 @@ class MoodService:
                 await acknowledge()
             async with self._request_locks.hold(request_id):
                 stored = await self._stored(request_id)  # as the previous press left it
-                target = steer(stored.target, action, self._settings.nudge_step)
-                tracks = await self._pick_tracks(request_id, stored.seed_genres, target)
+                new = change(stored)
+                path = self._path(new.target, new.journey)
+                tracks = await self._pick_tracks(request_id, stored.seed_genres, new.target, path)
                 card = await self._card(
                     request_id,
                     stored.analysis,
-                    target,
+                    new.target,
                     tracks,
                     stored.language,
                     stored.caption,
                     round_number=stored.rounds,
-                    action=action,
+                    action=new.action,
+                    journey=new.journey,
+                    path=path,
                 )
                 if edit is not None:
                     await edit(card)
                 kept = await self._storage.commit_round(
                     request_id,
                     round=stored.rounds,
-                    target=target,
+                    target=new.target,
                     track_ids=_ids(tracks),
                     user_id=actor.user_id,
-                    action=action.value,
+                    action=new.feedback,
+                    journey=new.journey,
                 )
         except BaseException:
             self._steer_limiter.refund(user)  # the press never reached the user
@@ -255,11 +325,15 @@ class MoodService:
         *,
         round_number: int = 0,
         action: Action | None = None,
+        journey: Journey | None = None,
+        path: tuple[MoodPoint, ...] = (),
     ) -> PlaylistCard:
         if self._spotify is not None:
             tracks = await self._spotify.enrich(tracks)
         plane = (
-            await self._plane(analysis, target, tracks, language) if self._render_plane else None
+            await self._plane(analysis, target, tracks, language, path)
+            if self._render_plane
+            else None
         )
         card = PlaylistCard(
             request_id=request_id,
@@ -271,6 +345,8 @@ class MoodService:
             plane_png=plane,
             round=round_number,
             last_action=action,
+            journey=journey,
+            path=path,
         )
         if self._spotify is not None:
             url = await self._spotify.playlist_for(card, caption)
@@ -278,17 +354,47 @@ class MoodService:
                 card = replace(card, playlist_url=url)
         return card
 
+    def _first_journey(
+        self, asked: Destination | None, analysis: Analysis, caption: str
+    ) -> Journey | None:
+        """A new request's journey: the one asked for with it, else the caption's when its
+        destination reading passes the threshold."""
+        if asked is not None:
+            return Journey(asked, JourneySource.COMMAND)
+        threshold = self._settings.journey_threshold
+        if threshold is None:
+            return None
+        return journey_from_caption(analysis.reading.text.destination, caption, threshold)
+
+    def _path(self, target: MoodPoint, journey: Journey | None) -> tuple[MoodPoint, ...]:
+        """A journey's targets, one per song, from ``target`` on; none without a journey."""
+        if journey is None:
+            return ()
+        return tuple(journey_path(target, journey.destination, self._settings.recommend_count))
+
     @timed_step("recommend")
     async def _pick_tracks(
-        self, request_id: int, genres: tuple[str, ...], target: MoodPoint
+        self,
+        request_id: int,
+        genres: tuple[str, ...],
+        target: MoodPoint,
+        path: tuple[MoodPoint, ...] = (),
     ) -> list[Track]:
-        """The next card's tracks: none that an earlier card of this request showed."""
+        """The next card's tracks, none that an earlier card of this request showed: the
+        nearest to ``target``, or one per point of a journey's ``path``, in order."""
         exclude = await self._storage.shown_ids(request_id)
+        if path:
+            return await pick_along(self._tracks, path, genres, exclude)
         return await self._tracks.recommend(target, genres, self._settings.recommend_count, exclude)
 
     @timed_step("picture")
     async def _plane(
-        self, analysis: Analysis, target: MoodPoint, tracks: list[Track], language: Language
+        self,
+        analysis: Analysis,
+        target: MoodPoint,
+        tracks: list[Track],
+        language: Language,
+        path: tuple[MoodPoint, ...] = (),
     ) -> bytes:
         from adapters.render.mood_plane import render_mood_plane
 
@@ -301,11 +407,34 @@ class MoodService:
             tracks,
             language,
             analysis.reading.image.category_id,
+            path=path,
         )
 
     def _limit(self, limiter: SlidingWindowLimiter, user: tuple[str, str]) -> None:
         if user[0] not in _EXEMPT_PLATFORMS:
             limiter.check(user)
+
+
+@dataclass(frozen=True)
+class _Change:
+    """What a press does to its request: the new target and journey, the word kept in the
+    feedback log, and the steering action the card names (None for a journey button)."""
+
+    target: MoodPoint
+    journey: Journey | None
+    feedback: str
+    action: Action | None = None
+
+
+def _destination_of(value: str) -> Destination | None:
+    """A journey button's destination (None: ``STAY``); any other value is not a control of
+    this version's."""
+    if value == STAY:
+        return None
+    try:
+        return Destination(value)
+    except ValueError:
+        raise UnknownRequestError(f"no such journey: {value!r}") from None
 
 
 def _ids(tracks: list[Track]) -> list[str]:
