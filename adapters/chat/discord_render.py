@@ -13,9 +13,20 @@ from dataclasses import dataclass
 from typing import Any
 
 import discord
+from discord import app_commands
 
+from core.journey import destination_emoji
 from core.language import Language
-from core.reply import PlaylistCard, control_name, summary_lines, text, title
+from core.mood import Destination
+from core.reply import (
+    PlaylistCard,
+    control_name,
+    destination_name,
+    destination_names,
+    summary_lines,
+    text,
+    title,
+)
 from core.steering import Action
 from core.tracks import Track
 
@@ -33,6 +44,8 @@ _HELP = {
         "`/mood photo: caption:`.\n"
         "• The caption is optional: it nudges the mood (brighter, darker, calmer, livelier).\n"
         "• Steer the reply with reactions: {controls}\n"
+        "• `/mood journey:` makes it a journey that starts at the photo's mood and moves "
+        "toward {journeys}.\n"
         "Only the person who asked (or a moderator) can steer a playlist."
     ),
     Language.KO: (
@@ -41,6 +54,8 @@ _HELP = {
         "`/mood photo: caption:`을 사용하세요.\n"
         "• 캡션은 선택이에요. 분위기를 밝게, 어둡게, 차분하게, 신나게 조금 움직여요.\n"
         "• 반응으로 조정해요: {controls}\n"
+        "• `/mood journey:`로 여정을 만들 수 있어요. 사진의 분위기에서 시작해 {journeys} "
+        "쪽으로 곡이 흘러가요.\n"
         "플레이리스트는 요청한 사람(또는 관리자)만 조정할 수 있어요."
     ),
 }
@@ -113,7 +128,25 @@ def track_line(number: int, track: Track) -> str:
 def help_text(language: Language) -> str:
     """The /help answer (not card wording, so it lives here rather than in core.reply)."""
     controls = " · ".join(f"{action.emoji} {control_name(action, language)}" for action in Action)
-    return _HELP[language].format(controls=controls)
+    return _HELP[language].format(controls=controls, journeys=destination_names(language))
+
+
+def journey_choices() -> list[app_commands.Choice[str]]:
+    """The slash command's ``journey`` choices: each destination's emoji and name, in Korean
+    for Korean clients (Discord shows a choice's ``name_localizations`` by the user's
+    locale)."""
+    choices = []
+    for destination in Destination:
+        emoji = destination_emoji(destination)
+        choice = app_commands.Choice(
+            name=f"{emoji} {destination_name(destination, Language.EN)}",
+            value=destination.value,
+        )
+        choice.name_localizations[discord.Locale.korean] = (
+            f"{emoji} {destination_name(destination, Language.KO)}"
+        )
+        choices.append(choice)
+    return choices
 
 
 def _escape_link_text(value: str) -> str:

@@ -20,7 +20,14 @@ from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup
 
 from core.controls import card_controls
 from core.language import Language
-from core.reply import PlaylistCard, control_name, summary_lines, text, title
+from core.reply import (
+    PlaylistCard,
+    control_name,
+    destination_names,
+    summary_lines,
+    text,
+    title,
+)
 from core.steering import Action
 from core.tracks import Track
 
@@ -55,6 +62,8 @@ _HELP = {
         "/mood with the photo (or as a reply to a photo).\n"
         "• Steer the playlist with the buttons under it: {controls}\n"
         "• Reactions work too: {reactions}\n"
+        "• Make it a journey that starts at the photo's mood and moves toward {journeys}: "
+        "the second row of buttons, or /mood lift (wind down, focus, hype) with the photo.\n"
         "Only the person who asked (or a group admin) can steer a playlist."
     ),
     Language.KO: (
@@ -65,18 +74,24 @@ _HELP = {
         "/mood를 보내 주세요 (사진에 답장으로 /mood를 보내도 돼요).\n"
         "• 플레이리스트 아래 버튼으로 조정해요: {controls}\n"
         "• 반응으로도 돼요: {reactions}\n"
+        "• 여정으로 만들 수도 있어요. 사진의 분위기에서 시작해 {journeys} 쪽으로 곡이 "
+        "흘러가요: 두 번째 줄 버튼, 또는 사진과 함께 /mood 기분전환 (진정, 집중, 텐션업).\n"
         "플레이리스트는 요청한 사람(또는 그룹 관리자)만 조정할 수 있어요."
     ),
 }
 
 COMMANDS = {
     Language.EN: [
-        BotCommand("mood", "Playlist for a photo (send with a photo or reply to one)"),
+        BotCommand(
+            "mood", "Playlist for a photo (with a photo or as a reply); /mood lift: a journey"
+        ),
         BotCommand("help", "How to use AI DJ"),
         BotCommand("start", "Start and show how to use AI DJ"),
     ],
     Language.KO: [
-        BotCommand("mood", "사진에 어울리는 플레이리스트 (사진과 함께 또는 답장으로)"),
+        BotCommand(
+            "mood", "사진에 어울리는 플레이리스트 (사진과 함께 또는 답장으로), /mood 기분전환: 여정"
+        ),
         BotCommand("help", "AI DJ 사용법"),
         BotCommand("start", "시작하고 사용법 보기"),
     ],
@@ -94,7 +109,9 @@ def help_text(language: Language) -> str:
         for action in Action
         if action in by_action
     )
-    return _HELP[language].format(controls=controls, reactions=reactions)
+    return _HELP[language].format(
+        controls=controls, reactions=reactions, journeys=destination_names(language)
+    )
 
 
 # ---- the card ----------------------------------------------------------------------------
