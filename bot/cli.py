@@ -18,7 +18,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot import cli_catalog, cli_doctor, cli_eval, cli_models, cli_spotify
+from bot import cli_catalog, cli_doctor, cli_eval, cli_models, cli_spotify, cli_stats
 from bot.cli_errors import EXIT_DATA, user_errors
 from bot.config import Settings, load_settings
 from core.mood import Analysis, AxisReading, Destination
@@ -92,6 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_spotify.register(commands)
     cli_models.register(commands)
     cli_doctor.register(commands)
+    cli_stats.register(commands)
     return parser
 
 

@@ -69,12 +69,14 @@ def run_serve(args: argparse.Namespace, *, stop: threading.Event | None = None) 
         timeout_s=settings.worker_start_timeout_s,
     )
     where = deployed.gcs_address if address == "local" else address
+    # before saying so: a signal sent once the lines are out must find our handler, not Ray's
+    stopped = (stop or _stop_on_signals()) if address == "local" else None
     print(f"{args.app!r} is running on the Ray cluster at {deployed.gcs_address}.")
     print(f"Point the bots at it: AIDJ_MODEL_SERVER={where}/{args.app}", flush=True)
     try:
-        if address == "local":
+        if stopped is not None:
             print("This process holds that Ray instance: Ctrl-C stops it.", flush=True)
-            (stop or _stop_on_signals()).wait()
+            stopped.wait()
     finally:
         ray_cluster.leave(deployed.joined)  # the application stays on a cluster
     return 0

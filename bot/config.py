@@ -32,6 +32,7 @@ from adapters.models.serve_options import (
     parse_replicas,
 )
 from core.errors import ConfigError
+from core.scene_choice import DEFAULT_MARGIN as DEFAULT_SCENE_CHOICE_MARGIN
 from core.tuning import DEFAULT_DELTA_MAX
 
 if TYPE_CHECKING:
@@ -76,6 +77,8 @@ class Settings:
     # a caption's destination reading at least this sure picks a journey; None: never
     # (and the model step skips that reading)
     journey_threshold: float | None = 0.5
+    # ask which scene it is when CLIP's best two are this close in probability (0: never)
+    scene_choice_margin: float = DEFAULT_SCENE_CHOICE_MARGIN
     rate_limit_per_minute: int = 6
     recommender: str = "catalog"  # "catalog" or "spotify" (legacy, opt-in)
     discord_channels: frozenset[int] = frozenset()  # answer photos here without a mention
@@ -272,6 +275,7 @@ _ENV: dict[str, tuple[str, Callable[[str], object]]] = {
     "AIDJ_RECOMMEND_COUNT": ("recommend_count", int),
     "AIDJ_NUDGE_STEP": ("nudge_step", float),
     "AIDJ_JOURNEY_THRESHOLD": ("journey_threshold", _threshold_or_off),
+    "AIDJ_SCENE_CHOICE_MARGIN": ("scene_choice_margin", float),
     "AIDJ_RATE_LIMIT_PER_MINUTE": ("rate_limit_per_minute", int),
     "AIDJ_RECOMMENDER": ("recommender", str),
     "AIDJ_DISCORD_CHANNELS": ("discord_channels", _id_set),
@@ -350,6 +354,11 @@ def _validate(settings: Settings) -> None:
     threshold = settings.journey_threshold
     if threshold is not None and not 0.0 <= threshold <= 1.0:
         raise ConfigError(f"AIDJ_JOURNEY_THRESHOLD must be within [0, 1] or off, got {threshold}")
+    if not 0.0 <= settings.scene_choice_margin <= 1.0:
+        raise ConfigError(
+            "AIDJ_SCENE_CHOICE_MARGIN must be within [0, 1] (0: never ask), "
+            f"got {settings.scene_choice_margin}"
+        )
     _validate_telegram(settings)
     try:
         settings.serve_options()

@@ -3,7 +3,8 @@
 Each ``Metrics`` has a registry of its own rather than the library's global one, so one
 process can hold several (the tests do) and ``/metrics`` shows AI DJ's series only. The
 recording methods are what the other parts call: the request trace at the end of a request,
-the model worker per batch and per crash, the Spotify retry policy per attempt.
+the model worker per batch and per crash, the model server's reader per answer and per
+resend, the Spotify retry policy per attempt.
 """
 
 from __future__ import annotations
@@ -58,9 +59,22 @@ class Metrics:
             "Times the model worker process died and was started again.",
             registry=registry,
         )
+        self.server_batch_size = Histogram(
+            "aidj_model_server_batch_size",
+            "For each answer from the model server (AIDJ_MODEL_SERVER), the size of the batch "
+            "its replica read it in (a batch of n shared with this process counts n times).",
+            buckets=BATCH_BUCKETS,
+            registry=registry,
+        )
+        self.server_resends = Counter(
+            "aidj_model_server_resends",
+            "Requests sent to the model server again because their replica died (Serve "
+            "restarts it): the model server's counterpart of the worker's restarts.",
+            registry=registry,
+        )
         self.queue_depth = Gauge(
             "aidj_model_queue_depth",
-            "Requests sent to the model worker and not answered yet.",
+            "Requests sent to the model worker (or model server) and not answered yet.",
             registry=registry,
         )
         self.spotify_calls = Counter(
@@ -92,6 +106,14 @@ class Metrics:
 
     def restarting(self) -> None:
         self.worker_restarts.inc()
+
+    # -- recorded by the model server's reader (``adapters.models.serve_reader``) -------
+
+    def served_in_batch(self, size: int) -> None:
+        self.server_batch_size.observe(size)
+
+    def resent(self) -> None:
+        self.server_resends.inc()
 
     def watch_queue(self, depth: Callable[[], int]) -> None:
         """Read the queue depth from ``depth`` at every scrape."""

@@ -15,7 +15,8 @@ from typing import Any, TypeVar
 
 from bot.service import MoodReader, SpotifyExtrasLike
 from bot.trace import RequestTrace, Tracer, step
-from core.controls import Control
+from core.controls import Control, ControlKind
+from core.fit import FitStats, Vote
 from core.flow import Actor, CardMessage, EditCard, MoodFlow, PhotoRequest, Pressed, SendCard
 from core.mood import Reading
 from core.reply import PlaylistCard
@@ -54,6 +55,8 @@ class ObservedFlow:
     async def press(
         self, card: CardMessage, control: Control, actor: Actor, edit: EditCard, **options: Any
     ) -> Pressed:
+        if control.kind is ControlKind.FIT:  # a vote makes no card, as ``vote`` below
+            return await self._inner.press(card, control, actor, edit, **options)
         with self._tracer.request(card.platform, "control") as trace:
             delivered = _delivery(edit, trace)
             assert delivered is not None
@@ -61,6 +64,13 @@ class ObservedFlow:
             if pressed.card is not None:
                 trace.request_id = pressed.card.request_id
             return pressed
+
+    async def vote(self, card: CardMessage, actor: Actor, vote: Vote, *, on: bool = True) -> None:
+        # a vote makes no card: not a request to time or count among the cards
+        await self._inner.vote(card, actor, vote, on=on)
+
+    async def chat_stats(self, platform: str, chat_id: str) -> FitStats:
+        return await self._inner.chat_stats(platform, chat_id)
 
     async def request_for_message(self, platform: str, chat_id: str, message_id: str) -> int | None:
         return await self._inner.request_for_message(platform, chat_id, message_id)

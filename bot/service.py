@@ -4,15 +4,15 @@ This is the one place that strings the steps together, for both chat platforms a
 command line: rate limit, ask the model reader, take the base from the anchor table, tune,
 recommend from the track source (excluding what this request already showed; on a journey,
 one song per point of the path toward its destination), record it all, and add the Spotify
-extras when configured. Every query goes through the storage
-gateway, which runs it on the database's own thread, so the event loop never waits on disk.
+extras when configured. Every query goes through the storage gateway, which runs it on the
+database's own thread, so the event loop never waits on disk.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import Protocol
 
@@ -21,10 +21,18 @@ from adapters.storage.gateway import Storage
 from adapters.storage.request_log import StoredRequest
 from bot.config import Settings
 from bot.trace import timed_step
+from bot.votes import FitVotes
 from core.captions import normalize_caption
 from core.categories import get_category
 from core.controls import Control, ControlKind
-from core.errors import BadCaptionError, BadImageError, NotRequesterError, UnknownRequestError
+from core.errors import (
+    BadCaptionError,
+    BadImageError,
+    NotRequesterError,
+    SceneNotOfferedError,
+    UnknownRequestError,
+)
+from core.fit import FitStats, StatsScope, Vote
 from core.flow import (
     Acknowledge,
     Actor,
@@ -34,13 +42,21 @@ from core.flow import (
     Pressed,
     SendCard,
 )
-from core.journey import STAY, Journey, JourneySource, journey_from_caption, journey_path
+from core.journey import (
+    FEEDBACK_PREFIX,
+    STAY,
+    Journey,
+    JourneySource,
+    journey_from_caption,
+    journey_path,
+)
 from core.keyed_locks import KeyedLocks
 from core.language import Language, reply_language
 from core.mood import Analysis, Destination, MoodPoint, Reading
 from core.paths import pick_along
 from core.ratelimit import SlidingWindowLimiter
 from core.reply import PlaylistCard
+from core.scene_choice import chosen_reading, keep_nudges, offered_scenes
 from core.steering import Action, steer
 from core.tracks import Track, TrackSource
 from core.tuning import place
@@ -86,6 +102,9 @@ class MoodService:
         self._photo_limiter = SlidingWindowLimiter(settings.rate_limit_per_minute)
         self._steer_limiter = SlidingWindowLimiter(
             settings.rate_limit_per_minute * _STEER_RATE_FACTOR
+        )
+        self._votes = FitVotes(
+            storage, lambda user: self._limit(self._steer_limiter, user), OWNER_PLATFORM
         )
 
     # -- MoodFlow ----------------------------------------------------------------------
@@ -150,7 +169,7 @@ class MoodService:
         claimed_request: int | None = None,
         acknowledge: Acknowledge | None = None,
     ) -> PlaylistCard:
-        request_id = await self._card_request(card, claimed_request)
+        request_id = await self._request_of(card, claimed_request)
         return await self._steer(request_id, action, actor, edit, acknowledge)
 
     async def press(
@@ -173,12 +192,28 @@ class MoodService:
                 acknowledge=acknowledge,
             )
             return Pressed(card=new_card)
+        if control.kind is ControlKind.SCENE:
+            request_id = await self._request_of(card, control.request_id)
+            new_card = await self._choose_scene(request_id, control.value, actor, edit, acknowledge)
+            return Pressed(card=new_card)
         if control.kind is ControlKind.JOURNEY:
-            request_id = await self._card_request(card, control.request_id)
-            return Pressed(
-                card=await self._choose_journey(request_id, control.value, actor, edit, acknowledge)
+            request_id = await self._request_of(card, control.request_id)
+            new_card = await self._choose_journey(
+                request_id, control.value, actor, edit, acknowledge
             )
+            return Pressed(card=new_card)
+        vote = control.vote
+        if control.kind is ControlKind.FIT and vote is not None:
+            stored = await self._stored(await self._request_of(card, control.request_id))
+            return await self._votes.press(stored, actor, vote)
         raise UnknownRequestError(f"no such control: {control.kind}")
+
+    async def vote(self, card: CardMessage, actor: Actor, vote: Vote, *, on: bool = True) -> None:
+        stored = await self._stored(await self._request_of(card, None))
+        await self._votes.react(stored, actor, vote, on=on)
+
+    async def chat_stats(self, platform: str, chat_id: str) -> FitStats:
+        return await self._storage.fit_stats(StatsScope(platform=platform, chat_id=chat_id))
 
     async def steer_as_owner(
         self, request_id: int, action: Action, edit: EditCard | None = None
@@ -190,10 +225,10 @@ class MoodService:
     async def request_for_message(self, platform: str, chat_id: str, message_id: str) -> int | None:
         return await self._storage.request_for_message(platform, chat_id, message_id)
 
-    # -- presses -------------------------------------------------------------------------
+    # -- controls ------------------------------------------------------------------------
 
-    async def _card_request(self, card: CardMessage, claimed_request: int | None) -> int:
-        """The request posted as ``card``; a control's claim (its data) must name it."""
+    async def _request_of(self, card: CardMessage, claimed_request: int | None) -> int:
+        """The request posted as ``card``; a control's claim must name that one."""
         request_id = await self.request_for_message(card.platform, card.chat_id, card.message_id)
         if request_id is None:
             raise UnknownRequestError("that message is not one of my playlists")
@@ -204,6 +239,8 @@ class MoodService:
             raise NotRequesterError("that control does not belong to this playlist")
         return request_id
 
+    # -- steering ------------------------------------------------------------------------
+
     async def _steer(
         self,
         request_id: int,
@@ -212,13 +249,39 @@ class MoodService:
         edit: EditCard | None,
         acknowledge: Acknowledge | None,
     ) -> PlaylistCard:
-        """Regenerate or nudge: the target moves (or not), a journey stays on its way."""
+        """Regenerate or nudge: the same analysis, a moved target, new tracks (a journey
+        stays on its way, from the moved target)."""
 
-        def change(stored: StoredRequest) -> _Change:
+        async def step(stored: StoredRequest) -> _Round:
             target = steer(stored.target, action, self._settings.nudge_step)
-            return _Change(target, stored.journey, action.value, action)
+            return _Round(stored.analysis, target, action.value, stored.journey, action=action)
 
-        return await self._press_round(request_id, actor, edit, acknowledge, change)
+        return await self._press(request_id, actor, edit, acknowledge, step)
+
+    async def _choose_scene(
+        self,
+        request_id: int,
+        scene: str,
+        actor: Actor,
+        edit: EditCard | None,
+        acknowledge: Acknowledge | None,
+    ) -> PlaylistCard:
+        """The user's pick between the two scenes a close-call card offers: the base becomes
+        that scene's anchor, the caption's reading is applied to it again, and the nudges
+        made so far are kept as offsets (``core.scene_choice``)."""
+
+        def check(stored: StoredRequest) -> None:
+            if stored.scene_choice is not None or scene not in self._offered(stored.analysis):
+                raise SceneNotOfferedError(f"request #{request_id} does not offer {scene!r}")
+
+        async def step(stored: StoredRequest) -> _Round:
+            base, source = await self._storage.base_for(get_category(scene))
+            reading = chosen_reading(stored.analysis.reading, scene)
+            analysis = place(reading, base, source, self._settings.delta_max)
+            target = keep_nudges(stored.analysis, stored.target, analysis)
+            return _Round(analysis, target, f"scene:{scene}", stored.journey, rebased=True)
+
+        return await self._press(request_id, actor, edit, acknowledge, step, check)
 
     async def _choose_journey(
         self,
@@ -233,29 +296,33 @@ class MoodService:
         one point (``STAY``)."""
         destination = _destination_of(value)
 
-        def change(stored: StoredRequest) -> _Change:
+        async def step(stored: StoredRequest) -> _Round:
             journey = stored.journey
             if destination is None:
                 journey = None
             elif journey is None or journey.destination is not destination:
                 journey = Journey(destination, JourneySource.CONTROL)
-            return _Change(stored.target, journey, f"journey:{value}")
+            return _Round(stored.analysis, stored.target, FEEDBACK_PREFIX + value, journey)
 
-        return await self._press_round(request_id, actor, edit, acknowledge, change)
+        return await self._press(request_id, actor, edit, acknowledge, step)
 
-    async def _press_round(
+    async def _press(
         self,
         request_id: int,
         actor: Actor,
         edit: EditCard | None,
         acknowledge: Acknowledge | None,
-        change: Callable[[StoredRequest], _Change],
+        step: Callable[[StoredRequest], Awaitable[_Round]],
+        check: Callable[[StoredRequest], None] | None = None,
     ) -> PlaylistCard:
-        """One press: checked, acknowledged, then computed (``change`` of the request as the
-        previous press left it), delivered and kept while holding the request's lock, so
-        presses that arrive together give distinct rounds and add up."""
+        """One press: checked, acknowledged, then computed (``step``), delivered and kept
+        while holding the request's lock, so presses that arrive together give distinct
+        rounds and add up. ``check`` refuses a press the request no longer allows; it runs
+        again under the lock, against the request as the previous press left it."""
         stored = await self._stored(request_id)
         _authorize(stored, actor)
+        if check is not None:
+            check(stored)
         user = (actor.platform, actor.user_id)
         self._limit(self._steer_limiter, user)
         try:
@@ -263,19 +330,23 @@ class MoodService:
                 await acknowledge()
             async with self._request_locks.hold(request_id):
                 stored = await self._stored(request_id)  # as the previous press left it
-                new = change(stored)
-                path = self._path(new.target, new.journey)
-                tracks = await self._pick_tracks(request_id, stored.seed_genres, new.target, path)
+                if check is not None:
+                    check(stored)
+                made = await step(stored)
+                path = self._path(made.target, made.journey)
+                genres = made.analysis.seed_genres
+                tracks = await self._pick_tracks(request_id, genres, made.target, path)
                 card = await self._card(
                     request_id,
-                    stored.analysis,
-                    new.target,
+                    made.analysis,
+                    made.target,
                     tracks,
                     stored.language,
                     stored.caption,
                     round_number=stored.rounds,
-                    action=new.action,
-                    journey=new.journey,
+                    action=made.action,
+                    chosen=made.rebased or stored.scene_choice is not None,
+                    journey=made.journey,
                     path=path,
                 )
                 if edit is not None:
@@ -283,11 +354,12 @@ class MoodService:
                 kept = await self._storage.commit_round(
                     request_id,
                     round=stored.rounds,
-                    target=new.target,
+                    target=made.target,
                     track_ids=_ids(tracks),
                     user_id=actor.user_id,
-                    action=new.feedback,
-                    journey=new.journey,
+                    action=made.feedback,
+                    rebased=made.analysis if made.rebased else None,
+                    journey=made.journey,
                 )
         except BaseException:
             self._steer_limiter.refund(user)  # the press never reached the user
@@ -295,6 +367,12 @@ class MoodService:
         if not kept:
             log.warning("request #%s was steered elsewhere at the same time", request_id)
         return card
+
+    def _offered(self, analysis: Analysis) -> tuple[str, ...]:
+        """The scenes a card of ``analysis`` asks the user to choose between (none when the
+        photo was clear)."""
+        distribution = analysis.reading.image.distribution
+        return offered_scenes(distribution, self._settings.scene_choice_margin) or ()
 
     async def _stored(self, request_id: int) -> StoredRequest:
         stored = await self._storage.stored_request(request_id)
@@ -325,9 +403,12 @@ class MoodService:
         *,
         round_number: int = 0,
         action: Action | None = None,
+        chosen: bool = False,
         journey: Journey | None = None,
         path: tuple[MoodPoint, ...] = (),
     ) -> PlaylistCard:
+        """The card for ``analysis``; ``chosen``: the user picked its scene, so it offers no
+        scenes to choose between any more; ``journey``: its songs follow ``path``."""
         if self._spotify is not None:
             tracks = await self._spotify.enrich(tracks)
         plane = (
@@ -345,6 +426,8 @@ class MoodService:
             plane_png=plane,
             round=round_number,
             last_action=action,
+            scene_choices=() if chosen else self._offered(analysis),
+            scene_chosen=chosen,
             journey=journey,
             path=path,
         )
@@ -416,14 +499,17 @@ class MoodService:
 
 
 @dataclass(frozen=True)
-class _Change:
-    """What a press does to its request: the new target and journey, the word kept in the
-    feedback log, and the steering action the card names (None for a journey button)."""
+class _Round:
+    """What a press makes of a stored request: the next card's analysis, target and journey,
+    what the press is logged as, and whether it re-based the analysis on a chosen scene
+    (which is then kept with the request)."""
 
+    analysis: Analysis
     target: MoodPoint
-    journey: Journey | None
     feedback: str
+    journey: Journey | None
     action: Action | None = None
+    rebased: bool = False
 
 
 def _destination_of(value: str) -> Destination | None:

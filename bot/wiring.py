@@ -95,7 +95,7 @@ async def _model_server(
     assert settings.model_server is not None
     try:
         reader = await stack.enter_async_context(
-            ServeReader(settings.model_server, settings.model_options())
+            ServeReader(settings.model_server, settings.model_options(), events=metrics)
         )
     except WorkerError as error:
         raise ConfigError(f"AIDJ_MODEL_SERVER={settings.model_server}: {error}") from None

@@ -14,6 +14,8 @@ Each category carries
 - a feature window (valence/energy ranges) that the anchor builder uses to pick tracks
   that sound like the scene, because calm genres are thin in some catalogs,
 - default base valence/energy, used only until an anchor table has been built.
+- an emoji, which marks the scene on a button when the card asks which of two scenes the
+  photo shows (``core.scene_choice``).
 """
 
 from __future__ import annotations
@@ -47,10 +49,15 @@ class MoodCategory:
     default_valence: float
     default_energy: float
     window: FeatureWindow = FeatureWindow()
+    emoji: str = "🎵"  # marks the scene on a button ("🏖️ Sunny beach")
 
     def name(self, language: Language) -> str:
         """The category's display name in ``language``."""
         return self.name_ko if language == Language.KO else self.name_en
+
+    def label(self, language: Language) -> str:
+        """The scene on a button: its emoji and name ("🌅 Sunset" / "🌅 노을")."""
+        return f"{self.emoji} {self.name(language)}"
 
 
 CATEGORIES: tuple[MoodCategory, ...] = (
@@ -58,6 +65,7 @@ CATEGORIES: tuple[MoodCategory, ...] = (
         id="rainy_day",
         name_en="Rainy day",
         name_ko="비 오는 날",
+        emoji="☔",
         prompts=(
             "a photo of a sentimental, melancholic rainy day",
             "a photo of rain on a window",
@@ -85,6 +93,7 @@ CATEGORIES: tuple[MoodCategory, ...] = (
         id="sunny_beach",
         name_en="Sunny beach",
         name_ko="햇살 가득한 해변",
+        emoji="🏖️",
         prompts=(
             "a photo of a sunny beach with blue sea",
             "a photo of people swimming at the seaside in summer",
@@ -112,6 +121,7 @@ CATEGORIES: tuple[MoodCategory, ...] = (
         id="night_city",
         name_en="Night city lights",
         name_ko="도시의 밤",
+        emoji="🌃",
         prompts=(
             "a photo of city lights at night",
             "a photo of a neon-lit street at night",
@@ -138,6 +148,7 @@ CATEGORIES: tuple[MoodCategory, ...] = (
         id="cozy_cafe",
         name_en="Cozy cafe",
         name_ko="아늑한 카페",
+        emoji="☕",
         prompts=(
             "a photo of a cozy cafe with coffee",
             "a photo of a cup of latte on a wooden table",
@@ -164,6 +175,7 @@ CATEGORIES: tuple[MoodCategory, ...] = (
         id="forest_nature",
         name_en="Forest and nature",
         name_ko="숲과 자연",
+        emoji="🌲",
         prompts=(
             "a photo of a green forest",
             "a photo of mountains, trees and a lake",
@@ -190,6 +202,7 @@ CATEGORIES: tuple[MoodCategory, ...] = (
         id="snowy_winter",
         name_en="Snowy winter",
         name_ko="눈 내리는 겨울",
+        emoji="❄️",
         prompts=(
             "a photo of falling snow in winter",
             "a photo of a snowy landscape",
@@ -216,6 +229,7 @@ CATEGORIES: tuple[MoodCategory, ...] = (
         id="sunset",
         name_en="Sunset",
         name_ko="노을",
+        emoji="🌅",
         prompts=(
             "a photo of a sunset",
             "a photo of an orange and pink sky at dusk",
@@ -242,6 +256,7 @@ CATEGORIES: tuple[MoodCategory, ...] = (
         id="party_concert",
         name_en="Party and concert",
         name_ko="파티와 공연",
+        emoji="🎉",
         prompts=(
             "a photo of a party with dancing people",
             "a photo of a concert crowd and stage lights",
@@ -268,6 +283,7 @@ CATEGORIES: tuple[MoodCategory, ...] = (
         id="workout",
         name_en="Workout",
         name_ko="운동",
+        emoji="💪",
         prompts=(
             "a photo of a gym with weights",
             "a photo of a person running",
@@ -294,6 +310,7 @@ CATEGORIES: tuple[MoodCategory, ...] = (
         id="road_trip",
         name_en="Road trip",
         name_ko="드라이브와 여행",
+        emoji="🚗",
         prompts=(
             "a photo of a road trip through open country",
             "a photo of a car driving on a highway",
@@ -320,6 +337,7 @@ CATEGORIES: tuple[MoodCategory, ...] = (
         id="study_desk",
         name_en="Study desk",
         name_ko="공부와 작업",
+        emoji="📚",
         prompts=(
             "a photo of a study desk with books and a laptop",
             "a photo of a quiet library",
@@ -346,6 +364,7 @@ CATEGORIES: tuple[MoodCategory, ...] = (
         id="romantic_dinner",
         name_en="Romantic dinner",
         name_ko="로맨틱한 저녁",
+        emoji="🕯️",
         prompts=(
             "a photo of a romantic candlelit dinner",
             "a photo of a couple holding hands",

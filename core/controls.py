@@ -7,7 +7,9 @@ buttons), laid out by ``card_controls`` and carried as one string (Telegram's
 - ``aidj:<request>:<action>``: a steering press (regenerate or a nudge). This was the only
   format before other kinds of control existed, so cards already posted keep working.
 - ``aidj:<request>:<kind>:<value>``: any other kind (``ControlKind``), e.g.
-  ``aidj:7:journey:lift``.
+  ``aidj:42:scene:sunset`` (the card asked which of two scenes the photo shows),
+  ``aidj:7:fit:up`` ("did it fit?": 👍, ``core.fit.Vote``) or ``aidj:7:journey:lift``
+  (the songs move toward a destination, ``core.journey``).
 
 The request id in the data is a *claim*: the flow resolves the request from the message the
 control was pressed on and only checks the claim against it.
@@ -19,6 +21,8 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from core.categories import get_category
+from core.fit import Vote
 from core.journey import STAY, STAY_EMOJI, Destination, destination_emoji
 from core.reply import PlaylistCard, destination_label
 from core.steering import Action
@@ -30,6 +34,8 @@ _VALUE = re.compile(r"^[a-z0-9_\-]{1,32}$")
 
 class ControlKind(StrEnum):
     STEER = "steer"  # value: an ``Action`` value
+    SCENE = "scene"  # value: a category id, one of the two scenes a card offers
+    FIT = "fit"  # value: a ``core.fit.Vote`` value ("up" / "down")
     JOURNEY = "journey"  # value: a ``Destination`` value, or ``STAY`` (no journey)
 
 
@@ -49,6 +55,21 @@ class Control:
     def journey(cls, request_id: int, destination: Destination | None) -> Control:
         """Move the playlist toward ``destination``; None: back to one point (``STAY``)."""
         return cls(request_id, ControlKind.JOURNEY, destination.value if destination else STAY)
+
+    @classmethod
+    def scene(cls, request_id: int, category_id: str) -> Control:
+        return cls(request_id, ControlKind.SCENE, category_id)
+
+    @classmethod
+    def fit(cls, request_id: int, vote: Vote) -> Control:
+        return cls(request_id, ControlKind.FIT, vote.value)
+
+    @property
+    def vote(self) -> Vote | None:
+        """The vote of a FIT control, else None."""
+        if self.kind is not ControlKind.FIT:
+            return None
+        return Vote(self.value)
 
     @property
     def action(self) -> Action | None:
@@ -87,6 +108,10 @@ class Control:
             return None
         if kind is ControlKind.STEER:
             return None  # steering has its own, shorter form
+        if kind is ControlKind.FIT and parts[3] not in {vote.value for vote in Vote}:
+            return None
+        if kind is ControlKind.JOURNEY and parts[3] not in {*Destination, STAY}:
+            return None
         return cls(request_id, kind, parts[3])
 
 
@@ -103,8 +128,19 @@ def card_controls(card: PlaylistCard) -> list[list[ControlButton]]:
     of five, Telegram more; keep within Discord's)."""
     rows = [
         [ControlButton(Control.steer(card.request_id, action), action.emoji) for action in Action],
-        _journey_row(card),
+        [ControlButton(Control.fit(card.request_id, vote), vote.emoji) for vote in Vote],
     ]
+    if card.scene_choices:  # the photo was a close call: which scene is it?
+        rows.append(
+            [
+                ControlButton(
+                    Control.scene(card.request_id, scene),
+                    get_category(scene).label(card.language),
+                )
+                for scene in card.scene_choices
+            ]
+        )
+    rows.append(_journey_row(card))
     return rows
 
 

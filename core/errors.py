@@ -104,3 +104,17 @@ class UnknownRequestError(AIDJError):
     """A control was used on a reply the bot has no record of."""
 
     reply = ErrorReply.UNKNOWN_REQUEST
+
+
+class SceneNotOfferedError(AIDJError):
+    """A scene button for a scene the card does not (or no longer) offer: a stale card, a
+    second pick, or a forged value."""
+
+    reply = ErrorReply.SCENE_NOT_OFFERED
+
+
+class NotInChatError(NotRequesterError):
+    """A 👍 / 👎 on a card from outside the chat it was made in: anyone in that chat may rate
+    a card, nobody elsewhere (refused like any control someone may not use)."""
+
+    reply = ErrorReply.NOT_IN_CHAT

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from core.controls import Control
+from core.fit import FitStats, Vote
 from core.mood import Destination
 from core.reply import PlaylistCard
 from core.steering import Action
@@ -113,7 +114,21 @@ class MoodFlow(Protocol):
         """Any button on a card (``core.controls``): steering goes to ``steer`` (with the
         control's request id as the claim), other kinds to their own step (a journey button
         moves the songs toward its destination, or back to one point). Same refusals as
-        ``steer``; ``acknowledge`` runs once the press is accepted."""
+        ``steer``; ``acknowledge`` runs once the press is accepted. A 👍 / 👎 press (FIT)
+        toggles the presser's vote and answers with a notice; anyone in the request's chat
+        may press it."""
+        ...
+
+    async def vote(self, card: CardMessage, actor: Actor, vote: Vote, *, on: bool = True) -> None:
+        """A "did it fit?" reaction added (``on``: the actor's vote on the card's request is
+        now ``vote``) or removed (not ``on``: taken back if it is still ``vote``). Anyone in
+        the request's chat may vote; NotInChatError refuses anyone else, and
+        UnknownRequestError a message that is not a card. (A 👍 / 👎 *button* is a ``press``.)"""
+        ...
+
+    async def chat_stats(self, platform: str, chat_id: str) -> FitStats:
+        """Cards made in one chat, its fit rate overall and per scene, the most pressed
+        controls (``/stats``)."""
         ...
 
     async def request_for_message(self, platform: str, chat_id: str, message_id: str) -> int | None:

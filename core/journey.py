@@ -28,6 +28,7 @@ from core.mood import Destination, DestinationReading, MoodPoint
 from core.paths import path_points
 
 __all__ = [
+    "FEEDBACK_PREFIX",
     "STAY",
     "Destination",
     "Journey",
@@ -40,6 +41,7 @@ __all__ = [
 ]
 
 STAY = "stay"  # the journey control's value that goes back to a playlist around one point
+FEEDBACK_PREFIX = "journey:"  # a journey press in the feedback log: "journey:lift"
 
 _LIFT_VALENCE, _LIFT_ENERGY = 0.85, 0.75
 _WIND_DOWN_ENERGY = 0.25

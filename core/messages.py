@@ -28,7 +28,9 @@ class ErrorReply(Enum):
     CAPTION = "caption"  # {detail}: the CaptionProblem's text
     RATE_LIMITED = "rate_limited"  # {seconds}
     NOT_REQUESTER = "not_requester"
+    NOT_IN_CHAT = "not_in_chat"  # a vote on a card from outside the chat it was made in
     UNKNOWN_REQUEST = "unknown_request"
+    SCENE_NOT_OFFERED = "scene_not_offered"
     CATALOG = "catalog"  # {detail}: the catalog error's own (English) message
     DATABASE_BUSY = "database_busy"
     WORKER = "worker"
@@ -59,8 +61,39 @@ class Hint(Enum):
     TEXT_ONLY = "text_only"
 
 
-Code = ErrorReply | ImageProblem | CaptionProblem | Hint
-CODES: tuple[type[Enum], ...] = (ErrorReply, ImageProblem, CaptionProblem, Hint)
+class FitNotice(Enum):
+    """The popup after a 👍 / 👎 press ("did it fit?"); {vote} is the emoji."""
+
+    NOTED = "noted"
+    CHANGED = "changed"
+    WITHDRAWN = "withdrawn"  # the same button pressed again
+
+
+class StatsText(Enum):
+    """The lines of ``/stats`` (``core.fit_text``)."""
+
+    NOTHING_YET = "nothing_yet"
+    HEADER = "header"  # {cards}
+    FIT = "fit"  # {up}, {down}, {rate}, {low}, {high}: counts and percentages
+    NO_VOTES = "no_votes"
+    TOO_FEW = "too_few"  # {min}
+    SCENES = "scenes"
+    SCENE = "scene"  # {scene}: its name; {cards}; {fit}: SCENE_FIT or SCENE_NO_VOTES
+    SCENE_FIT = "scene_fit"  # {up}, {down}, {rate}
+    SCENE_NO_VOTES = "scene_no_votes"
+    NUDGES = "nudges"  # {nudges}: "🌙 calmer ×3 · 🔁 ten new songs ×2"
+    NO_NUDGES = "no_nudges"
+
+
+Code = ErrorReply | ImageProblem | CaptionProblem | Hint | FitNotice | StatsText
+CODES: tuple[type[Enum], ...] = (
+    ErrorReply,
+    ImageProblem,
+    CaptionProblem,
+    Hint,
+    FitNotice,
+    StatsText,
+)
 
 _CATALOGUE: dict[Code, Mapping[Language, str]] = {
     # ---- replies to errors
@@ -80,9 +113,17 @@ _CATALOGUE: dict[Code, Mapping[Language, str]] = {
         Language.EN: "Only the person who asked for this playlist can steer it.",
         Language.KO: "이 플레이리스트는 요청한 사람만 조정할 수 있어요.",
     },
+    ErrorReply.NOT_IN_CHAT: {
+        Language.EN: "Only people in the chat this playlist was made in can rate it.",
+        Language.KO: "이 플레이리스트가 만들어진 대화방의 사람만 평가할 수 있어요.",
+    },
     ErrorReply.UNKNOWN_REQUEST: {
         Language.EN: "I don't remember that playlist any more; send the photo again.",
         Language.KO: "그 플레이리스트를 찾을 수 없어요. 사진을 다시 보내 주세요.",
+    },
+    ErrorReply.SCENE_NOT_OFFERED: {
+        Language.EN: "That scene is not one this playlist offers any more.",
+        Language.KO: "이 플레이리스트에서 더는 고를 수 없는 장면이에요.",
     },
     ErrorReply.CATALOG: {  # the detail is English (storage errors carry no code): not in Korean
         Language.EN: "My music catalog can't answer right now: {detail}",
@@ -159,6 +200,64 @@ _CATALOGUE: dict[Code, Mapping[Language, str]] = {
             "Send me a photo (a caption is optional) and I'll pick ten songs for it. /help"
         ),
         Language.KO: "사진을 보내 주시면 (캡션은 선택) 어울리는 노래 열 곡을 골라 드려요. /help",
+    },
+    # ---- "did it fit?"
+    FitNotice.NOTED: {
+        Language.EN: "Thanks, noted {vote}",
+        Language.KO: "고마워요, {vote} 기록했어요",
+    },
+    FitNotice.CHANGED: {
+        Language.EN: "Changed your vote to {vote}",
+        Language.KO: "평가를 {vote}(으)로 바꿨어요",
+    },
+    FitNotice.WITHDRAWN: {
+        Language.EN: "Your {vote} is taken back",
+        Language.KO: "{vote} 평가를 취소했어요",
+    },
+    # ---- /stats
+    StatsText.NOTHING_YET: {
+        Language.EN: "No playlists in this chat yet. Send me a photo to start!",
+        Language.KO: "이 대화방에는 아직 플레이리스트가 없어요. 사진을 보내 시작해 보세요!",
+    },
+    StatsText.HEADER: {
+        Language.EN: "📊 AI DJ in this chat: {cards} playlists",
+        Language.KO: "📊 이 대화방의 AI DJ: 플레이리스트 {cards}개",
+    },
+    StatsText.FIT: {
+        Language.EN: "Did it fit? 👍 {up} · 👎 {down}: {rate} fit (95% range {low}–{high})",
+        Language.KO: "잘 맞았나요? 👍 {up} · 👎 {down}: 적중률 {rate} (95% 범위 {low}–{high})",
+    },
+    StatsText.NO_VOTES: {
+        Language.EN: "Did it fit? No votes yet: press 👍 or 👎 under a playlist.",
+        Language.KO: "잘 맞았나요? 아직 평가가 없어요. 플레이리스트 아래 👍 또는 👎를 눌러 주세요.",
+    },
+    StatsText.TOO_FEW: {
+        Language.EN: "(fewer than {min} votes: too few to trust the rate yet)",
+        Language.KO: "(평가가 {min}개 미만이라 아직 적중률을 믿기 어려워요)",
+    },
+    StatsText.SCENES: {
+        Language.EN: "By scene:",
+        Language.KO: "장면별:",
+    },
+    StatsText.SCENE: {
+        Language.EN: "• {scene}: {cards} playlists, {fit}",
+        Language.KO: "• {scene}: 플레이리스트 {cards}개, {fit}",
+    },
+    StatsText.SCENE_FIT: {
+        Language.EN: "👍 {up} 👎 {down} ({rate} fit)",
+        Language.KO: "👍 {up} 👎 {down} (적중률 {rate})",
+    },
+    StatsText.SCENE_NO_VOTES: {
+        Language.EN: "no votes",
+        Language.KO: "평가 없음",
+    },
+    StatsText.NUDGES: {
+        Language.EN: "Most pressed: {nudges}",
+        Language.KO: "가장 많이 누른 조정: {nudges}",
+    },
+    StatsText.NO_NUDGES: {
+        Language.EN: "No controls pressed yet.",
+        Language.KO: "아직 누른 조정 버튼이 없어요.",
     },
 }
 

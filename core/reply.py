@@ -31,8 +31,12 @@ class PlaylistCard:
     delta_max: float
     playlist_url: str | None = None
     plane_png: bytes | None = None
-    round: int = 0  # 0 for the first reply, +1 per regenerate/nudge
+    round: int = 0  # 0 for the first reply, +1 per regenerate/nudge/scene choice
     last_action: Action | None = None
+    # the two scenes the card asks the user to choose between (``core.scene_choice``);
+    # empty when the photo was clear or a scene has been chosen
+    scene_choices: tuple[str, ...] = ()
+    scene_chosen: bool = False  # the scene is the user's pick, not the photo's reading
     journey: Journey | None = None  # the songs move toward a destination (``core.journey``)
     path: tuple[MoodPoint, ...] = ()  # a journey's targets, one per song, from ``target`` on
 
@@ -46,6 +50,16 @@ _TEXT = {
     "scene": {
         Language.EN: "Scene: {scene} ({confidence:.0%})",
         Language.KO: "장면: {scene} ({confidence:.0%})",
+    },
+    "scene_chosen": {
+        Language.EN: "Scene: {scene} (your pick; the photo read {confidence:.0%})",
+        Language.KO: "장면: {scene} (직접 고름, 사진 분석 {confidence:.0%})",
+    },
+    "scene_question": {
+        Language.EN: "{first} or {second}? Pick one to re-base the playlist.",
+        Language.KO: (
+            "{first}, {second} 중 어느 쪽인가요? 하나를 고르면 플레이리스트를 다시 맞춰요."
+        ),
     },
     "values": {
         Language.EN: "Valence {bv:.2f} → {fv:.2f} · Energy {be:.2f} → {fe:.2f}",
@@ -124,7 +138,7 @@ def scene_lines(card: PlaylistCard) -> list[str]:
     analysis = card.analysis
     return [
         text(
-            "scene",
+            "scene_chosen" if card.scene_chosen else "scene",
             card.language,
             scene=card.category_name,
             confidence=analysis.reading.image.confidence,
@@ -162,6 +176,18 @@ def summary_lines(card: PlaylistCard) -> list[str]:
     if analysis.base_source == BaseSource.DEFAULTS:
         lines.append(text("defaults", lang))
     return lines
+
+
+def scene_question(card: PlaylistCard) -> str | None:
+    """The line asking which of the offered scenes the photo shows ("Sunny beach or
+    sunset? ..."), or None when the card offers none. Renderers keep it whole: it explains
+    the buttons under the card."""
+    if len(card.scene_choices) != 2:
+        return None
+    first, second = (get_category(scene).name(card.language) for scene in card.scene_choices)
+    if card.language is Language.EN:
+        second = second[:1].lower() + second[1:]
+    return text("scene_question", card.language, first=first, second=second)
 
 
 def title(card: PlaylistCard) -> str:

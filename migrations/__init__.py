@@ -12,12 +12,20 @@ from __future__ import annotations
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from migrations import m0001_initial, m0002_catalog_version, m0005_journey
+from migrations import (
+    m0001_initial,
+    m0002_catalog_version,
+    m0003_fit,
+    m0005_journey,
+    m0007_scene_choice,
+)
 
 MIGRATIONS = Migrations("aidj")
 MIGRATIONS(name="0001_initial")(m0001_initial.apply)
 MIGRATIONS(name="0002_catalog_version")(m0002_catalog_version.apply)
+MIGRATIONS(name="0003_fit")(m0003_fit.apply)
 MIGRATIONS(name="0005_journey")(m0005_journey.apply)
+MIGRATIONS(name="0007_scene_choice")(m0007_scene_choice.apply)
 
 
 def apply_migrations(db: Database) -> list[str]:

@@ -14,8 +14,18 @@ Manage Messages), a bystander and a moderator (Manage Messages); ``add_guild`` a
 guilds like it, each with channels and roles of its own. Any other user id works too:
 the payload builders make members on the fly, with the @everyone permissions. Tests push
 gateway events with :meth:`FakeDiscord.dispatch` and payload builders (:meth:`message_create`,
-:meth:`reaction_add`, :meth:`slash_command`), then wait for and inspect the REST requests the
-client sent (:attr:`requests`, :meth:`wait_for`).
+:meth:`reaction_add`, :meth:`reaction_remove`, :meth:`slash_command`, :meth:`button_press`),
+then wait for and inspect the REST requests the client sent (:attr:`requests`,
+:meth:`wait_for`).
+
+Interactions, as Discord documents them: each takes exactly one response at
+``POST /interactions/{id}/{token}/callback`` (a second is refused with 400, code 40060), within
+3 s of its creation (later: 404, code 10062). A command may answer 4 (a message) or 5
+(deferred); a button press also 6 (deferred update) or 7 (update), after which ``@original``
+is the message the button is on. Followups and ``@original`` edits go through
+``/webhooks/{application}/{token}``. Message components (on creates, edits and responses)
+are validated: at most 5 action rows of 5 buttons, custom ids of 1 to 100 characters and
+unique in the message, a label or an emoji on every button (400, code 50035, otherwise).
 
 Faults: ``fail`` makes the next requests to a route answer as Discord does under load or
 refusal: 429 with ``retry_after`` in the body and the rate-limit headers (and the ``Via``
@@ -41,6 +51,7 @@ import asyncio
 import itertools
 import json
 import re
+import time
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -61,6 +72,13 @@ ATTACH_FILES = 1 << 15
 READ_MESSAGE_HISTORY = 1 << 16
 ADD_REACTIONS = 1 << 6
 USE_APPLICATION_COMMANDS = 1 << 31
+ADMINISTRATOR = 1 << 3
+EPHEMERAL = 1 << 6  # message flag
+INTERACTION_WINDOW_S = 3.0  # an interaction must have its response within this
+MAX_ACTION_ROWS = 5
+MAX_ROW_BUTTONS = 5
+MAX_CUSTOM_ID = 100
+MAX_BUTTON_LABEL = 80
 MEMBER_PERMISSIONS = (
     VIEW_CHANNEL
     | SEND_MESSAGES
@@ -184,6 +202,64 @@ class _Fault:
         return _json_response({"message": message, "code": self.code}, self.status)
 
 
+@dataclass
+class _Interaction:
+    """What Discord keeps of an interaction it dispatched: its kind (2 a command, 3 a
+    component), the message a component is on, when it was created, and whether it has
+    had its one response."""
+
+    kind: int
+    channel_id: int
+    created_at: float
+    message_id: int | None = None
+    responded: bool = False
+
+    @property
+    def expired(self) -> bool:
+        """Past the window for the first response (Discord answers 10062 then)."""
+        return time.monotonic() - self.created_at > INTERACTION_WINDOW_S
+
+
+def _error(status: int, code: int, message: str) -> tuple[int, dict[str, Any]]:
+    """Discord's JSON error body (https://discord.com/developers/docs/topics/
+    opcodes-and-status-codes#json)."""
+    return status, {"message": message, "code": code}
+
+
+def components_problem(components: Any) -> str | None:
+    """What Discord would refuse in a message's ``components`` (https://discord.com/
+    developers/docs/components/reference): at most 5 action rows of at most 5 buttons, each
+    interactive button with a custom id of 1 to 100 characters, unique in the message, and a
+    label or an emoji; None when they are valid."""
+    if not isinstance(components, list):
+        return "components must be an array"
+    if len(components) > MAX_ACTION_ROWS:
+        return f"at most {MAX_ACTION_ROWS} action rows"
+    seen: set[str] = set()
+    for row in components:
+        if row.get("type") != 1:
+            return "top-level components must be action rows (type 1)"
+        buttons = row.get("components") or []
+        if not 1 <= len(buttons) <= MAX_ROW_BUTTONS:
+            return f"an action row holds 1 to {MAX_ROW_BUTTONS} buttons"
+        for button in buttons:
+            if button.get("type") != 2:
+                return "only buttons (type 2) are supported by this fake"
+            if not (button.get("label") or button.get("emoji")):
+                return "a button needs a label or an emoji"
+            if len(button.get("label") or "") > MAX_BUTTON_LABEL:
+                return f"a button label has at most {MAX_BUTTON_LABEL} characters"
+            if button.get("style") == 5:  # a link button: a url, no custom id
+                continue
+            custom_id = button.get("custom_id") or ""
+            if not 1 <= len(custom_id) <= MAX_CUSTOM_ID:
+                return f"custom_id must be 1 to {MAX_CUSTOM_ID} characters"
+            if custom_id in seen:
+                return f"custom_id {custom_id!r} is used twice in the message"
+            seen.add(custom_id)
+    return None
+
+
 class _GatewayConnection:
     """One client websocket: its compression context and sequence numbers."""
 
@@ -247,7 +323,7 @@ class FakeDiscord:
         self.gateway_compression: list[str | None] = []  # what each connection's frames used
         self.gateway_received: list[dict[str, Any]] = []
         self.messages: dict[int, dict[str, Any]] = {}
-        self._interaction_channels: dict[str, int] = {}  # interaction token -> channel id
+        self._interactions: dict[str, _Interaction] = {}  # interaction token -> its state
         self._originals: dict[str, int] = {}  # interaction token -> original response id
         self._thinking: set[str] = set()  # deferred interactions with no followup yet
         self._files: dict[str, tuple[bytes, str]] = {}
@@ -520,6 +596,9 @@ class FakeDiscord:
     ) -> tuple[int, Any] | None:
         commands = ["applications", _ANY, "commands"]
         guild_commands = ["applications", _ANY, "guilds", _ANY, "commands"]
+        problem = self._payload_problem(method, parts, recorded.payload)
+        if problem is not None:
+            return _error(400, 50035, f"Invalid Form Body: {problem}")
         match method, parts:
             case "GET", ["users", "@me"]:
                 return 200, self.bot_user()
@@ -541,21 +620,25 @@ class FakeDiscord:
             case "DELETE", ["channels", _, "messages", _, "reactions", _, _]:
                 return 204, None
             case "POST", ["interactions", interaction_id, token, "callback"]:
-                return 200, self._interaction_callback(interaction_id, token, recorded)
+                return self._interaction_callback(interaction_id, token, recorded)
             case "POST", ["webhooks", _, token]:
                 if token in self._thinking:  # the first followup replaces "thinking..."
                     self._thinking.discard(token)
                     return 200, self._edit_message(None, self._originals[token], recorded)
-                channel_id = self._interaction_channels.get(token, self.channel_id)
+                interaction = self._interactions.get(token)
+                channel_id = interaction.channel_id if interaction else self.channel_id
                 return 200, self._new_message(
                     channel_id, recorded.payload, recorded.files, webhook=True
                 )
             case "PATCH", ["webhooks", _, token, "messages", message_id]:
-                message_id = self._webhook_message_id(token, message_id)
-                return 200, self._edit_message(None, message_id, recorded)
+                target = self._webhook_message_id(token, message_id)
+                if target is None:
+                    return _error(404, 10008, "Unknown Message")
+                return 200, self._edit_message(None, target, recorded)
             case "GET", ["webhooks", _, token, "messages", message_id]:
-                found = self.messages.get(self._webhook_message_id(token, message_id))
-                return (200, found) if found else None
+                target = self._webhook_message_id(token, message_id)
+                found = self.messages.get(target) if target is not None else None
+                return (200, found) if found else _error(404, 10008, "Unknown Message")
             case "PUT", path if _matches(path, commands) or _matches(path, guild_commands):
                 return 200, [self._command(c) for c in recorded.json or []]
             case "GET", path if _matches(path, commands) or _matches(path, guild_commands):
@@ -564,30 +647,64 @@ class FakeDiscord:
 
     def _interaction_callback(
         self, interaction_id: str, token: str, recorded: RecordedRequest
-    ) -> dict[str, Any]:
-        """Types 4 (message) and 5 (deferred, "thinking") create the original response."""
+    ) -> tuple[int, Any]:
+        """An interaction's one response (https://discord.com/developers/docs/interactions/
+        receiving-and-responding): 4 a message, 5 deferred ("thinking"), both creating the
+        original response; for a component, also 6 (deferred update) and 7 (update), whose
+        original is the message the component is on. A second response is refused (40060),
+        and so is one after the 3 s window (10062)."""
+        interaction = self._interactions.get(token)
+        if interaction is None or interaction.expired:
+            return _error(404, 10062, "Unknown interaction")
+        if interaction.responded:
+            return _error(400, 40060, "Interaction has already been acknowledged.")
         kind = recorded.payload.get("type")
         data = recorded.payload.get("data") or {}
-        channel_id = self._interaction_channels.get(token, self.channel_id)
-        original = self._new_message(channel_id, data, recorded.files, webhook=True)
+        if kind not in (4, 5) and not (interaction.kind == 3 and kind in (6, 7)):
+            return _error(400, 50035, f"Invalid Form Body: callback type {kind} not valid here")
+        interaction.responded = True
+        if kind in (4, 5):
+            original = self._new_message(interaction.channel_id, data, recorded.files, webhook=True)
+            if kind == 5:
+                self._thinking.add(token)
+        else:
+            assert interaction.message_id is not None
+            original = self.messages[interaction.message_id]
+            if kind == 7:
+                original = self._edit_message(
+                    None, interaction.message_id, RecordedRequest("PATCH", "", {}, data)
+                )
         self._originals[token] = int(original["id"])
-        if kind == 5:
-            self._thinking.add(token)
-        return {
+        return 200, {
             "interaction": {
                 "id": interaction_id,
-                "type": 2,
+                "type": interaction.kind,
                 "response_message_id": original["id"],
                 "response_message_loading": kind == 5,
-                "response_message_ephemeral": bool(data.get("flags", 0) & 64),
+                "response_message_ephemeral": bool(data.get("flags", 0) & EPHEMERAL),
             },
-            "resource": {"type": kind, "message": original} if kind == 4 else {"type": kind},
+            "resource": {"type": kind, "message": original} if kind in (4, 7) else {"type": kind},
         }
 
-    def _webhook_message_id(self, token: str, message_id: str) -> int:
+    def _webhook_message_id(self, token: str, message_id: str) -> int | None:
+        """The message ``@original`` stands for (None before the interaction's response)."""
         if message_id == "@original":
-            return self._originals.get(token, 0)
+            return self._originals.get(token)
         return int(message_id)
+
+    @staticmethod
+    def _payload_problem(method: str, parts: list[str], payload: dict[str, Any]) -> str | None:
+        """What is wrong with the components a message create or edit (or an interaction
+        response carrying a message) would set; None when it sets none or they are valid."""
+        if method not in ("POST", "PATCH"):
+            return None
+        if parts[0] == "interactions":
+            payload = payload.get("data") or {}
+        elif parts[0] not in ("channels", "webhooks"):
+            return None
+        if "components" not in payload:
+            return None
+        return components_problem(payload["components"])
 
     def _command(self, command: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -622,6 +739,7 @@ class FakeDiscord:
             "mention_roles": [],
             "attachments": self._attachments_of(channel_id, files),
             "embeds": payload.get("embeds") or [],
+            "components": payload.get("components") or [],
             "pinned": False,
             "type": 0,
             "flags": payload.get("flags", 0),
@@ -653,7 +771,7 @@ class FakeDiscord:
             }
         payload = recorded.payload
         updated = dict(message)
-        for key in ("content", "embeds"):
+        for key in ("content", "embeds", "components"):
             if key in payload:
                 updated[key] = payload[key]
         if "attachments" in payload or recorded.files:
@@ -902,6 +1020,29 @@ class FakeDiscord:
             data["member"] = self.member(user_id, f"user{user_id % 1000}", roles=roles)
         return data
 
+    def reaction_remove(
+        self,
+        *,
+        user_id: int,
+        message_id: int | str,
+        emoji: str,
+        channel_id: int | None = None,
+        dm: bool = False,
+    ) -> dict[str, Any]:
+        """A MESSAGE_REACTION_REMOVE payload: as Discord documents it, without a member."""
+        data: dict[str, Any] = {
+            "user_id": str(user_id),
+            "channel_id": str(self.dm_channel_id if dm else (channel_id or self.channel_id)),
+            "message_id": str(message_id),
+            "emoji": {"id": None, "name": emoji},
+            "type": 0,
+            "burst": False,
+        }
+        if not dm:
+            guild = self.guild_of(int(data["channel_id"])) or self.guilds[0]
+            data["guild_id"] = str(guild.id)
+        return data
+
     def slash_command(
         self,
         name: str,
@@ -915,33 +1056,96 @@ class FakeDiscord:
         """An INTERACTION_CREATE payload for a chat-input command in the channel's guild;
         attachment options refer to ``attachments`` by id (the interaction's resolved data)."""
         channel = channel_id or self.channel_id
-        guild_id = (self.guild_of(channel) or self.guilds[0]).id
-        interaction_id = self.snowflake()
-        token = f"interaction-token-{interaction_id}"
-        self._interaction_channels[token] = channel
-        member = self.member(user_id, f"user{user_id % 1000}")
-        member["permissions"] = str(MEMBER_PERMISSIONS)
         data: dict[str, Any] = {"id": str(self.snowflake()), "name": name, "type": 1}
         if options:
             data["options"] = options
         if attachments:
             data["resolved"] = {"attachments": {a["id"]: a for a in attachments}}
-        return {
+        return self._interaction_payload(
+            2, data, user_id=user_id, channel_id=channel, locale=locale
+        )
+
+    def button_press(
+        self,
+        *,
+        user_id: int,
+        message_id: int | str,
+        custom_id: str,
+        locale: str = "en-US",
+    ) -> dict[str, Any]:
+        """An INTERACTION_CREATE payload for a press on a button of a message the fake holds,
+        as Discord sends it (type 3, https://discord.com/developers/docs/interactions/
+        receiving-and-responding#interaction-object): ``data`` with the custom id and the
+        component type, the whole message with its components, and in a guild the member
+        with its permissions in the channel (the user alone in a DM). Discord only sends
+        presses on buttons the message has: any other ``custom_id`` is an error here."""
+        message = self.messages[int(message_id)]
+        on_message = [
+            button.get("custom_id")
+            for row in message.get("components") or []
+            for button in row.get("components") or []
+        ]
+        if custom_id not in on_message:
+            raise ValueError(f"message {message_id} has no button {custom_id!r}: {on_message}")
+        data = {"custom_id": custom_id, "component_type": 2}
+        channel = int(message["channel_id"])
+        return self._interaction_payload(
+            3, data, user_id=user_id, channel_id=channel, locale=locale, message=message
+        )
+
+    def _interaction_payload(
+        self,
+        kind: int,
+        data: dict[str, Any],
+        *,
+        user_id: int,
+        channel_id: int,
+        locale: str,
+        message: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """An interaction of ``kind`` by ``user_id`` in ``channel_id`` (a guild channel or
+        the DM channel), registered so its callback and webhooks answer as Discord's do."""
+        interaction_id = self.snowflake()
+        token = f"interaction-token-{interaction_id}"
+        self._interactions[token] = _Interaction(
+            kind,
+            channel_id,
+            time.monotonic(),
+            message_id=None if message is None else int(message["id"]),
+        )
+        guild = self.guild_of(channel_id)
+        name = f"user{user_id % 1000}"
+        payload: dict[str, Any] = {
             "id": str(interaction_id),
             "application_id": str(self.application_id),
-            "type": 2,
+            "type": kind,
             "data": data,
-            "guild_id": str(guild_id),
-            "channel_id": str(channel),
-            "channel": self.text_channel(channel, "general", 0),
-            "member": member,
+            "channel_id": str(channel_id),
             "token": token,
             "version": 1,
             "locale": locale,
-            "guild_locale": self.guild_locale,
             "app_permissions": str(MEMBER_PERMISSIONS),
             "attachment_size_limit": 26_214_400,
             "entitlements": [],
-            "authorizing_integration_owners": {"0": str(guild_id)},
+        }
+        if message is not None:
+            payload["message"] = message
+        if guild is None:  # the bot's DM channel
+            user = self.user(user_id, name)
+            payload["user"] = user
+            payload["channel"] = {"id": str(channel_id), "type": 1, "recipients": [user]}
+            payload["authorizing_integration_owners"] = {"1": str(user_id)}
+            payload["context"] = 1
+            return payload
+        moderator = user_id == self.moderator_id
+        member = self.member(user_id, name, roles=(guild.moderator_role_id,) if moderator else ())
+        member["permissions"] = str(MEMBER_PERMISSIONS | (MANAGE_MESSAGES if moderator else 0))
+        payload |= {
+            "guild_id": str(guild.id),
+            "guild_locale": self.guild_locale,
+            "channel": self.text_channel(channel_id, "general", 0),
+            "member": member,
+            "authorizing_integration_owners": {"0": str(guild.id)},
             "context": 0,
         }
+        return payload

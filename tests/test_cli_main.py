@@ -42,8 +42,8 @@ def test_every_command_reads_the_dotenv_of_the_working_directory(tmp_path) -> No
     (tmp_path / ".env").write_text("AIDJ_DB=data/from-dotenv.db\n")
     done = aidj("db", "migrate", cwd=tmp_path, capture_output=True)
     assert done.returncode == 0, done.stderr
-    applied = len(MIGRATIONS._migrations)
-    assert done.stdout.startswith(f"Applied {applied} migration(s) to data/from-dotenv.db")
+    count = len(MIGRATIONS._migrations)
+    assert done.stdout.startswith(f"Applied {count} migration(s) to data/from-dotenv.db")
     assert (tmp_path / "data" / "from-dotenv.db").is_file()
 
 

@@ -178,7 +178,7 @@ async def test_login_identifies_with_intents_and_syncs_commands(
         lambda r: r.method == "PUT" and r.path == f"/applications/{fake.application_id}/commands"
     )
     commands = {command["name"]: command for command in sync.json}
-    assert set(commands) == {"mood", "help"}
+    assert set(commands) == {"mood", "stats", "help"}
     options = {option["name"]: option for option in commands["mood"]["options"]}
     assert options["photo"]["type"] == 11 and options["photo"]["required"]
     assert options["caption"]["type"] == 3 and not options["caption"].get("required")

@@ -98,8 +98,8 @@ def test_an_empty_catalog_fails_and_pending_migrations_warn(ready, tmp_path) -> 
     old.close()
     found = findings(dataclasses.replace(ready, db_path=path))
     database = one(found, "database")
-    pending = len(MIGRATIONS._migrations) - 1  # every one after the first
-    assert database.status == WARN and f"{pending} migration(s) pending" in database.detail
+    later = len(MIGRATIONS._migrations) - 1  # every migration after the first
+    assert database.status == WARN and f"{later} migration(s) pending" in database.detail
     assert one(found, "catalog").status == FAIL and "catalog import" in one(found, "catalog").fix
     assert one(found, "anchors").status == WARN
 

@@ -180,10 +180,15 @@ def test_the_journey_row_fits_discord_and_telegram_and_parses_back() -> None:
     assert Control.parse("aidj:7:journey:stay") == Control.journey(7, None)
 
 
+def journey_row(card: PlaylistCard) -> list:
+    [row] = [r for r in card_controls(card) if r[0].control.kind is ControlKind.JOURNEY]
+    return row
+
+
 def test_the_current_destination_is_ticked_and_stay_appears_only_on_a_journey() -> None:
-    plain = card_controls(_card())[1]
+    plain = journey_row(_card())
     assert [b.label for b in plain] == ["🌈 Lift", "🛌 Wind down", "🎯 Focus", "🚀 Hype"]
-    on_hype = card_controls(_card(journey=Journey(Destination.HYPE, JourneySource.COMMAND)))[1]
+    on_hype = journey_row(_card(journey=Journey(Destination.HYPE, JourneySource.COMMAND)))
     assert [b.label for b in on_hype] == [
         "🌈 Lift",
         "🛌 Wind down",
@@ -192,15 +197,16 @@ def test_the_current_destination_is_ticked_and_stay_appears_only_on_a_journey() 
         "📍 Stay",
     ]
     assert on_hype[-1].control.value == STAY
-    korean = card_controls(_card(Language.KO, Journey(Destination.LIFT, JourneySource.CONTROL)))
-    assert [b.label for b in korean[1]] == [
+    korean = _card(Language.KO, Journey(Destination.LIFT, JourneySource.CONTROL))
+    assert [b.label for b in journey_row(korean)] == [
         "✓ 🌈 기분 업",
         "🛌 쉬어 가기",
         "🎯 집중",
         "🚀 텐션 업",
         "📍 그대로",
     ]
-    assert [b.label for b in korean[0]] == [a.emoji for a in Action]  # steering stays first
+    steering = card_controls(korean)[0]
+    assert [b.label for b in steering] == [a.emoji for a in Action]  # steering stays first
 
 
 @pytest.mark.parametrize(

@@ -71,6 +71,12 @@ def keyboard(sent: Recorded) -> list[list[dict[str, Any]]]:
     return sent.json("reply_markup")["inline_keyboard"]
 
 
+def journey_row(sent: Recorded) -> list[str]:
+    """The labels of the card's journey buttons."""
+    [row] = [r for r in keyboard(sent) if ":journey:" in r[0]["callback_data"]]
+    return [b["text"] for b in row]
+
+
 def button(sent: Recorded, label: str) -> dict[str, Any]:
     return next(b for row in keyboard(sent) for b in row if label in b["text"])
 
@@ -101,7 +107,7 @@ async def test_a_journey_button_edits_in_songs_along_a_path(telegram: Bot) -> No
     sent = await telegram.ask(private_chat(REQUESTER), REQUESTER, None)
     first = telegram.flow.cards[-1]
     assert first.journey is None
-    assert [b["text"] for b in keyboard(sent)[1]] == [
+    assert journey_row(sent) == [
         "🌈 Lift",
         "🛌 Wind down",
         "🎯 Focus",
@@ -122,8 +128,7 @@ async def test_a_journey_button_edits_in_songs_along_a_path(telegram: Bot) -> No
     assert new_ids == [t.id for t in card.tracks], "the songs in path order"
     attached = edit.json("media")["media"].removeprefix("attach://")
     assert edit.files[attached] == card.plane_png
-    row = keyboard(edit)[1]
-    assert [b["text"] for b in row] == [
+    assert journey_row(edit) == [
         "✓ 🌈 Lift",
         "🛌 Wind down",
         "🎯 Focus",
@@ -150,7 +155,7 @@ async def test_regenerate_and_nudges_keep_the_journey_and_stay_ends_it(telegram:
     plain = await telegram.press(REQUESTER, nudged, "Stay")
     assert telegram.flow.cards[-1].journey is None and telegram.flow.cards[-1].path == ()
     assert "Journey" not in edited_caption(plain)
-    assert [b["text"] for b in keyboard(plain)[1]] == [
+    assert journey_row(plain) == [
         "🌈 Lift",
         "🛌 Wind down",
         "🎯 Focus",
@@ -185,7 +190,7 @@ async def test_mood_with_a_destination_in_the_photos_caption(telegram: Bot) -> N
     assert card.journey == Journey(Destination.HYPE, JourneySource.COMMAND)
     assert "Journey 🚀 hype" in sent.params["caption"]
     assert text("journey_command", "en") in sent.params["caption"]
-    assert keyboard(sent)[1][3]["text"] == "✓ 🚀 Hype"
+    assert journey_row(sent)[3] == "✓ 🚀 Hype"
 
 
 async def test_mood_in_korean_as_a_reply_to_a_photo(telegram: Bot) -> None:
@@ -202,7 +207,7 @@ async def test_mood_in_korean_as_a_reply_to_a_photo(telegram: Bot) -> None:
     assert (request.journey, request.caption) == (Destination.LIFT, "비 오는 날")
     caption = sent.params["caption"]
     assert "여정 🌈 기분 끌어올리기" in caption and text("journey_command", "ko") in caption
-    assert keyboard(sent)[1][0]["text"] == "✓ 🌈 기분 업"
+    assert journey_row(sent)[0] == "✓ 🌈 기분 업"
     edit = await telegram.press(KOREAN, sent, "그대로")
     assert "여정" not in edited_caption(edit)
 

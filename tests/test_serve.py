@@ -30,6 +30,7 @@ from adapters.models.serve_deploy import deploy  # noqa: E402
 from adapters.models.serve_options import ModelServer, ServeOptions  # noqa: E402
 from adapters.models.serve_reader import ServeReader  # noqa: E402
 from adapters.models.worker import ModelWorker  # noqa: E402
+from bot.metrics import Metrics  # noqa: E402
 from core.categories import CATEGORY_BY_ID  # noqa: E402
 from core.errors import BadImageError, ConfigError, WorkerError  # noqa: E402
 from core.messages import ImageProblem  # noqa: E402
@@ -77,10 +78,20 @@ def server(local_ray, model_settings) -> ModelServer:
 
 
 @pytest.fixture(scope="module")
-async def reader(server, model_settings):
+def reader_metrics() -> Metrics:
+    """What the shared reader reports, as `aidj run` exports it."""
+    return Metrics()
+
+
+@pytest.fixture(scope="module")
+async def reader(server, model_settings, reader_metrics):
     options = dataclasses.replace(model_settings.model_options(), worker_timeout_s=READER_TIMEOUT_S)
-    async with ServeReader(server, options) as connected:
+    async with ServeReader(server, options, events=reader_metrics) as connected:
         yield connected
+
+
+def _metric(metrics: Metrics, name: str) -> float:
+    return metrics.registry.get_sample_value(name) or 0.0
 
 
 def _replicas(app: str) -> list[str]:
@@ -110,7 +121,9 @@ async def test_a_reading_through_serve_equals_the_local_workers(reader, model_se
     _same_reading(through_serve, local)
 
 
-async def test_fifty_concurrent_requests_are_answered_in_batches(reader):
+async def test_fifty_concurrent_requests_are_answered_in_batches(reader, reader_metrics):
+    served_before = _metric(reader_metrics, "aidj_model_server_batch_size_count")
+    sizes_before = _metric(reader_metrics, "aidj_model_server_batch_size_sum")
     photos = [make_photo((i * 5 % 256, 100, 200 - i * 3)) for i in range(50)]
     readings = await asyncio.gather(
         *(reader.analyze(photo, f"caption number {i}") for i, photo in enumerate(photos))
@@ -119,6 +132,10 @@ async def test_fifty_concurrent_requests_are_answered_in_batches(reader):
     assert all(isinstance(r, Reading) and r.image.category_id in CATEGORY_BY_ID for r in readings)
     assert reader.stats.largest_batch > 1
     assert reader.queue_depth == 0
+    served = _metric(reader_metrics, "aidj_model_server_batch_size_count") - served_before
+    assert served == 50
+    # a batch of n counts n times: more than 50 in sum means some were read together
+    assert _metric(reader_metrics, "aidj_model_server_batch_size_sum") - sizes_before > 50
 
 
 async def test_a_bad_image_fails_only_its_own_request(reader):
@@ -140,7 +157,7 @@ async def test_a_caller_never_waits_past_the_timeout(server, model_settings):
         assert impatient.queue_depth == 0
 
 
-async def test_a_killed_replica_is_replaced_and_no_call_hangs(reader):
+async def test_a_killed_replica_is_replaced_and_no_call_hangs(reader, reader_metrics):
     before = _replicas(APP)
     assert len(before) == 1
     calls = [
@@ -157,6 +174,7 @@ async def test_a_killed_replica_is_replaced_and_no_call_hangs(reader):
     unexpected = [r for r in results if not isinstance(r, Reading | WorkerError)]
     assert unexpected == []
     assert reader.stats.resent >= 1  # requests on the dead replica were sent again
+    assert _metric(reader_metrics, "aidj_model_server_resends_total") == reader.stats.resent
     again = await reader.analyze(make_photo(), "after the restart")
     assert again.image.category_id in CATEGORY_BY_ID
     after = _replicas(APP)

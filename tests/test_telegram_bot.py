@@ -33,6 +33,7 @@ from adapters.chat.telegram_render import (
 )
 from core.controls import Control
 from core.errors import ConfigError, NotRequesterError
+from core.fit import FitStats, Vote
 from core.flow import Actor, CardMessage, EditCard, MoodFlow, PhotoRequest, Pressed, SendCard
 from core.language import Language
 from core.messages import CaptionProblem, ErrorReply, ImageProblem, text_of
@@ -115,6 +116,12 @@ class RecordingFlow:
             await edit(self._keep(new))
 
         return await self.inner.press(card, control, actor, keep_and_edit, **options)
+
+    async def vote(self, card: CardMessage, actor: Actor, vote: Vote, *, on: bool = True) -> None:
+        await self.inner.vote(card, actor, vote, on=on)
+
+    async def chat_stats(self, platform: str, chat_id: str) -> FitStats:
+        return await self.inner.chat_stats(platform, chat_id)
 
     async def request_for_message(self, platform: str, chat_id: str, message_id: str) -> int | None:
         return await self.inner.request_for_message(platform, chat_id, message_id)
@@ -216,7 +223,7 @@ async def test_start_publishes_commands_and_polls_for_controls(telegram: Harness
     menus = {r.params.get("language_code"): r.json("commands") for r in fake.calls("setMyCommands")}
     assert set(menus) == {None, "ko"}
     for commands in menus.values():
-        assert {c["command"] for c in commands} == {"mood", "help", "start"}
+        assert {c["command"] for c in commands} == {"mood", "stats", "help", "start"}
     assert HANGUL.search(" ".join(c["description"] for c in menus["ko"]))
     poll = await fake.wait_for("getUpdates", lambda r: "allowed_updates" in r.params)
     assert set(poll.json("allowed_updates")) == set(ALLOWED_UPDATES)
@@ -266,10 +273,16 @@ async def test_photo_with_caption_gets_a_card(telegram: Harness) -> None:
     assert len(track_ids(caption)) == 10
     assert len(set(track_ids(caption))) == 10
     keyboard = sent.json("reply_markup")["inline_keyboard"]
-    buttons = keyboard[0]  # steering first (core.controls.card_controls); journeys below
-    assert [b["text"] for b in buttons] == [a.emoji for a in Action]
+    steering, thumbs = keyboard[:2]  # (a close-call photo adds a row of scenes)
+    assert [b["text"] for b in steering] == [a.emoji for a in Action]
     request_id = flow.cards[-1].request_id
-    assert [b["callback_data"] for b in buttons] == [f"aidj:{request_id}:{a.value}" for a in Action]
+    assert [b["callback_data"] for b in steering] == [
+        f"aidj:{request_id}:{a.value}" for a in Action
+    ]
+    assert [(b["text"], b["callback_data"]) for b in thumbs] == [
+        ("👍", f"aidj:{request_id}:fit:up"),
+        ("👎", f"aidj:{request_id}:fit:down"),
+    ]
     assert await telegram.remembered(sent) == request_id
 
 
@@ -615,7 +628,8 @@ def test_callback_data_round_trip_and_reactions() -> None:
     assert Control.parse("aidj:7:nosuchkind:x") is None
     assert reaction_action("🔁") is Action.REGENERATE
     assert reaction_action("⚡️") is Action.MORE_ENERGY
-    assert reaction_action("👎") is Action.REGENERATE  # Telegram's reaction set lacks 🔁
+    assert reaction_action("🤔") is Action.REGENERATE  # Telegram's reaction set lacks 🔁
+    assert reaction_action("👎") is None  # a vote ("did it fit?"), not a new set of songs
     assert reaction_action("❤") is None
 
 

@@ -20,10 +20,11 @@ Intents
     enabled channels.
 
 Slash commands
-    ``/mood photo [caption]`` and ``/help``. With ``sync_commands`` the command tree is synced
-    once, on the first ready: globally by default (Discord can take up to an hour to show new
-    or changed global commands everywhere), or only to ``sync_guild_id`` (instant; use it while
-    testing, since the guild copy shows up next to the global one). Commands belong to the
+    ``/mood photo [caption]``, ``/stats`` (how well this channel's playlists fit) and
+    ``/help``. With ``sync_commands`` the command tree is synced once, on the first ready:
+    globally by default (Discord can take up to an hour to show new or changed global
+    commands everywhere), or only to ``sync_guild_id`` (instant; use it while testing, since
+    the guild copy shows up next to the global one). Commands belong to the
     application, not to a shard: with ``shards`` only the process running shard 0 syncs them.
     ``/mood`` takes an optional ``journey`` too: a choice of the destinations
     (``core.journey``), named in Korean for Korean clients.
@@ -34,13 +35,25 @@ Shards
     several processes, on one machine or several, split the guilds between them.
 
 Controls
-    Each card gets five reactions (``core.steering.Action``). A reaction from the requester, or
+    Each card carries its controls as buttons (``core.controls.card_controls``: the five
+    steering actions, and the two scenes when the photo was a close call), laid out by
+    ``adapters.chat.discord_controls``. They are persistent: discord.py matches a press to
+    ``ControlItem`` by its custom id, so cards posted before a restart keep working. A press
+    is acknowledged at once (a deferred update, within Discord's 3 s) and the card is then
+    edited through the interaction; a refusal (someone else's card, too many presses, a
+    message that is not a card) or a notice is an ephemeral reply, and changes nothing.
+
+    Each card also gets five reactions (``core.steering.Action``). A reaction from the requester, or
     from someone with Manage Messages or Administrator in that channel, steers the playlist and
     the card is edited in place. Anyone else's reaction is removed when the bot may (Manage
     Messages) and otherwise ignored, without a reply, so a busy channel is not flooded. After a
     successful steer the presser's reaction is removed too (when allowed) so the same control
     can be pressed again. Reactions are handled from the raw gateway event, so they work on
     messages that are not in the cache (after a restart, or long after the reply).
+    A 👍 or 👎 reaction from anyone in the channel is a vote ("did it fit?", ``core.fit``);
+    removing it takes the vote back. The bot does not add those two itself (seven reactions
+    under every card would bury it, and they are the reactions people use anyway), and
+    leaves them in place: they are the visible vote.
 
 Errors
     ``core.errors.AIDJError`` becomes a short reply in the user's language
@@ -62,6 +75,7 @@ from typing import Any
 import discord
 from discord import app_commands
 
+from adapters.chat.discord_controls import ControlItem
 from adapters.chat.discord_render import (
     CONTROL_EMOJIS,
     help_text,
@@ -71,6 +85,7 @@ from adapters.chat.discord_render import (
 from adapters.chat.discord_shards import ShardRange
 from adapters.chat.notices import NoticeGate
 from adapters.images import MAX_IMAGE_BYTES
+from core.controls import Control
 from core.errors import (
     AIDJError,
     BadImageError,
@@ -78,6 +93,8 @@ from core.errors import (
     NotRequesterError,
     UnknownRequestError,
 )
+from core.fit import Vote
+from core.fit_text import stats_text
 from core.flow import Actor, CardMessage, MoodFlow, PhotoRequest
 from core.language import reply_language
 from core.messages import ImageProblem, file_size
@@ -134,8 +151,15 @@ class DiscordBot:
         )
         self.tree = app_commands.CommandTree(self.client)
         self._register_commands()
-        for handler in (self.on_ready, self.on_message, self.on_raw_reaction_add):
+        for handler in (
+            self.on_ready,
+            self.on_message,
+            self.on_raw_reaction_add,
+            self.on_aidj_control,
+            self.on_raw_reaction_remove,
+        ):
             self.client.event(handler)
+        self.client.add_dynamic_items(ControlItem)  # presses on any card, restarts included
         self._synced = False
         self._logged_in = False
         self._closing = False
@@ -288,6 +312,9 @@ class DiscordBot:
             return
         if payload.member is not None and payload.member.bot:
             return
+        if _vote_of(payload) is not None:
+            await self.on_vote(payload, on=True)
+            return
         action = (
             Action.from_emoji(payload.emoji.name or "")
             if payload.emoji.is_unicode_emoji()
@@ -300,6 +327,40 @@ class DiscordBot:
                 await self._steer(payload, action)
         except Exception as error:  # last resort: nothing escapes into discord.py
             _log_unexpected(error, "reaction", payload.channel_id, payload.user_id)
+
+    async def on_aidj_control(
+        self, interaction: discord.Interaction[Any], control: Control | None
+    ) -> None:
+        """A press on a card's button (``discord_controls.PRESS_EVENT``)."""
+        if self._closing:
+            return
+        try:
+            with self._working():
+                await self._press(interaction, control)
+        except Exception as error:  # last resort: nothing escapes into discord.py
+            _log_unexpected(error, "button", interaction.channel_id, interaction.user.id)
+
+    async def on_raw_reaction_remove(self, payload: discord.RawReactionActionEvent) -> None:
+        """A reaction taken away: only a 👍 / 👎 means something (the vote taken back)."""
+        me = self.client.user
+        if self._closing or me is None or payload.user_id == me.id:
+            return
+        if _vote_of(payload) is not None:
+            await self.on_vote(payload, on=False)
+
+    async def on_vote(self, payload: discord.RawReactionActionEvent, *, on: bool) -> None:
+        """A 👍 / 👎 added or removed on one of our cards: the reacting user's vote. Refused
+        or failed votes are logged, never answered in the channel."""
+        vote = _vote_of(payload)
+        assert vote is not None
+        card = CardMessage(PLATFORM, str(payload.channel_id), str(payload.message_id))
+        actor = Actor(platform=PLATFORM, chat_id=card.chat_id, user_id=str(payload.user_id))
+        try:
+            with self._working():
+                if await self.flow.request_for_message(PLATFORM, card.chat_id, card.message_id):
+                    await self.flow.vote(card, actor, vote, on=on)
+        except Exception as error:
+            _log_unexpected(error, "vote", payload.channel_id, payload.user_id)
 
     @contextlib.contextmanager
     def _working(self) -> Iterator[None]:
@@ -334,11 +395,28 @@ class DiscordBot:
             with bot._working():
                 await bot._on_mood_command(interaction, photo, caption or "", _destination(journey))
 
+        @self.tree.command(name="stats", description="How well the playlists fit in this channel")
+        async def stats_command(interaction: discord.Interaction) -> None:
+            await bot._on_stats_command(interaction)
+
         @self.tree.command(name="help", description="How to use AI DJ")
         async def help_command(interaction: discord.Interaction) -> None:
             language = reply_language(str(interaction.locale))
             with _quietly("help reply", interaction.channel_id):
                 await interaction.response.send_message(help_text(language), ephemeral=True)
+
+    async def _on_stats_command(self, interaction: discord.Interaction) -> None:
+        """``/stats``: this channel's cards, fit rate per scene, most pressed controls."""
+        language = reply_language(str(interaction.locale))
+        channel_id = interaction.channel_id
+        try:
+            stats = await self.flow.chat_stats(PLATFORM, str(channel_id))
+            answer = stats_text(stats, language)
+        except Exception as error:
+            _log_unexpected(error, "/stats", channel_id, interaction.user.id)
+            answer = error_text(error, language)
+        with _quietly("/stats reply", channel_id):
+            await interaction.response.send_message(answer)
 
     async def _on_mood_command(
         self,
@@ -435,6 +513,45 @@ class DiscordBot:
                     )
         await self._remove_reaction(payload)
 
+    async def _press(self, interaction: discord.Interaction[Any], control: Control | None) -> None:
+        """A button. The card is the message it is on (the request id in the custom id is
+        only a claim the flow checks); the flow refuses anyone but the requester or a
+        moderator of that channel before any work, then acknowledges the press (a deferred
+        update) and edits the card through the interaction."""
+        language = reply_language(str(interaction.locale))
+        message, channel_id = interaction.message, interaction.channel_id
+        if control is None or message is None or channel_id is None:
+            await _tell(interaction, error_text(UnknownRequestError(), language))
+            return
+        card = CardMessage(PLATFORM, str(channel_id), str(message.id))
+        permissions = interaction.permissions
+        actor = Actor(
+            platform=PLATFORM,
+            chat_id=card.chat_id,
+            user_id=str(interaction.user.id),
+            is_admin=interaction.guild_id is not None
+            and (permissions.administrator or permissions.manage_messages),
+            locale=str(interaction.locale),
+        )
+
+        async def acknowledge() -> None:
+            await interaction.response.defer()  # type 6: the card itself will change
+
+        async def edit(new_card: PlaylistCard) -> None:
+            await interaction.edit_original_response(**render_card(new_card).edit_kwargs())
+
+        try:
+            pressed = await self.flow.press(card, control, actor, edit, acknowledge=acknowledge)
+        except Exception as error:
+            _log_unexpected(error, "button", channel_id, interaction.user.id)
+            await _tell(interaction, error_text(error, language))
+            return
+        if pressed.notice:
+            await _tell(interaction, pressed.notice)
+        elif not interaction.response.is_done():  # a press that needed no acknowledgement
+            with _quietly("button acknowledgement", channel_id):
+                await interaction.response.defer()
+
     def _may_moderate(self, payload: discord.RawReactionActionEvent) -> bool:
         """Manage Messages or Administrator where the reaction was made (guilds only)."""
         member = payload.member
@@ -487,6 +604,13 @@ class DiscordBot:
         return " ".join(content.split())
 
 
+def _vote_of(payload: discord.RawReactionActionEvent) -> Vote | None:
+    """The vote a reaction stands for (👍 / 👎, any skin tone), or None."""
+    if not payload.emoji.is_unicode_emoji():
+        return None
+    return Vote.from_emoji(payload.emoji.name or "")
+
+
 def _sharding(shards: ShardRange | None) -> dict[str, Any]:
     """The client's shard arguments: none lets discord.py ask Discord for the count."""
     if shards is None:
@@ -523,6 +647,16 @@ async def _download(attachment: discord.Attachment, max_bytes: int) -> bytes:
 
 def _too_large(max_bytes: int) -> BadImageError:
     return BadImageError(ImageProblem.TOO_LARGE, limit=file_size(max_bytes))
+
+
+async def _tell(interaction: discord.Interaction[Any], text: str) -> None:
+    """An ephemeral answer to a press, seen by the presser only: the interaction's one
+    response when it has none yet, else a followup."""
+    with _quietly("button answer", interaction.channel_id):
+        if interaction.response.is_done():
+            await interaction.followup.send(text, ephemeral=True)
+        else:
+            await interaction.response.send_message(text, ephemeral=True)
 
 
 def _guild_locale(guild: discord.Guild | None) -> str | None:

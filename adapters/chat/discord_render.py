@@ -1,4 +1,5 @@
-"""How a ``PlaylistCard`` looks on Discord: an embed, the mood-plane picture, the message text.
+"""How a ``PlaylistCard`` looks on Discord: an embed, the mood-plane picture, the message text,
+and the controls as buttons (``adapters.chat.discord_controls``).
 
 The wording comes from ``core.reply`` (shared with Telegram); this module only lays it out.
 The playlist link also goes into the message content, because Discord unfurls a bare Spotify
@@ -15,6 +16,7 @@ from typing import Any
 import discord
 from discord import app_commands
 
+from adapters.chat.discord_controls import control_view
 from core.journey import destination_emoji
 from core.language import Language
 from core.mood import Destination
@@ -23,6 +25,7 @@ from core.reply import (
     control_name,
     destination_name,
     destination_names,
+    scene_question,
     summary_lines,
     text,
     title,
@@ -43,9 +46,12 @@ _HELP = {
         "• Send me a photo in a DM, mention me with a photo in a server, or use "
         "`/mood photo: caption:`.\n"
         "• The caption is optional: it nudges the mood (brighter, darker, calmer, livelier).\n"
-        "• Steer the reply with reactions: {controls}\n"
-        "• `/mood journey:` makes it a journey that starts at the photo's mood and moves "
-        "toward {journeys}.\n"
+        "• Steer the reply with the buttons under it (or the same reactions): {controls}\n"
+        "• Make it a journey that starts at the photo's mood and moves toward {journeys}: "
+        "the last row of buttons, or `/mood journey:`.\n"
+        "• When the photo could be either of two scenes, the card asks: pick one.\n"
+        "• Did it fit? Press 👍 or 👎 under the card, or react with them (anyone can); "
+        "`/stats` shows how well the playlists fit in this channel.\n"
         "Only the person who asked (or a moderator) can steer a playlist."
     ),
     Language.KO: (
@@ -53,9 +59,12 @@ _HELP = {
         "• DM으로 사진을 보내거나, 서버에서 사진과 함께 저를 멘션하거나, "
         "`/mood photo: caption:`을 사용하세요.\n"
         "• 캡션은 선택이에요. 분위기를 밝게, 어둡게, 차분하게, 신나게 조금 움직여요.\n"
-        "• 반응으로 조정해요: {controls}\n"
-        "• `/mood journey:`로 여정을 만들 수 있어요. 사진의 분위기에서 시작해 {journeys} "
-        "쪽으로 곡이 흘러가요.\n"
+        "• 카드 아래 버튼(또는 같은 반응)으로 조정해요: {controls}\n"
+        "• 여정으로 만들 수도 있어요. 사진의 분위기에서 시작해 {journeys} 쪽으로 곡이 "
+        "흘러가요: 맨 아래 줄 버튼, 또는 `/mood journey:`.\n"
+        "• 사진이 두 장면 중 어느 쪽인지 애매하면 카드가 물어봐요. 하나를 골라 주세요.\n"
+        "• 잘 맞았나요? 카드 아래 👍 또는 👎를 누르거나 반응해 주세요 (누구나 할 수 있어요). "
+        "`/stats`로 이 채널의 적중률을 볼 수 있어요.\n"
         "플레이리스트는 요청한 사람(또는 관리자)만 조정할 수 있어요."
     ),
 }
@@ -69,10 +78,11 @@ class RenderedCard:
     content: str | None
     embed: discord.Embed
     file: discord.File | None
+    view: discord.ui.View  # the controls as buttons (``discord_controls``)
 
     def send_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for ``Messageable.send``/``Message.reply``/``followup.send``."""
-        kwargs: dict[str, Any] = {"embed": self.embed}
+        kwargs: dict[str, Any] = {"embed": self.embed, "view": self.view}
         if self.content:
             kwargs["content"] = self.content
         if self.file is not None:
@@ -80,11 +90,13 @@ class RenderedCard:
         return kwargs
 
     def edit_kwargs(self) -> dict[str, Any]:
-        """Keyword arguments for ``PartialMessage.edit``: replaces text, embed and picture."""
+        """Keyword arguments for ``PartialMessage.edit`` and
+        ``Interaction.edit_original_response``: replaces text, embed, picture and buttons."""
         return {
             "content": self.content,
             "embed": self.embed,
             "attachments": [self.file] if self.file is not None else [],
+            "view": self.view,
         }
 
 
@@ -99,12 +111,17 @@ def render_card(card: PlaylistCard) -> RenderedCard:
     if card.plane_png:
         file = discord.File(io.BytesIO(card.plane_png), filename=PLANE_FILENAME)
         embed.set_image(url=f"attachment://{PLANE_FILENAME}")
-    return RenderedCard(content=card.playlist_url or None, embed=embed, file=file)
+    return RenderedCard(
+        content=card.playlist_url or None, embed=embed, file=file, view=control_view(card)
+    )
 
 
 def describe(card: PlaylistCard) -> str:
     """The embed description: the explanation, then the playlist link and the tracks."""
     lines = list(summary_lines(card))
+    question = scene_question(card)
+    if question:
+        lines.append(f"**{question}**")
     lines.append("")
     if card.playlist_url:
         lines.append(f"**[{text('playlist', card.language)}]({card.playlist_url})**")

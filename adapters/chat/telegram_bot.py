@@ -10,9 +10,9 @@ What it listens to:
 - ``/mood [destination] [caption]`` sent as a reply to a photo (or as the photo's caption):
   a first word naming a journey destination (``core.journey.split_destination``: "lift",
   "wind down", "기분전환", ...) makes the playlist a journey; other words are caption;
-  ``/start`` and ``/help``;
-- the inline buttons under a card (``core.controls.card_controls``: steering and journeys;
-  only the requester or a group admin may press them);
+  ``/stats``; ``/start`` and ``/help``;
+- the buttons under a card (``core.controls``: only the requester or a group admin may
+  steer or choose a journey; anyone in the chat may vote 👍 / 👎);
 - reactions on a card (Telegram delivers these in groups only when the bot is an admin).
 
 How updates arrive: by long polling (getUpdates) by default, or by webhook
@@ -83,7 +83,7 @@ from adapters.chat.telegram_retry import RetryAfterLimiter
 from adapters.images import MAX_IMAGE_BYTES
 from adapters.redaction import RedactingFilter
 from core.controls import PREFIX as CONTROL_PREFIX
-from core.controls import Control
+from core.controls import Control, ControlKind
 from core.errors import (
     AIDJError,
     BadImageError,
@@ -91,6 +91,8 @@ from core.errors import (
     NotRequesterError,
     UnknownRequestError,
 )
+from core.fit import reaction_change
+from core.fit_text import stats_text
 from core.flow import Actor, CardMessage, MoodFlow, PhotoRequest
 from core.journey import split_destination
 from core.language import Language, reply_language
@@ -211,6 +213,7 @@ class TelegramBot:
             [
                 CommandHandler(["start", "help"], self._on_help),
                 CommandHandler("mood", self._on_mood_command),
+                CommandHandler("stats", self._on_stats),
                 MessageHandler(filters.COMMAND, self._on_unknown_command),
                 MessageHandler(filters.PHOTO | filters.Document.ALL, self._on_media),
                 MessageHandler(
@@ -293,6 +296,21 @@ class TelegramBot:
             return
         language = reply_language(_locale(update.effective_user))
         await self._reply_text(message, help_text(language), html=True)
+
+    async def _on_stats(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """``/stats``: how well this chat's playlists fit (``core.fit_text``)."""
+        message = update.effective_message
+        if message is None:
+            return
+        language = reply_language(_locale(update.effective_user))
+        try:
+            stats = await self._flow.chat_stats(PLATFORM, str(message.chat.id))
+            answer = stats_text(stats, language)
+        except Exception as error:
+            if not isinstance(error, AIDJError):
+                log.exception("/stats failed: %s", type(error).__name__)
+            answer = error_text(error, language)
+        await self._reply_text(message, answer)
 
     async def _on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
@@ -465,7 +483,8 @@ class TelegramBot:
             pressed = await self._flow.press(
                 CardMessage(PLATFORM, str(chat.id), str(message.message_id)),
                 control,
-                await self._actor(bot, chat, user),
+                # anyone in the chat may vote: an admin lookup is for steering only
+                await self._actor(bot, chat, user, admin=control.kind is not ControlKind.FIT),
                 lambda card: self._edit_card(
                     bot, chat.id, message.message_id, card, photo=_has_photo(message)
                 ),
@@ -488,17 +507,17 @@ class TelegramBot:
             await _answer(update.callback_query)
 
     async def _on_reaction(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Someone changed their reactions on a message: 👍 / 👎 set or take back their vote
+        ("did it fit?", anyone in the chat), a control emoji steers (requester or admin)."""
         reaction = update.message_reaction
         if reaction is None:
             return
-        before = {r.emoji for r in reaction.old_reaction if isinstance(r, ReactionTypeEmoji)}
-        added = [
-            r.emoji
-            for r in reaction.new_reaction
-            if isinstance(r, ReactionTypeEmoji) and r.emoji not in before
-        ]
+        before = [r.emoji for r in reaction.old_reaction if isinstance(r, ReactionTypeEmoji)]
+        after = [r.emoji for r in reaction.new_reaction if isinstance(r, ReactionTypeEmoji)]
+        change = reaction_change(before, after)
+        added = [emoji for emoji in after if emoji not in before]
         action = next((a for e in added if (a := reaction_action(e)) is not None), None)
-        if action is None:
+        if action is None and change is None:
             return
         chat = reaction.chat
         card = CardMessage(PLATFORM, str(chat.id), str(reaction.message_id))
@@ -510,8 +529,8 @@ class TelegramBot:
         user = reaction.user
         language = reply_language(_locale(user))
         bot = context.bot
-        if user is not None:
-            actor = await self._actor(bot, chat, user)
+        if user is not None:  # whether they are an admin matters to steering only
+            actor = await self._actor(bot, chat, user, admin=action is not None)
         else:  # an anonymous group admin reacts as the group itself
             sender = reaction.actor_chat
             actor = Actor(
@@ -521,16 +540,19 @@ class TelegramBot:
                 is_admin=sender is not None and sender.id == chat.id,
             )
         try:
-            await self._flow.steer(
-                card,
-                action,
-                actor,
-                lambda new_card: self._edit_card(bot, chat.id, reaction.message_id, new_card),
-                acknowledge=lambda: _show_action(bot, chat.id, ChatAction.UPLOAD_PHOTO),
-            )
+            if change is not None:
+                await self._flow.vote(card, actor, change.vote, on=change.on)
+            if action is not None:
+                await self._flow.steer(
+                    card,
+                    action,
+                    actor,
+                    lambda new_card: self._edit_card(bot, chat.id, reaction.message_id, new_card),
+                    acknowledge=lambda: _show_action(bot, chat.id, ChatAction.UPLOAD_PHOTO),
+                )
         except (NotRequesterError, UnknownRequestError):
             # everyone sees reactions; answering each refused one would only spam the chat
-            log.info("ignored a reaction from someone other than the requester")
+            log.info("ignored a reaction from someone who may not use it")
         except Exception as error:
             if not isinstance(error, AIDJError):
                 log.exception("a reaction failed: %s", type(error).__name__)
@@ -540,12 +562,13 @@ class TelegramBot:
                     bot, chat.id, reaction.message_id, error_text(error, language)
                 )
 
-    async def _actor(self, bot: Bot, chat: Chat, user: User) -> Actor:
+    async def _actor(self, bot: Bot, chat: Chat, user: User, *, admin: bool = True) -> Actor:
+        """Who pressed or reacted; ``admin``: look up whether they are a group admin."""
         return Actor(
             PLATFORM,
             str(chat.id),
             str(user.id),
-            is_admin=await _is_admin(bot, chat, user),
+            is_admin=admin and await _is_admin(bot, chat, user),
             locale=_locale(user),
         )
 

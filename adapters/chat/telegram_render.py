@@ -8,7 +8,8 @@ Caption length: Telegram allows 1024 characters of *visible* caption text (links
 do not count). Rather than splitting a card over two messages (which would make every later
 edit touch two messages and leave reactions on the second one unmatched), an over-long
 caption is trimmed: track labels are shortened step by step, then trailing explanation lines
-are dropped. The ten links always survive; only their visible text gets shorter.
+are dropped. The ten links always survive; only their visible text gets shorter. The line
+asking which scene the photo shows (when the card offers two) is never dropped.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from core.reply import (
     PlaylistCard,
     control_name,
     destination_names,
+    scene_question,
     summary_lines,
     text,
     title,
@@ -38,10 +40,10 @@ _LABEL_BUDGETS = (80, 60, 48, 40, 32, 26, 20, 16, 12)
 _TAG = re.compile(r"<[^>]+>")
 
 # Telegram only allows reactions from a fixed emoji set, which lacks most control emojis
-# (⚡ is in it; 🔁 🌙 ☀️ 🌧 are not), so common reactions stand in for them too.
+# (⚡ is in it; 🔁 🌙 ☀️ 🌧 are not), so common reactions stand in for them too. 👍 and 👎
+# are votes ("did it fit?", ``core.fit``), never steering.
 _REACTION_ALIASES: dict[str, Action] = {
     "⚡": Action.MORE_ENERGY,  # a control emoji that is also a Telegram reaction
-    "👎": Action.REGENERATE,
     "🤔": Action.REGENERATE,
     "🔥": Action.MORE_ENERGY,
     "😴": Action.CALMER,
@@ -63,7 +65,10 @@ _HELP = {
         "• Steer the playlist with the buttons under it: {controls}\n"
         "• Reactions work too: {reactions}\n"
         "• Make it a journey that starts at the photo's mood and moves toward {journeys}: "
-        "the second row of buttons, or /mood lift (wind down, focus, hype) with the photo.\n"
+        "the last row of buttons, or /mood lift (wind down, focus, hype) with the photo.\n"
+        "• When the photo could be either of two scenes, the card asks: pick one.\n"
+        "• Did it fit? Press 👍 or 👎 under a playlist (or react with them); anyone in the "
+        "chat can. /stats shows how well the playlists fit here.\n"
         "Only the person who asked (or a group admin) can steer a playlist."
     ),
     Language.KO: (
@@ -75,7 +80,10 @@ _HELP = {
         "• 플레이리스트 아래 버튼으로 조정해요: {controls}\n"
         "• 반응으로도 돼요: {reactions}\n"
         "• 여정으로 만들 수도 있어요. 사진의 분위기에서 시작해 {journeys} 쪽으로 곡이 "
-        "흘러가요: 두 번째 줄 버튼, 또는 사진과 함께 /mood 기분전환 (진정, 집중, 텐션업).\n"
+        "흘러가요: 맨 아래 줄 버튼, 또는 사진과 함께 /mood 기분전환 (진정, 집중, 텐션업).\n"
+        "• 사진이 두 장면 중 어느 쪽인지 애매하면 카드가 물어봐요. 하나를 골라 주세요.\n"
+        "• 잘 맞았나요? 플레이리스트 아래 👍 또는 👎를 눌러 주세요 (반응으로도 돼요). 대화방의 "
+        "누구나 평가할 수 있어요. /stats로 이 대화방의 적중률을 볼 수 있어요.\n"
         "플레이리스트는 요청한 사람(또는 그룹 관리자)만 조정할 수 있어요."
     ),
 }
@@ -85,6 +93,7 @@ COMMANDS = {
         BotCommand(
             "mood", "Playlist for a photo (with a photo or as a reply); /mood lift: a journey"
         ),
+        BotCommand("stats", "How well the playlists fit in this chat"),
         BotCommand("help", "How to use AI DJ"),
         BotCommand("start", "Start and show how to use AI DJ"),
     ],
@@ -92,6 +101,7 @@ COMMANDS = {
         BotCommand(
             "mood", "사진에 어울리는 플레이리스트 (사진과 함께 또는 답장으로), /mood 기분전환: 여정"
         ),
+        BotCommand("stats", "이 대화방 플레이리스트의 적중률"),
         BotCommand("help", "AI DJ 사용법"),
         BotCommand("start", "시작하고 사용법 보기"),
     ],
@@ -132,7 +142,11 @@ def card_caption(card: PlaylistCard, limit: int = CAPTION_LIMIT) -> str:
 
 
 def _compose(card: PlaylistCard, summary: list[str], label_budget: int) -> str:
-    lines = [f"<b>{_escape(title(card))}</b>", *(_escape(line) for line in summary), ""]
+    question = scene_question(card)  # never trimmed: it explains the scene buttons
+    lines = [f"<b>{_escape(title(card))}</b>", *(_escape(line) for line in summary)]
+    if question:
+        lines.append(f"<b>{_escape(question)}</b>")
+    lines.append("")
     if card.playlist_url:
         label = _escape(text("playlist", card.language))
         lines.append(f'<b><a href="{_escape_attr(card.playlist_url)}">{label}</a></b>')

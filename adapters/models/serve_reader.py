@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from adapters.models import ray_cluster
 from adapters.models.options import ModelOptions
@@ -30,6 +30,15 @@ from core.mood import Reading
 log = logging.getLogger(__name__)
 
 _MAX_ATTEMPTS = 2  # a request survives one replica's death, not two
+
+
+class ServeEvents(Protocol):
+    """What a caller may want to count (``bot.metrics`` does): each answer with the size of
+    the batch the replica read it in, and each request resent after its replica died."""
+
+    def served_in_batch(self, size: int) -> None: ...
+
+    def resent(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -45,9 +54,12 @@ class ServeReader:
     """Use ``async with ServeReader(server, options)``; ``start`` fails with ``WorkerError``
     when the cluster or the application cannot be reached."""
 
-    def __init__(self, server: ModelServer, options: ModelOptions) -> None:
+    def __init__(
+        self, server: ModelServer, options: ModelOptions, *, events: ServeEvents | None = None
+    ) -> None:
         self._server = server
         self._options = options
+        self._events = events
         self._handle: Any = None
         self._joined = False
         self._closing = False
@@ -112,6 +124,8 @@ class ServeReader:
             self._in_flight -= 1
         self._answered += 1
         self._largest_batch = max(self._largest_batch, batch_size)
+        if self._events is not None:
+            self._events.served_in_batch(batch_size)
         if isinstance(result, Exception):
             raise result
         return result
@@ -146,6 +160,8 @@ class ServeReader:
                 if attempt == _MAX_ATTEMPTS:
                     raise WorkerError("the model server lost this request twice") from lost.cause
                 self._resent += 1
+                if self._events is not None:
+                    self._events.resent()
                 log.warning("a model replica died with a request on it (%s); resending", lost)
         raise AssertionError("unreachable")
 

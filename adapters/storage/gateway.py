@@ -15,6 +15,7 @@ import asyncio
 import threading
 from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
 
@@ -22,10 +23,12 @@ from sqlite_utils import Database
 
 from adapters.storage.anchors_store import anchor_points, base_for
 from adapters.storage.database import busy_as_user_error, open_database
+from adapters.storage.fit_log import FitLog
 from adapters.storage.request_log import RequestLog, StoredRequest
 from adapters.storage.spotify_cache import SpotifyCache
 from adapters.storage.track_search import nearest
 from core.categories import MoodCategory
+from core.fit import FitStats, StatsScope, Vote
 from core.journey import Journey
 from core.language import Language
 from core.mood import Analysis, BaseSource, MoodPoint
@@ -40,6 +43,7 @@ class Storage:
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="aidj-db")
         self._thread_id: int | None = None
         self._requests = RequestLog(db)
+        self._fit = FitLog(db)
         self.spotify = SpotifyCache(db, self.call_blocking)
 
     @classmethod
@@ -112,8 +116,11 @@ class Storage:
         track_ids: Sequence[str],
         user_id: str,
         action: str,
+        rebased: Analysis | None = None,
         journey: Journey | None = None,
     ) -> bool:
+        """A delivered press (``RequestLog.commit_round``; ``rebased``: a scene choice;
+        ``journey``: the request's journey from now on)."""
         return await self._run(
             lambda: self._requests.commit_round(
                 request_id,
@@ -122,6 +129,7 @@ class Storage:
                 track_ids=track_ids,
                 user_id=user_id,
                 action=action,
+                rebased=rebased,
                 journey=journey,
             )
         )
@@ -140,6 +148,44 @@ class Storage:
         return await self._run(
             lambda: self._requests.request_for_message(platform, chat_id, message_id)
         )
+
+    async def nudge_counts(
+        self,
+        *,
+        platform: str | None = None,
+        chat_id: str | None = None,
+        since: datetime | None = None,
+    ) -> dict[str, int]:
+        """Presses per control action on the requests in scope, most first
+        (``RequestLog.nudge_counts``)."""
+        return await self._run(
+            lambda: self._requests.nudge_counts(platform=platform, chat_id=chat_id, since=since)
+        )
+
+    # ---- "did it fit?" ---------------------------------------------------------------------
+
+    async def vote_of(self, request_id: int, platform: str, user_id: str) -> Vote | None:
+        return await self._run(lambda: self._fit.vote_of(request_id, platform, user_id))
+
+    async def change_vote(
+        self, request_id: int, platform: str, user_id: str, vote: Vote | None
+    ) -> Vote | None:
+        """Set (None: take back) a user's vote; the vote it replaced."""
+        return await self._run(lambda: self._fit.change_vote(request_id, platform, user_id, vote))
+
+    async def toggle_vote(
+        self, request_id: int, platform: str, user_id: str, vote: Vote
+    ) -> tuple[Vote | None, Vote | None]:
+        """A 👍 / 👎 press: the same vote again takes it back. The vote before and after."""
+        return await self._run(lambda: self._fit.toggle_vote(request_id, platform, user_id, vote))
+
+    async def withdraw_vote(self, request_id: int, platform: str, user_id: str, vote: Vote) -> bool:
+        """Take back a user's vote if it is ``vote``; whether it was."""
+        return await self._run(lambda: self._fit.withdraw_vote(request_id, platform, user_id, vote))
+
+    async def fit_stats(self, scope: StatsScope) -> FitStats:
+        """Cards, fit rate per scene and the most pressed controls over ``scope``."""
+        return await self._run(lambda: self._fit.stats(scope, self._requests))
 
     # ---- anchors and catalog ---------------------------------------------------------------
 

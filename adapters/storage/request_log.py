@@ -1,8 +1,9 @@
 """What the bot was asked and what it showed, so controls work after a restart.
 
 A request row keeps the whole analysis (category distribution and caption scores as JSON
-too), so a stored request re-renders exactly; ``target`` is the point after any nudges, and
-``journey`` where its songs move to (``core.journey``), if anywhere.
+too), so a stored request re-renders exactly; ``target`` is the point after any nudges,
+``scene_choice`` the scene the user picked when the photo was a close call, and ``journey``
+where its songs move to (``core.journey``), if anywhere.
 ``shown_tracks`` is what regenerate excludes, ``reply_messages`` maps a chat message with
 controls back to its request. Chat, user and message ids are stored as text (Telegram's
 are integers, Discord's snowflakes overflow nothing but are strings in its API).
@@ -15,10 +16,12 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlite_utils import Database
 
 from adapters.storage.database import utc_now
+from adapters.storage.request_scope import scope_filter
 from core.journey import Journey, JourneySource
 from core.language import Language
 from core.mood import (
@@ -34,6 +37,7 @@ from core.mood import (
     Reading,
     TextReading,
 )
+from core.scene_choice import chosen_reading
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,9 @@ class StoredRequest:
     target: MoodPoint
     rounds: int  # cards shown so far; the next card's round number
     created_at: str
+    # the scene the user picked when the photo was a close call (``core.scene_choice``);
+    # ``analysis`` is then re-based on it
+    scene_choice: str | None = None
     journey: Journey | None = None
 
     @property
@@ -74,7 +81,8 @@ _REQUEST_COLUMNS = (
     "categories, text_valence_label, text_valence_direction, text_valence_confidence, "
     "text_energy_label, text_energy_direction, text_energy_confidence, text_scores, "
     "base_valence, base_energy, base_source, final_valence, final_energy, "
-    "target_valence, target_energy, seed_genres, rounds, created_at, journey, journey_source"
+    "target_valence, target_energy, seed_genres, rounds, created_at, scene_choice, "
+    "journey, journey_source"
 )
 
 
@@ -152,26 +160,27 @@ class RequestLog:
         track_ids: Sequence[str],
         user_id: str | int,
         action: str,
+        rebased: Analysis | None = None,
         journey: Journey | None = None,
     ) -> bool:
-        """Keep a delivered press in one transaction: the new target and journey, the
-        card's tracks as round ``round``, and the press. False (nothing written) when the
-        request is no longer at that round: another press (another process on the same
-        file) won."""
-        columns = _journey_columns(journey)
+        """Keep a delivered press in one transaction: the new target and journey (None:
+        none; a press that keeps one passes it), the card's tracks as round ``round``, and
+        the press; with ``rebased`` (a scene the user chose: its reading names the scene)
+        also the choice and the re-based analysis. False (nothing written) when the request
+        is no longer at that round: another press (another process on the same file) won."""
+        columns: dict[str, object] = {
+            "target_valence": target.valence,
+            "target_energy": target.energy,
+            "rounds": round + 1,
+            **_journey_columns(journey),
+        }
+        if rebased is not None:
+            columns |= _rebased_columns(rebased)
+        assignments = ", ".join(f"{name} = ?" for name in columns)
         with self._db.atomic():
             moved = self._db.execute(
-                "UPDATE requests SET target_valence = ?, target_energy = ?, rounds = ?, "
-                "journey = ?, journey_source = ? WHERE id = ? AND rounds = ?",
-                [
-                    target.valence,
-                    target.energy,
-                    round + 1,
-                    columns["journey"],
-                    columns["journey_source"],
-                    request_id,
-                    round,
-                ],
+                f"UPDATE requests SET {assignments} WHERE id = ? AND rounds = ?",
+                [*columns.values(), request_id, round],
             ).rowcount
             if moved != 1:
                 return False
@@ -183,7 +192,13 @@ class RequestLog:
         """Remove a request that never reached its user, with all that hangs on it (its
         playlist's row too: the id may be given to the next request)."""
         with self._db.atomic():
-            for table in ("shown_tracks", "reply_messages", "feedback", "spotify_playlists"):
+            for table in (
+                "shown_tracks",
+                "reply_messages",
+                "feedback",
+                "fit_votes",
+                "spotify_playlists",
+            ):
                 self._db.execute(f"DELETE FROM {table} WHERE request_id = ?", [request_id])
             self._db.execute("DELETE FROM requests WHERE id = ?", [request_id])
 
@@ -238,6 +253,38 @@ class RequestLog:
             "INSERT INTO feedback (request_id, user_id, action, created_at) VALUES (?, ?, ?, ?)",
             [request_id, str(user_id), action, utc_now()],
         )
+
+    def nudge_counts(
+        self,
+        *,
+        platform: str | None = None,
+        chat_id: str | None = None,
+        since: datetime | None = None,
+    ) -> dict[str, int]:
+        """How often each control action (``feedback.action``: regenerate or a nudge) was
+        pressed on the requests made in one platform / chat / since a moment (None: all),
+        most pressed first."""
+        where, params = scope_filter("r", platform=platform, chat_id=chat_id, since=since)
+        rows = self._db.execute(
+            "SELECT f.action, COUNT(*) AS presses "
+            f"FROM feedback f JOIN requests r ON r.id = f.request_id WHERE {where} "
+            "GROUP BY f.action ORDER BY presses DESC, f.action",
+            params,
+        )
+        return {action: presses for action, presses in rows}
+
+
+def _rebased_columns(rebased: Analysis) -> dict[str, object]:
+    """The columns a scene choice changes: the choice, and the analysis placed on it."""
+    return {
+        "scene_choice": rebased.reading.image.category_id,
+        "base_valence": rebased.base.valence,
+        "base_energy": rebased.base.energy,
+        "base_source": rebased.base_source,
+        "final_valence": rebased.final.valence,
+        "final_energy": rebased.final.energy,
+        "seed_genres": json.dumps(list(rebased.seed_genres)),
+    }
 
 
 def _text_scores(text: TextReading) -> dict[str, dict[str, float]]:
@@ -304,6 +351,7 @@ def _stored(row: tuple) -> StoredRequest:
         seed_genres,
         rounds,
         created_at,
+        scene_choice,
         journey,
         journey_source,
     ) = row
@@ -325,6 +373,8 @@ def _stored(row: tuple) -> StoredRequest:
             destination=destination,
         ),
     )
+    if scene_choice is not None:
+        reading = chosen_reading(reading, scene_choice)
     analysis = Analysis(
         reading=reading,
         base=MoodPoint(base_valence, base_energy),
@@ -343,5 +393,6 @@ def _stored(row: tuple) -> StoredRequest:
         target=MoodPoint(target_valence, target_energy),
         rounds=rounds,
         created_at=created_at,
+        scene_choice=scene_choice,
         journey=_journey(journey, journey_source, destination, caption),
     )
