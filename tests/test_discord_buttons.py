@@ -29,10 +29,12 @@ from adapters.storage.gateway import Storage
 from bot.config import Settings
 from bot.service import MoodService
 from core.categories import get_category
+from core.controls import ControlKind
 from core.language import Language
 from core.messages import ErrorReply, text_of
 from core.steering import Action
 from tests.conftest import eventually, make_photo, recorded_request
+from tests.control_rows import data_row
 from tests.fake_discord import EPHEMERAL, FakeDiscord, RecordedRequest
 from tests.test_discord_bot import reactions_on, replies_to, track_ids
 from tests.test_messages import english_words
@@ -153,17 +155,18 @@ async def test_a_card_carries_its_controls_as_buttons_next_to_the_reactions(
 ) -> None:
     card = await server.ask(server.fake.snowflake())
     request_id = server.request_id(card)
-    steering, scenes = button_ids(card)
+    rows = button_ids(card)
+    steering, scenes = data_row(rows, ControlKind.STEER), data_row(rows, ControlKind.SCENE)
     assert steering == [f"aidj:{request_id}:{action.value}" for action in Action]
-    [first_row, second_row] = card.json["components"]
-    assert [b["label"] for b in first_row["components"]] == [a.emoji for a in Action]
+    buttons = {b["custom_id"]: b for row in card.json["components"] for b in row["components"]}
+    assert [buttons[data]["label"] for data in steering] == [a.emoji for a in Action]
     stored = recorded_request(server.settings, request_id)
     distribution = stored.analysis.reading.image.distribution
     best_two = sorted(distribution, key=distribution.__getitem__, reverse=True)[:2]
     assert scenes == [f"aidj:{request_id}:scene:{scene}" for scene in best_two]
-    labels = [b["label"] for b in second_row["components"]]
+    labels = [buttons[data]["label"] for data in scenes]
     assert labels == [get_category(scene).label(Language.EN) for scene in best_two]
-    assert {b["style"] for b in second_row["components"]} == {discord.ButtonStyle.primary.value}
+    assert {buttons[data]["style"] for data in scenes} == {discord.ButtonStyle.primary.value}
     assert "Pick one to re-base the playlist." in card.embeds[0]["description"]
     # Discord keeps what it accepted: the card message has the buttons
     assert server.fake.messages[int(card.response["id"])]["components"] == card.json["components"]
@@ -295,7 +298,7 @@ async def test_a_scene_button_rebases_the_card_and_goes_away(
     requester = fake_user(server)
     card = await server.ask(requester, caption)
     request_id = server.request_id(card)
-    _, scenes = button_ids(card)
+    scenes = data_row(button_ids(card), ControlKind.SCENE)
     second = get_category(scenes[1].split(":")[3])
 
     interaction, answer = await server.press(
@@ -306,7 +309,7 @@ async def test_a_scene_button_rebases_the_card_and_goes_away(
     [embed] = edit.embeds
     assert second.name(language) in embed["title"]
     assert ("직접 고름" if language is Language.KO else "your pick") in embed["description"]
-    assert len(button_ids(edit)) == 1, "the scene buttons are gone"
+    assert data_row(button_ids(edit), ControlKind.SCENE) == [], "the scene buttons are gone"
     assert len(set(track_ids(edit))) == 10 and not set(track_ids(edit)) & set(track_ids(card))
     await eventually(
         lambda: recorded_request(server.settings, request_id).scene_choice == second.id
@@ -316,7 +319,7 @@ async def test_a_scene_button_rebases_the_card_and_goes_away(
 async def test_a_scene_pick_by_someone_else_is_refused(server: Server) -> None:
     card = await server.ask(fake_user(server), "sunset walk")
     request_id = server.request_id(card)
-    _, scenes = button_ids(card)
+    scenes = data_row(button_ids(card), ControlKind.SCENE)
     since = len(server.fake.requests)
     _, answer = await server.press(server.fake.bystander_id, card, scenes[0])
     assert answer.json["type"] == MESSAGE and answer.json["data"]["flags"] & EPHEMERAL

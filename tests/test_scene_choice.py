@@ -47,6 +47,7 @@ from core.steering import Action
 from core.tracks import Track
 from core.tuning import tune
 from tests.conftest import eventually, make_photo, recorded_request
+from tests.control_rows import keyboard_row, row_of
 from tests.fake_telegram import FakeTelegram, Recorded, group_chat, private_chat, user
 from tests.handled_updates import HandledUpdates
 from tests.test_messages import english_words
@@ -104,7 +105,8 @@ def _card(language: Language, choices: tuple[str, ...], **extra: Any) -> Playlis
 @pytest.mark.parametrize("language", list(Language))
 def test_a_close_call_card_asks_with_a_row_of_both_scenes(language: Language) -> None:
     card = _card(language, ("sunny_beach", "sunset"))
-    steering, scenes = card_controls(card)
+    rows = card_controls(card)
+    steering, scenes = row_of(rows, ControlKind.STEER), row_of(rows, ControlKind.SCENE)
     assert [b.control.action for b in steering] == list(Action)
     assert [b.control for b in scenes] == [
         Control(7, ControlKind.SCENE, "sunny_beach"),
@@ -125,7 +127,7 @@ def test_a_close_call_card_asks_with_a_row_of_both_scenes(language: Language) ->
         assert question.startswith("Sunny beach or sunset?")
         assert scenes[1].label == "🌅 Sunset"
     # no question, and one row, on a clear card or once a scene is chosen
-    assert len(card_controls(_card(language, ()))) == 1
+    assert row_of(card_controls(_card(language, ())), ControlKind.SCENE) == []
     chosen = _card(language, (), scene_chosen=True)
     assert scene_question(chosen) is None
     assert scene_lines(chosen)[0] != scene_lines(_card(language, ()))[0]
@@ -240,7 +242,7 @@ async def test_choosing_rebases_keeps_the_nudges_and_survives_a_restart(
     assert chosen.target.valence == pytest.approx(analysis.final.valence)
     assert chosen.target.energy == pytest.approx(min(1.0, analysis.final.energy + offset))
     assert chosen.scene_chosen and chosen.scene_choices == () and chosen.round == 2
-    assert len(card_controls(chosen)) == 1, "the scene buttons are gone"
+    assert row_of(card_controls(chosen), ControlKind.SCENE) == [], "the scene buttons are gone"
     earlier = {t.id for c in (card, louder) for t in c.tracks}
     assert len(chosen.tracks) == 10 and not earlier & {t.id for t in chosen.tracks}
     assert all(set(t.genres) & set(get_category(second).seed_genres) for t in chosen.tracks)
@@ -354,9 +356,9 @@ async def telegram(tiny_analyzer, own_settings) -> AsyncIterator[Telegram]:
 
 
 def scene_row(sent: Recorded) -> list[dict[str, Any]]:
-    keyboard = sent.json("reply_markup")["inline_keyboard"]
-    assert len(keyboard) == 2, "a close call: the steering row and the scenes"
-    return keyboard[1]
+    scenes = keyboard_row(sent.json("reply_markup")["inline_keyboard"], ControlKind.SCENE)
+    assert len(scenes) == 2, "a close call: a row of both scenes"
+    return scenes
 
 
 @pytest.mark.parametrize(
@@ -388,7 +390,7 @@ async def test_telegram_asks_and_a_pick_rebases_the_card(
     assert second.name(language) in caption_after.split("\n")[0], "the title names the pick"
     assert ("직접 고름" if language is Language.KO else "your pick") in caption_after
     keyboard = edit.json("reply_markup")["inline_keyboard"]
-    assert len(keyboard) == 1, "the scene buttons are gone"
+    assert keyboard_row(keyboard, ControlKind.SCENE) == [], "the scene buttons are gone"
     before = set(TRACK_LINK.findall(sent.params["caption"]))
     after = TRACK_LINK.findall(caption_after)
     assert len(set(after)) == 10 and not before & set(after)

@@ -26,8 +26,7 @@ from core.reply import PlaylistCard
 PRESS_EVENT = "aidj_control"  # the bot listens with ``on_aidj_control(interaction, control)``
 # what ``Control.encode`` writes: aidj:<request>:<action> or aidj:<request>:<kind>:<value>
 TEMPLATE = re.compile(rf"{PREFIX}:[0-9]+:[a-z0-9_\-]{{1,32}}(?::[a-z0-9_\-]{{1,32}})?")
-_STYLES = {
-    ControlKind.STEER: discord.ButtonStyle.secondary,
+_STYLES = {  # any other kind: secondary (grey), like the steering row
     ControlKind.SCENE: discord.ButtonStyle.primary,  # the card asks a question: stand out
 }
 
@@ -68,7 +67,10 @@ def control_view(card: PlaylistCard) -> discord.ui.View:
             control = button.control
             view.add_item(
                 ControlItem(
-                    control.encode(), button.label, style=_STYLES[control.kind], row=row_number
+                    control.encode(),
+                    button.label,
+                    style=_STYLES.get(control.kind, discord.ButtonStyle.secondary),
+                    row=row_number,
                 )
             )
     return view
