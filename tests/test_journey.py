@@ -16,7 +16,7 @@ from PIL import Image
 
 from adapters.chat.telegram_render import CAPTION_LIMIT, card_caption, visible_length
 from adapters.render.mood_plane import PATH, plane_xy, render_mood_plane
-from core.controls import MAX_DATA_BYTES, Control, ControlKind, card_controls
+from core.controls import MAX_DATA_BYTES, Control, ControlButton, ControlKind, card_controls
 from core.journey import (
     STAY,
     Journey,
@@ -43,6 +43,7 @@ from core.reply import PlaylistCard, summary_lines
 from core.steering import Action
 from core.tracks import Track
 from tests.conftest import SHARED_DATA
+from tests.control_rows import row_of
 
 REAL_CSV = SHARED_DATA / "spotify_songs.csv"
 GRID = [MoodPoint(v / 10, e / 10) for v in range(11) for e in range(11)]
@@ -180,9 +181,8 @@ def test_the_journey_row_fits_discord_and_telegram_and_parses_back() -> None:
     assert Control.parse("aidj:7:journey:stay") == Control.journey(7, None)
 
 
-def journey_row(card: PlaylistCard) -> list:
-    [row] = [r for r in card_controls(card) if r[0].control.kind is ControlKind.JOURNEY]
-    return row
+def journey_row(card: PlaylistCard) -> list[ControlButton]:
+    return row_of(card_controls(card), ControlKind.JOURNEY)
 
 
 def test_the_current_destination_is_ticked_and_stay_appears_only_on_a_journey() -> None:

@@ -2,8 +2,9 @@
 with the tiny models.
 
 ``/mood`` takes a ``journey`` choice (registered with Korean names for Korean clients); the
-card says where the songs go and why, and steering it (reactions here; the buttons come with
-``core.controls.card_controls``) keeps the journey, after a restart too.
+card's journey buttons (``core.controls.card_controls``) choose one or go back, only for the
+requester; the card says where the songs go and why, and steering it keeps the journey,
+after a restart too.
 """
 
 from __future__ import annotations
@@ -21,11 +22,16 @@ from adapters.chat.discord_bot import DiscordBot, DiscordOptions
 from adapters.storage.database import open_database
 from adapters.storage.gateway import Storage
 from bot.service import MoodService
+from core.controls import ControlKind
 from core.journey import Journey, JourneySource
+from core.language import Language
+from core.messages import ErrorReply, text_of
 from core.mood import Destination
 from core.reply import text
 from tests.conftest import eventually, make_photo, recorded_request
-from tests.fake_discord import FakeDiscord, RecordedRequest
+from tests.control_rows import data_row
+from tests.fake_discord import EPHEMERAL, FakeDiscord, RecordedRequest
+from tests.test_discord_buttons import DEFERRED_UPDATE, MESSAGE, button_ids
 
 TOKEN = "journey-discord-token"
 WAIT_S = 5.0
@@ -158,6 +164,73 @@ async def test_mood_without_a_journey_makes_none(
 ) -> None:
     card = await slash_mood(fake, fake.snowflake(), None)
     assert "Journey" not in description(card)
+
+
+async def press(
+    fake: FakeDiscord, user: int, card: RecordedRequest, custom_id: str, locale: str
+) -> tuple[dict[str, Any], RecordedRequest]:
+    """Press a button on ``card``; the interaction and the bot's one answer to it."""
+    interaction = fake.button_press(
+        user_id=user, message_id=card.response["id"], custom_id=custom_id, locale=locale
+    )
+    await fake.dispatch("INTERACTION_CREATE", interaction)
+    path = f"/interactions/{interaction['id']}/{interaction['token']}/callback"
+    [answer] = await fake.wait_for(lambda r: r.method == "POST" and r.path == path, timeout=WAIT_S)
+    return interaction, answer
+
+
+async def card_edit(fake: FakeDiscord, interaction: dict[str, Any]) -> RecordedRequest:
+    """The card edited through the press (its ``@original`` is the card)."""
+    path = f"/webhooks/{fake.application_id}/{interaction['token']}/messages/@original"
+    [edit] = await fake.wait_for(lambda r: r.method == "PATCH" and r.path == path, timeout=WAIT_S)
+    return edit
+
+
+def journey_labels(request: RecordedRequest) -> list[str]:
+    return [
+        button["label"]
+        for row in request.json["components"]
+        for button in row["components"]
+        if ":journey:" in button["custom_id"]
+    ]
+
+
+@pytest.mark.parametrize(
+    ("locale", "language", "lift", "stay"),
+    [
+        ("en-US", Language.EN, "🌈 lift me up", "Stay"),
+        ("ko", Language.KO, "🌈 기분 끌어올리기", "그대로"),
+    ],
+)
+async def test_journey_buttons_choose_and_end_a_journey_for_the_requester_only(
+    fake: FakeDiscord, discord_bot: DiscordBot, module_settings, locale, language, lift, stay
+) -> None:
+    user = fake.snowflake()
+    card = await slash_mood(fake, user, None, locale=locale)
+    request_id = _request_of(module_settings, card)
+    journey_ids = data_row(button_ids(card), ControlKind.JOURNEY)
+    assert journey_ids == [f"aidj:{request_id}:journey:{d.value}" for d in Destination]
+
+    since = len(fake.requests)
+    _, answer = await press(fake, fake.bystander_id, card, journey_ids[0], locale)
+    assert answer.json["type"] == MESSAGE and answer.json["data"]["flags"] & EPHEMERAL
+    assert answer.json["data"]["content"] == text_of(ErrorReply.NOT_REQUESTER, language)
+    assert not [r for r in fake.requests[since:] if r.method == "PATCH"]
+    assert recorded_request(module_settings, request_id).journey is None
+
+    interaction, answer = await press(fake, user, card, journey_ids[0], locale)
+    assert answer.json["type"] == DEFERRED_UPDATE
+    edit = await card_edit(fake, interaction)
+    shown = description(edit)
+    assert lift in shown and text("journey_control", language) in shown
+    labels = journey_labels(edit)
+    assert labels[0].startswith("✓ ") and labels[-1].endswith(stay) and len(labels) == 5
+
+    interaction, _ = await press(fake, user, edit, f"aidj:{request_id}:journey:stay", locale)
+    back = await card_edit(fake, interaction)
+    assert lift not in description(back) and len(journey_labels(back)) == 4
+    await eventually(lambda: recorded_request(module_settings, request_id).rounds == 3)
+    assert recorded_request(module_settings, request_id).journey is None
 
 
 async def test_a_restart_keeps_the_journey(tiny_analyzer, own_settings) -> None:

@@ -21,12 +21,14 @@ from adapters.chat.telegram_bot import TelegramBot, TelegramOptions
 from adapters.storage.database import open_database
 from adapters.storage.gateway import Storage
 from bot.service import MoodService
+from core.controls import ControlKind
 from core.errors import NotRequesterError
 from core.journey import Journey, JourneySource, journey_path
 from core.language import Language
 from core.mood import Destination
 from core.reply import error_text, text
 from tests.conftest import make_photo, recorded_request
+from tests.control_rows import keyboard_row
 from tests.fake_telegram import FakeTelegram, Recorded, group_chat, private_chat, user
 from tests.handled_updates import HandledUpdates
 from tests.test_telegram_bot import RecordingFlow, edited_caption, track_ids
@@ -73,8 +75,7 @@ def keyboard(sent: Recorded) -> list[list[dict[str, Any]]]:
 
 def journey_row(sent: Recorded) -> list[str]:
     """The labels of the card's journey buttons."""
-    [row] = [r for r in keyboard(sent) if ":journey:" in r[0]["callback_data"]]
-    return [b["text"] for b in row]
+    return [b["text"] for b in keyboard_row(keyboard(sent), ControlKind.JOURNEY)]
 
 
 def button(sent: Recorded, label: str) -> dict[str, Any]:
