@@ -325,3 +325,20 @@ def test_journey_values_are_plain_data() -> None:
     assert pickle.loads(pickle.dumps(text)) == text
     journey = Journey(Destination.HYPE, JourneySource.CAPTION, 0.7, "let's go")
     assert dataclasses.replace(journey) == journey
+
+
+def test_stats_name_journey_presses_in_both_languages() -> None:
+    from core.fit import FitStats, SceneFit, StatsScope, VoteCount
+    from core.fit_text import stats_text
+
+    stats = FitStats(
+        StatsScope(),
+        cards=3,
+        chats=1,
+        scenes=(SceneFit("rainy_day", 3, VoteCount()),),
+        nudges=(("journey:lift", 4), ("journey:stay", 2), ("calmer", 1)),
+    )
+    english, korean = stats_text(stats, Language.EN), stats_text(stats, Language.KO)
+    assert "🌈 lift me up ×4" in english and "📍 Stay ×2" in english
+    assert "🌈 기분 끌어올리기 ×4" in korean and "📍 그대로 ×2" in korean
+    assert "journey:" not in english + korean
