@@ -27,6 +27,8 @@ Slash commands
     ``sync_guild_id`` (instant; use it while testing, since the guild copy shows up next to
     the global one). Commands belong to the
     application, not to a shard: with ``shards`` only the process running shard 0 syncs them.
+    ``/mood`` takes an optional ``journey`` too: a choice of the destinations
+    (``core.journey``), named in Korean for Korean clients.
 
 Shards
     Without ``shards`` discord.py asks Discord how many shards the bot needs and runs them all
@@ -76,7 +78,12 @@ from discord import app_commands
 
 from adapters.chat.discord_controls import ControlItem
 from adapters.chat.discord_prefs import PrefsCommands
-from adapters.chat.discord_render import CONTROL_EMOJIS, help_text, render_card
+from adapters.chat.discord_render import (
+    CONTROL_EMOJIS,
+    help_text,
+    journey_choices,
+    render_card,
+)
 from adapters.chat.discord_shards import ShardRange
 from adapters.chat.notices import NoticeGate
 from adapters.images import MAX_IMAGE_BYTES
@@ -93,6 +100,7 @@ from core.fit_text import stats_text
 from core.flow import Actor, CardMessage, MoodFlow, PhotoRequest
 from core.language import reply_language
 from core.messages import ImageProblem, file_size
+from core.mood import Destination
 from core.reply import PlaylistCard, error_text
 from core.steering import Action
 
@@ -377,14 +385,17 @@ class DiscordBot:
         @app_commands.describe(
             photo="The photo (JPEG, PNG, WebP or GIF)",
             caption="How you feel, in a few words (optional)",
+            journey="Start at the photo's mood and move toward this (optional)",
         )
+        @app_commands.choices(journey=journey_choices())
         async def mood(
             interaction: discord.Interaction,
             photo: discord.Attachment,
             caption: str | None = None,
+            journey: str | None = None,
         ) -> None:
             with bot._working():
-                await bot._on_mood_command(interaction, photo, caption or "")
+                await bot._on_mood_command(interaction, photo, caption or "", _destination(journey))
 
         @self.tree.command(name="stats", description="How well the playlists fit in this channel")
         async def stats_command(interaction: discord.Interaction) -> None:
@@ -412,7 +423,11 @@ class DiscordBot:
             await interaction.response.send_message(answer)
 
     async def _on_mood_command(
-        self, interaction: discord.Interaction, photo: discord.Attachment, caption: str
+        self,
+        interaction: discord.Interaction,
+        photo: discord.Attachment,
+        caption: str,
+        journey: Destination | None = None,
     ) -> None:
         locale = str(interaction.locale)
         language = reply_language(locale, caption)
@@ -440,6 +455,7 @@ class DiscordBot:
                     image=lambda: _download(attachment, max_bytes),
                     caption=caption,
                     locale=locale,
+                    journey=journey,
                 ),
                 send,
             )
@@ -604,6 +620,16 @@ def _sharding(shards: ShardRange | None) -> dict[str, Any]:
     if shards is None:
         return {}
     return {"shard_ids": list(shards.ids), "shard_count": shards.count}
+
+
+def _destination(value: str | None) -> Destination | None:
+    """The ``journey`` option's destination. Discord only sends the choices offered; any
+    other value (an outdated client's) makes a plain playlist."""
+    try:
+        return Destination(value) if value else None
+    except ValueError:
+        log.info("ignored an unknown /mood journey %r", value)
+        return None
 
 
 def _pick_image(attachments: list[discord.Attachment], max_bytes: int) -> discord.Attachment:

@@ -7,10 +7,12 @@ What it listens to:
 - a photo (or an image sent as a file) in a private chat, with or without a caption; in
   groups only when the caption @mentions the bot, starts with /mood, or the photo replies
   to one of the bot's messages (the mention and the command are cut from the caption);
-- ``/mood [caption]`` sent as a reply to a photo; ``/stats``; ``/start`` and ``/help``;
-  ``/prefs`` (the sender's own settings, ``core.prefs``);
+- ``/mood [destination] [caption]`` sent as a reply to a photo (or as the photo's caption):
+  a first word naming a journey destination (``core.journey.split_destination``: "lift",
+  "wind down", "기분전환", ...) makes the playlist a journey; other words are caption;
+  ``/stats``; ``/start`` and ``/help``; ``/prefs`` (the sender's own settings, ``core.prefs``);
 - the buttons under a card (``core.controls``: only the requester or a group admin may
-  steer; anyone in the chat may vote 👍 / 👎);
+  steer or choose a journey; anyone in the chat may vote 👍 / 👎);
 - reactions on a card (Telegram delivers these in groups only when the bot is an admin).
 
 How updates arrive: by long polling (getUpdates) by default, or by webhook
@@ -37,7 +39,7 @@ import re
 from collections import OrderedDict
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from telegram import (
@@ -92,8 +94,10 @@ from core.errors import (
 from core.fit import reaction_change
 from core.fit_text import stats_text
 from core.flow import Actor, CardMessage, MoodFlow, PhotoRequest
+from core.journey import split_destination
 from core.language import Language, reply_language
 from core.messages import Hint, ImageProblem, file_size, text_of
+from core.mood import Destination
 from core.reply import PlaylistCard, error_text
 
 log = logging.getLogger(__name__)
@@ -337,15 +341,17 @@ class TelegramBot:
         message = update.effective_message
         if message is None:
             return
-        caption = " ".join(context.args or ())
+        journey, caption = split_destination(" ".join(context.args or ()))
         replied = message.reply_to_message
         if replied is None or not (replied.photo or replied.document):
             language = reply_language(_locale(update.effective_user), caption)
             await self._reply_text(message, text_of(Hint.MOOD_NEEDS_PHOTO, language))
             return
         if not caption:
-            caption = _clean_caption(replied.caption or "", context.bot)[0]
-        await self._recommend(message, replied, caption, update.effective_user, context.bot)
+            caption = _clean_caption(replied.caption or "", context.bot).caption
+        await self._recommend(
+            message, replied, caption, update.effective_user, context.bot, journey
+        )
 
     async def _on_prefs(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """``/prefs [words]``: the sender's settings, changed or shown by the flow; the
@@ -369,7 +375,7 @@ class TelegramBot:
         message = update.effective_message
         if message is None:
             return
-        caption, addressed = _clean_caption(message.caption or "", context.bot)
+        caption, addressed, journey = _clean_caption(message.caption or "", context.bot)
         replying_to_us = bool(
             message.reply_to_message
             and message.reply_to_message.from_user
@@ -379,7 +385,9 @@ class TelegramBot:
             return
         if not self._first_of_album(message):
             return  # an album is one request: the first photo of it (which has the caption)
-        await self._recommend(message, message, caption, update.effective_user, context.bot)
+        await self._recommend(
+            message, message, caption, update.effective_user, context.bot, journey
+        )
 
     def _first_of_album(self, message: Message) -> bool:
         group = message.media_group_id
@@ -393,10 +401,17 @@ class TelegramBot:
         return True
 
     async def _recommend(
-        self, message: Message, media: Message, caption: str, user: User | None, bot: Bot
+        self,
+        message: Message,
+        media: Message,
+        caption: str,
+        user: User | None,
+        bot: Bot,
+        journey: Destination | None = None,
     ) -> None:
-        """Ask the flow for a card for the photo in ``media`` and reply to ``message``; the
-        photo is downloaded only once the flow has checked the user's rate limit."""
+        """Ask the flow for a card for the photo in ``media`` (a ``journey`` toward a
+        destination, when asked) and reply to ``message``; the photo is downloaded only once
+        the flow has checked the user's rate limit."""
         locale = _locale(user)
         language = reply_language(locale, caption)
         chat_id = message.chat.id
@@ -417,6 +432,7 @@ class TelegramBot:
                         image=lambda: self._download(bot, file_id),
                         caption=caption,
                         locale=locale,
+                        journey=journey,
                     ),
                     send,
                 )
@@ -705,10 +721,16 @@ def _is_us(username: str | None, bot: Bot) -> bool:
     return username is not None and username.lower() == (bot.username or "").lower()
 
 
-def _clean_caption(caption: str, bot: Bot) -> tuple[str, bool]:
-    """The caption without the bot's @mention or a leading /mood, and whether either was
-    there (which is what makes a group photo a request)."""
-    addressed = False
+class _Caption(NamedTuple):
+    caption: str
+    addressed: bool  # an @mention or a leading /mood: what makes a group photo a request
+    journey: Destination | None  # named right after a leading /mood ("/mood lift ...")
+
+
+def _clean_caption(caption: str, bot: Bot) -> _Caption:
+    """The caption without the bot's @mention or a leading /mood (and a journey destination
+    named right after it), whether either was there, and the destination."""
+    addressed = command = False
     match = _COMMAND.match(caption)
     if (
         match
@@ -716,12 +738,14 @@ def _clean_caption(caption: str, bot: Bot) -> tuple[str, bool]:
         and (match["bot"] is None or _is_us(match["bot"], bot))
     ):
         caption = caption[match.end() :]
-        addressed = True
+        addressed = command = True
     if bot.username:
         mention = re.compile(rf"@{re.escape(bot.username)}\b", re.IGNORECASE)
         caption, found = mention.subn(" ", caption)
         addressed = addressed or found > 0
-    return " ".join(caption.split()), addressed
+    caption = " ".join(caption.split())
+    journey, caption = split_destination(caption) if command else (None, caption)
+    return _Caption(caption, addressed, journey)
 
 
 async def _is_admin(bot: Bot, chat: Chat, user: User) -> bool:

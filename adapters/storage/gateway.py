@@ -31,6 +31,7 @@ from adapters.storage.spotify_cache import SpotifyCache
 from adapters.storage.track_search import nearest
 from core.categories import MoodCategory
 from core.fit import FitStats, StatsScope, Vote
+from core.journey import Journey
 from core.language import Language
 from core.mood import Analysis, BaseSource, MoodPoint
 from core.prefs import UserPrefs
@@ -87,6 +88,7 @@ class Storage:
         user_id: str,
         language: Language,
         caption: str,
+        journey: Journey | None = None,
     ) -> int:
         return await self._run(
             lambda: self._requests.record_request(
@@ -96,6 +98,7 @@ class Storage:
                 user_id=user_id,
                 language=language,
                 caption=caption,
+                journey=journey,
             )
         )
 
@@ -118,8 +121,10 @@ class Storage:
         user_id: str,
         action: str,
         rebased: Analysis | None = None,
+        journey: Journey | None = None,
     ) -> bool:
-        """A delivered press (``RequestLog.commit_round``; ``rebased``: a scene choice)."""
+        """A delivered press (``RequestLog.commit_round``; ``rebased``: a scene choice;
+        ``journey``: the request's journey from now on)."""
         return await self._run(
             lambda: self._requests.commit_round(
                 request_id,
@@ -129,6 +134,7 @@ class Storage:
                 user_id=user_id,
                 action=action,
                 rebased=rebased,
+                journey=journey,
             )
         )
 
