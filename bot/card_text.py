@@ -27,6 +27,8 @@ def card_json(card: PlaylistCard) -> dict[str, Any]:
         **card.analysis.to_json(),
         "target": asdict(card.target),
         "round": card.round,
+        "journey": card.journey.destination if card.journey else None,
+        "path": [asdict(point) for point in card.path],
         "playlist_url": card.playlist_url,
         **_album_json(card),
         "tracks": [

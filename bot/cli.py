@@ -21,7 +21,7 @@ from pathlib import Path
 from bot import cli_catalog, cli_doctor, cli_eval, cli_models, cli_spotify, cli_stats
 from bot.cli_errors import EXIT_DATA, user_errors
 from bot.config import Settings, load_settings
-from core.mood import Analysis, AxisReading
+from core.mood import Analysis, AxisReading, Destination
 from core.reply import PlaylistCard
 from core.steering import Action
 
@@ -63,6 +63,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_photo_arguments(recommend)
     recommend.add_argument("--n", type=int, default=None, help="how many tracks (default 10)")
     recommend.add_argument("--plane", type=Path, help="also save the mood-plane picture here")
+    recommend.add_argument(
+        "--journey",
+        choices=[d.value for d in Destination],
+        help="songs that move from the photo's mood toward this destination",
+    )
     recommend.set_defaults(handler=run_recommend)
 
     again = commands.add_parser(
@@ -180,7 +185,12 @@ def run_recommend(args: argparse.Namespace) -> int:
         settings = dataclasses.replace(settings, recommend_count=args.n)
     photo = read_photo(args.photo)
     request = PhotoRequest(
-        platform="cli", chat_id="cli", user_id=getpass.getuser(), image=photo, caption=args.caption
+        platform="cli",
+        chat_id="cli",
+        user_id=getpass.getuser(),
+        image=photo,
+        caption=args.caption,
+        journey=Destination(args.journey) if args.journey else None,
     )
 
     async def go() -> PlaylistCard:

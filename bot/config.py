@@ -75,6 +75,9 @@ class Settings:
     serve_max_queued: int = 64
     recommend_count: int = 10
     nudge_step: float = 0.15
+    # a caption's destination reading at least this sure picks a journey; None: never
+    # (and the model step skips that reading)
+    journey_threshold: float | None = None
     # ask which scene it is when CLIP's best two are this close in probability (0: never)
     scene_choice_margin: float = DEFAULT_SCENE_CHOICE_MARGIN
     # each chat's taste (core.taste): presses of one nudge before a scene's base moves (0:
@@ -117,6 +120,11 @@ class Settings:
             max_shift=self.taste_max_shift,
             step=self.nudge_step,
         )
+
+    @property
+    def read_destinations(self) -> bool:
+        """Whether the model step reads captions' destinations (for ``model_options``)."""
+        return self.journey_threshold is not None
 
     def model_options(self) -> ModelOptions:
         """The model step's share of the settings (no secrets: it crosses processes)."""
@@ -179,6 +187,19 @@ class Settings:
             self.telegram_webhook_secret,
         )
         return tuple(v for v in values if v)
+
+
+def _threshold_or_off(raw: str) -> float | None:
+    """A probability, or "off"."""
+    if raw.lower() == "off":
+        return None
+    value = float(raw)
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(raw)
+    return value
+
+
+_threshold_or_off.__name__ = "number within [0, 1] or off"
 
 
 def _id_set(raw: str) -> frozenset[int]:
@@ -271,6 +292,7 @@ _ENV: dict[str, tuple[str, Callable[[str], object]]] = {
     "AIDJ_SERVE_MAX_QUEUED": ("serve_max_queued", int),
     "AIDJ_RECOMMEND_COUNT": ("recommend_count", int),
     "AIDJ_NUDGE_STEP": ("nudge_step", float),
+    "AIDJ_JOURNEY_THRESHOLD": ("journey_threshold", _threshold_or_off),
     "AIDJ_SCENE_CHOICE_MARGIN": ("scene_choice_margin", float),
     "AIDJ_TASTE_MIN_PRESSES": ("taste_min_presses", int),
     "AIDJ_TASTE_HALF_LIFE_DAYS": ("taste_half_life_days", float),
@@ -351,6 +373,9 @@ def _validate(settings: Settings) -> None:
         raise ConfigError("AIDJ_QUANTIZE=int8 runs on the CPU only; unset it or AIDJ_DEVICE")
     if not 0.0 < settings.nudge_step <= 1.0:
         raise ConfigError(f"AIDJ_NUDGE_STEP must be within (0, 1], got {settings.nudge_step}")
+    threshold = settings.journey_threshold
+    if threshold is not None and not 0.0 <= threshold <= 1.0:
+        raise ConfigError(f"AIDJ_JOURNEY_THRESHOLD must be within [0, 1] or off, got {threshold}")
     if not 0.0 <= settings.scene_choice_margin <= 1.0:
         raise ConfigError(
             "AIDJ_SCENE_CHOICE_MARGIN must be within [0, 1] (0: never ask), "

@@ -4,15 +4,14 @@ This is the one place that strings the steps together, for both chat platforms a
 command line: rate limit, ask the model reader, take the base from the anchor table (moved
 by the chat's taste for that scene, ``core.taste``), tune, recommend from the track source
 (excluding what this request already showed and what the requester left out with
-``/prefs``), record it all, and add the Spotify extras when configured. Every query goes
-through the storage gateway, which runs it on the database's own thread, so the event loop
-never waits on disk.
+``/prefs``; on a journey, one song per point of the path toward its destination), record it
+all, and add the Spotify extras when configured. Every query goes through the storage
+gateway, which runs it on the database's own thread, so the event loop never waits on disk.
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
@@ -34,6 +33,7 @@ from core.controls import Control, ControlKind
 from core.errors import (
     BadCaptionError,
     BadImageError,
+    NotForAlbumsError,
     NotRequesterError,
     SceneNotOfferedError,
     UnknownRequestError,
@@ -50,9 +50,18 @@ from core.flow import (
     Pressed,
     SendCard,
 )
+from core.journey import (
+    FEEDBACK_PREFIX,
+    STAY,
+    Journey,
+    JourneySource,
+    journey_from_caption,
+    journey_path,
+)
 from core.keyed_locks import KeyedLocks
 from core.language import Language
-from core.mood import Analysis, MoodPoint, Reading
+from core.mood import Analysis, Destination, MoodPoint, Reading
+from core.paths import pick_along
 from core.ratelimit import SlidingWindowLimiter
 from core.reply import PlaylistCard
 from core.scene_choice import chosen_reading, keep_nudges, offered_scenes
@@ -128,6 +137,11 @@ class MoodService:
             prefs = await self._storage.user_prefs(request.platform, request.user_id)
             language = prefs.reply_language(request.locale, caption)
             analysis, album = await self._read_request(request, caption)
+            journey = (
+                self._first_journey(request.journey, analysis, caption)
+                if isinstance(request, PhotoRequest)
+                else None  # an album's path is its photos'
+            )
             request_id = await self._storage.record_request(
                 analysis,
                 platform=request.platform,
@@ -135,14 +149,24 @@ class MoodService:
                 user_id=request.user_id,
                 language=language,
                 caption=caption,
+                journey=journey,
                 album=album,
             )
+            path = self._path(analysis.final, journey)
             tracks = await self._pick_tracks(
-                request_id, analysis.seed_genres, analysis.final, prefs.avoid(), album
+                request_id, analysis.seed_genres, analysis.final, path, prefs.avoid(), album
             )
             await self._storage.record_shown(request_id, _ids(tracks), 0)
             card = await self._card(
-                request_id, analysis, analysis.final, tracks, language, caption, album=album
+                request_id,
+                analysis,
+                analysis.final,
+                tracks,
+                language,
+                caption,
+                journey=journey,
+                path=path,
+                album=album,
             )
             message_id = await send(card) if send is not None else None
         except BaseException as error:
@@ -194,6 +218,12 @@ class MoodService:
             request_id = await self._request_of(card, control.request_id)
             new_card = await self._choose_scene(request_id, control.value, actor, edit, acknowledge)
             return Pressed(card=new_card)
+        if control.kind is ControlKind.JOURNEY:
+            request_id = await self._request_of(card, control.request_id)
+            new_card = await self._choose_journey(
+                request_id, control.value, actor, edit, acknowledge
+            )
+            return Pressed(card=new_card)
         vote = control.vote
         if control.kind is ControlKind.FIT and vote is not None:
             stored = await self._stored(await self._request_of(card, control.request_id))
@@ -244,14 +274,16 @@ class MoodService:
         edit: EditCard | None,
         acknowledge: Acknowledge | None,
     ) -> PlaylistCard:
-        """Regenerate or nudge: the same analysis, a moved target, new tracks (an album:
-        every photo's point moved, the arc kept)."""
+        """Regenerate or nudge: the same analysis, a moved target, new tracks (a journey
+        stays on its way, from the moved target; an album moves every photo's point)."""
 
         async def step(stored: StoredRequest) -> _Round:
             nudge = self._settings.nudge_step
             target = steer(stored.target, action, nudge)
             album = stored.album.steered(action, nudge) if stored.album else None
-            return _Round(stored.analysis, target, action.value, action=action, album=album)
+            return _Round(
+                stored.analysis, target, action.value, stored.journey, action=action, album=album
+            )
 
         return await self._press(request_id, actor, edit, acknowledge, step)
 
@@ -276,7 +308,40 @@ class MoodService:
             reading = chosen_reading(stored.analysis.reading, scene)
             analysis = await self._place(reading, (stored.platform, stored.chat_id))
             target = keep_nudges(stored.analysis, stored.target, analysis)
-            return _Round(analysis, target, f"scene:{scene}", rebased=True)
+            return _Round(analysis, target, f"scene:{scene}", stored.journey, rebased=True)
+
+        return await self._press(request_id, actor, edit, acknowledge, step, check)
+
+    async def _choose_journey(
+        self,
+        request_id: int,
+        value: str,
+        actor: Actor,
+        edit: EditCard | None,
+        acknowledge: Acknowledge | None,
+    ) -> PlaylistCard:
+        """A journey button: new songs along the path from the card's target to that
+        destination (the one already taken: new songs along the same path), or back to
+        one point (``STAY``)."""
+        destination = _destination_of(value)
+
+        def check(stored: StoredRequest) -> None:
+            if stored.album is not None and stored.album.is_arc:
+                raise NotForAlbumsError(f"request #{request_id} is an album: no journey")
+
+        async def step(stored: StoredRequest) -> _Round:
+            journey = stored.journey
+            if destination is None:
+                journey = None
+            elif journey is None or journey.destination is not destination:
+                journey = Journey(destination, JourneySource.CONTROL)
+            return _Round(
+                stored.analysis,
+                stored.target,
+                FEEDBACK_PREFIX + value,
+                journey,
+                album=stored.album,  # one photo left of an album: its skipped ones stay named
+            )
 
         return await self._press(request_id, actor, edit, acknowledge, step, check)
 
@@ -307,10 +372,16 @@ class MoodService:
                 if check is not None:
                     check(stored)
                 made = await step(stored)
+                path = self._path(made.target, made.journey)
                 # the card is the requester's: their /prefs, whoever pressed
                 prefs = await self._storage.user_prefs(stored.platform, stored.user_id)
                 tracks = await self._pick_tracks(
-                    request_id, made.analysis.seed_genres, made.target, prefs.avoid(), made.album
+                    request_id,
+                    made.analysis.seed_genres,
+                    made.target,
+                    path,
+                    prefs.avoid(),
+                    made.album,
                 )
                 card = await self._card(
                     request_id,
@@ -322,6 +393,8 @@ class MoodService:
                     round_number=stored.rounds,
                     action=made.action,
                     chosen=made.rebased or stored.scene_choice is not None,
+                    journey=made.journey,
+                    path=path,
                     album=made.album,
                 )
                 if edit is not None:
@@ -334,6 +407,7 @@ class MoodService:
                     user_id=actor.user_id,
                     action=made.feedback,
                     rebased=made.analysis if made.rebased else None,
+                    journey=made.journey,
                     album=made.album,
                 )
         except BaseException:
@@ -417,15 +491,19 @@ class MoodService:
         round_number: int = 0,
         action: Action | None = None,
         chosen: bool = False,
+        journey: Journey | None = None,
+        path: tuple[MoodPoint, ...] = (),
         album: Album | None = None,
     ) -> PlaylistCard:
         """The card for ``analysis`` (an album's: its first photo's, ``album`` its photos);
         ``chosen``: the user picked its scene, so it offers no scenes to choose between any
-        more."""
+        more; ``journey``: its songs follow ``path``."""
         if self._spotify is not None:
             tracks = await self._spotify.enrich(tracks)
+        # the picture's line: a journey's path, or an album's arc through its photos' points
+        drawn = tuple(album.targets) if album is not None and album.is_arc else path
         plane = (
-            await self._plane(analysis, target, tracks, language, album)
+            await self._plane(analysis, target, tracks, language, drawn)
             if self._render_plane
             else None
         )
@@ -441,6 +519,8 @@ class MoodService:
             last_action=action,
             scene_choices=() if chosen else self._offered(analysis, album),
             scene_chosen=chosen,
+            journey=journey,
+            path=path,
             album=album,
         )
         if self._spotify is not None:
@@ -449,21 +529,43 @@ class MoodService:
                 card = replace(card, playlist_url=url)
         return card
 
+    def _first_journey(
+        self, asked: Destination | None, analysis: Analysis, caption: str
+    ) -> Journey | None:
+        """A new request's journey: the one asked for with it, else the caption's when its
+        destination reading passes the threshold."""
+        if asked is not None:
+            return Journey(asked, JourneySource.COMMAND)
+        threshold = self._settings.journey_threshold
+        if threshold is None:
+            return None
+        return journey_from_caption(analysis.reading.text.destination, caption, threshold)
+
+    def _path(self, target: MoodPoint, journey: Journey | None) -> tuple[MoodPoint, ...]:
+        """A journey's targets, one per song, from ``target`` on; none without a journey."""
+        if journey is None:
+            return ()
+        return tuple(journey_path(target, journey.destination, self._settings.recommend_count))
+
     @timed_step("recommend")
     async def _pick_tracks(
         self,
         request_id: int,
         genres: tuple[str, ...],
         target: MoodPoint,
+        path: tuple[MoodPoint, ...] = (),
         avoid: TrackFilter | None = None,
         album: Album | None = None,
     ) -> list[Track]:
-        """The next card's tracks: none that an earlier card of this request showed, none
-        the requester left out; an album's follow its photos (``core.albums``)."""
+        """The next card's tracks, none that an earlier card of this request showed, none
+        the requester left out: the nearest to ``target``, or one per point of a journey's
+        ``path``, in order, or an album's along its photos (``core.albums``)."""
         exclude = await self._storage.shown_ids(request_id)
         count = self._settings.recommend_count
         if album is not None and album.is_arc:
             return await pick_album(self._tracks, album.photos, count, exclude, avoid)
+        if path:
+            return await pick_along(self._tracks, path, genres, exclude, avoid=avoid)
         return await recommend_from(self._tracks, target, genres, count, exclude, avoid)
 
     @timed_step("picture")
@@ -473,24 +575,20 @@ class MoodService:
         target: MoodPoint,
         tracks: list[Track],
         language: Language,
-        album: Album | None = None,
+        path: tuple[MoodPoint, ...] = (),
     ) -> bytes:
-        """The mood plane; an album's shows the arc through its photos' points, its songs
-        numbered in playlist order (the caption's move is drawn at the first photo)."""
         from adapters.render.mood_plane import render_mood_plane
 
         anchors = await self._storage.anchor_points()
         return await asyncio.to_thread(
-            functools.partial(
-                render_mood_plane,
-                anchors,
-                analysis.base,
-                target,
-                tracks,
-                language,
-                analysis.reading.image.category_id,
-                path=album.targets if album is not None and album.is_arc else (),
-            )
+            render_mood_plane,
+            anchors,
+            analysis.base,
+            target,
+            tracks,
+            language,
+            analysis.reading.image.category_id,
+            path=path,
         )
 
     def _limit(self, limiter: SlidingWindowLimiter, user: tuple[str, str]) -> None:
@@ -500,16 +598,28 @@ class MoodService:
 
 @dataclass(frozen=True)
 class _Round:
-    """What a press makes of a stored request: the next card's analysis and target, what
-    the press is logged as, and whether it re-based the analysis on a chosen scene (which
-    is then kept with the request)."""
+    """What a press makes of a stored request: the next card's analysis, target and journey,
+    what the press is logged as, and whether it re-based the analysis on a chosen scene
+    (which is then kept with the request)."""
 
     analysis: Analysis
     target: MoodPoint
     feedback: str
+    journey: Journey | None
     action: Action | None = None
     rebased: bool = False
     album: Album | None = None  # an album's photos, moved as the press moved them
+
+
+def _destination_of(value: str) -> Destination | None:
+    """A journey button's destination (None: ``STAY``); any other value is not a control of
+    this version's."""
+    if value == STAY:
+        return None
+    try:
+        return Destination(value)
+    except ValueError:
+        raise UnknownRequestError(f"no such journey: {value!r}") from None
 
 
 def _single(request: AlbumRequest) -> PhotoRequest:

@@ -7,8 +7,9 @@ buttons), laid out by ``card_controls`` and carried as one string (Telegram's
 - ``aidj:<request>:<action>``: a steering press (regenerate or a nudge). This was the only
   format before other kinds of control existed, so cards already posted keep working.
 - ``aidj:<request>:<kind>:<value>``: any other kind (``ControlKind``), e.g.
-  ``aidj:42:scene:sunset`` (the card asked which of two scenes the photo shows) or
-  ``aidj:7:fit:up`` ("did it fit?": 👍, ``core.fit.Vote``).
+  ``aidj:42:scene:sunset`` (the card asked which of two scenes the photo shows),
+  ``aidj:7:fit:up`` ("did it fit?": 👍, ``core.fit.Vote``) or ``aidj:7:journey:lift``
+  (the songs move toward a destination, ``core.journey``).
 
 The request id in the data is a *claim*: the flow resolves the request from the message the
 control was pressed on and only checks the claim against it.
@@ -19,14 +20,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING
 
 from core.categories import get_category
 from core.fit import Vote
+from core.journey import STAY, STAY_EMOJI, Destination, destination_emoji
+from core.reply import PlaylistCard, destination_label
 from core.steering import Action
-
-if TYPE_CHECKING:
-    from core.reply import PlaylistCard
 
 PREFIX = "aidj"
 MAX_DATA_BYTES = 64  # Telegram's callback_data limit (Discord allows 100)
@@ -37,6 +36,7 @@ class ControlKind(StrEnum):
     STEER = "steer"  # value: an ``Action`` value
     SCENE = "scene"  # value: a category id, one of the two scenes a card offers
     FIT = "fit"  # value: a ``core.fit.Vote`` value ("up" / "down")
+    JOURNEY = "journey"  # value: a ``Destination`` value, or ``STAY`` (no journey)
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,11 @@ class Control:
     @classmethod
     def steer(cls, request_id: int, action: Action) -> Control:
         return cls(request_id, ControlKind.STEER, action.value)
+
+    @classmethod
+    def journey(cls, request_id: int, destination: Destination | None) -> Control:
+        """Move the playlist toward ``destination``; None: back to one point (``STAY``)."""
+        return cls(request_id, ControlKind.JOURNEY, destination.value if destination else STAY)
 
     @classmethod
     def scene(cls, request_id: int, category_id: str) -> Control:
@@ -105,6 +110,8 @@ class Control:
             return None  # steering has its own, shorter form
         if kind is ControlKind.FIT and parts[3] not in {vote.value for vote in Vote}:
             return None
+        if kind is ControlKind.JOURNEY and parts[3] not in {*Destination, STAY}:
+            return None
         return cls(request_id, kind, parts[3])
 
 
@@ -133,4 +140,24 @@ def card_controls(card: PlaylistCard) -> list[list[ControlButton]]:
                 for scene in card.scene_choices
             ]
         )
+    if not card.is_arc:  # an album's path is its photos': no journey to choose
+        rows.append(_journey_row(card))
     return rows
+
+
+def _journey_row(card: PlaylistCard) -> list[ControlButton]:
+    """The four destinations (the current one ticked: pressing it again gives new songs
+    along the same path) and, while on a journey, 📍 to go back to one point."""
+    active = card.journey.destination if card.journey is not None else None
+    row = [
+        ControlButton(
+            Control.journey(card.request_id, destination),
+            ("✓ " if destination is active else "")
+            + f"{destination_emoji(destination)} {destination_label(destination, card.language)}",
+        )
+        for destination in Destination
+    ]
+    if active is not None:
+        label = f"{STAY_EMOJI} {destination_label(None, card.language)}"
+        row.append(ControlButton(Control.journey(card.request_id, None), label))
+    return row

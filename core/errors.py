@@ -106,6 +106,13 @@ class UnknownRequestError(AIDJError):
     reply = ErrorReply.UNKNOWN_REQUEST
 
 
+class NotForAlbumsError(AIDJError):
+    """A control an album's card does not have (a journey: an album's path is its photos'),
+    pressed from a stale or forged button."""
+
+    reply = ErrorReply.NOT_FOR_ALBUMS
+
+
 class SceneNotOfferedError(AIDJError):
     """A scene button for a scene the card does not (or no longer) offer: a stale card, a
     second pick, or a forged value."""

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from core.categories import CATEGORY_BY_ID
 from core.fit import MIN_VOTES, FitStats, Vote, VoteCount
+from core.journey import FEEDBACK_PREFIX, STAY, STAY_EMOJI, destination_emoji
 from core.language import Language
 from core.messages import FitNotice, StatsText, text_of
-from core.reply import control_name
+from core.mood import Destination
+from core.reply import control_name, destination_label, destination_name
 from core.steering import Action
 
 TOP_NUDGES = 3
@@ -89,9 +91,22 @@ def _scene_fit(votes: VoteCount, language: Language) -> str:
 
 
 def _control(value: str, language: Language) -> str:
-    """A steering action as "🌙 calmer"; any other recorded press as stored."""
+    """A steering action as "🌙 calmer", a journey as "🌈 lift me up"; any other recorded
+    press as stored."""
+    if value.startswith(FEEDBACK_PREFIX):
+        return _journey_control(value.removeprefix(FEEDBACK_PREFIX), language) or value
     try:
         action = Action(value)
     except ValueError:
         return value
     return f"{action.emoji} {control_name(action, language)}"
+
+
+def _journey_control(value: str, language: Language) -> str | None:
+    if value == STAY:
+        return f"{STAY_EMOJI} {destination_label(None, language)}"
+    try:
+        destination = Destination(value)
+    except ValueError:
+        return None
+    return f"{destination_emoji(destination)} {destination_name(destination, language)}"

@@ -20,6 +20,7 @@ from typing import Protocol
 
 from core.controls import Control
 from core.fit import FitStats, Vote
+from core.mood import Destination
 from core.reply import PlaylistCard
 from core.steering import Action
 
@@ -39,6 +40,8 @@ class PhotoRequest:
     image: bytes | ImageFetch
     caption: str
     locale: str | None = None  # the user's locale / language code, when the platform says
+    # a journey asked for with the request (``/mood lift``); else the caption may choose one
+    journey: Destination | None = None
 
 
 @dataclass(frozen=True)
@@ -131,7 +134,8 @@ class MoodFlow(Protocol):
         acknowledge: Acknowledge | None = None,
     ) -> Pressed:
         """Any button on a card (``core.controls``): steering goes to ``steer`` (with the
-        control's request id as the claim), other kinds to their own step. Same refusals as
+        control's request id as the claim), other kinds to their own step (a journey button
+        moves the songs toward its destination, or back to one point). Same refusals as
         ``steer``; ``acknowledge`` runs once the press is accepted. A 👍 / 👎 press (FIT)
         toggles the presser's vote and answers with a notice; anyone in the request's chat
         may press it."""

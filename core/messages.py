@@ -31,6 +31,7 @@ class ErrorReply(Enum):
     NOT_IN_CHAT = "not_in_chat"  # a vote on a card from outside the chat it was made in
     UNKNOWN_REQUEST = "unknown_request"
     SCENE_NOT_OFFERED = "scene_not_offered"
+    NOT_FOR_ALBUMS = "not_for_albums"
     CATALOG = "catalog"  # {detail}: the catalog error's own (English) message
     DATABASE_BUSY = "database_busy"
     WORKER = "worker"
@@ -146,6 +147,10 @@ _CATALOGUE: dict[Code, Mapping[Language, str]] = {
     ErrorReply.UNKNOWN_REQUEST: {
         Language.EN: "I don't remember that playlist any more; send the photo again.",
         Language.KO: "그 플레이리스트를 찾을 수 없어요. 사진을 다시 보내 주세요.",
+    },
+    ErrorReply.NOT_FOR_ALBUMS: {
+        Language.EN: "An album's playlist follows its photos, so it takes no journey.",
+        Language.KO: "앨범 플레이리스트는 사진 순서를 따라가서 여정을 고를 수 없어요.",
     },
     ErrorReply.SCENE_NOT_OFFERED: {
         Language.EN: "That scene is not one this playlist offers any more.",

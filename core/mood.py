@@ -21,6 +21,16 @@ class CaptionLabel(StrEnum):
     CALM = "calm"
 
 
+class Destination(StrEnum):
+    """Where a journey playlist moves to (``core.journey``): the caption's third reading
+    names one, and so do the card's journey buttons and ``/mood lift``."""
+
+    LIFT = "lift"  # happier and livelier
+    WIND_DOWN = "wind_down"  # calmer
+    FOCUS = "focus"  # calm, neutral valence
+    HYPE = "hype"  # more energy
+
+
 class BaseSource(StrEnum):
     """Where a base point came from: the anchor table, or the category's default values
     (no anchor table built yet, which the reply says)."""
@@ -54,9 +64,26 @@ class AxisReading:
 
 
 @dataclass(frozen=True)
+class DestinationReading:
+    """Whether the caption asks to be taken somewhere ("cheer me up", "help me sleep"): the
+    best of the destination hypotheses and a "no change asked" one (``destination`` None when
+    that one wins), with its probability and every hypothesis' (keyed by destination value,
+    ``NO_DESTINATION`` for the last)."""
+
+    destination: Destination | None
+    confidence: float
+    scores: dict[str, float] = field(default_factory=dict)
+
+
+NO_DESTINATION = "none"  # the key of the "no change asked" hypothesis in ``scores``
+
+
+@dataclass(frozen=True)
 class TextReading:
     valence: AxisReading
     energy: AxisReading
+    # None: not read (an empty caption, or destination reading turned off)
+    destination: DestinationReading | None = None
 
     @classmethod
     def neutral(cls) -> TextReading:
@@ -104,6 +131,9 @@ class Analysis:
             "text": {
                 "valence": _axis_json(text.valence),
                 "energy": _axis_json(text.energy),
+                **(
+                    {"destination": _destination_json(text.destination)} if text.destination else {}
+                ),
             },
             "final": asdict(self.final),
             "seed_genres": list(self.seed_genres),
@@ -112,3 +142,7 @@ class Analysis:
 
 def _axis_json(axis: AxisReading) -> dict[str, Any]:
     return {"label": axis.label, "direction": axis.direction, "confidence": axis.confidence}
+
+
+def _destination_json(reading: DestinationReading) -> dict[str, Any]:
+    return {"destination": reading.destination, "confidence": reading.confidence}

@@ -7,14 +7,16 @@ errors are worded in ``core.messages``; ``error_text`` picks the one for an erro
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from core.albums import Album
 from core.categories import get_category
 from core.errors import AIDJError, CatalogError, ProblemError, RateLimitedError
+from core.journey import Journey, JourneySource, destination_emoji
 from core.language import Language
 from core.messages import ErrorReply, ImageProblem, text_of
-from core.mood import Analysis, AxisReading, BaseSource, CaptionLabel, MoodPoint
+from core.mood import Analysis, AxisReading, BaseSource, CaptionLabel, Destination, MoodPoint
 from core.steering import Action
 from core.tracks import Track
 from core.tuning import shift
@@ -36,6 +38,8 @@ class PlaylistCard:
     # empty when the photo was clear or a scene has been chosen
     scene_choices: tuple[str, ...] = ()
     scene_chosen: bool = False  # the scene is the user's pick, not the photo's reading
+    journey: Journey | None = None  # the songs move toward a destination (``core.journey``)
+    path: tuple[MoodPoint, ...] = ()  # a journey's targets, one per song, from ``target`` on
     # an album's photos (``analysis`` and ``target`` are then its first photo's)
     album: Album | None = None
 
@@ -77,6 +81,22 @@ _TEXT = {
     "caption_still": {
         Language.EN: "Caption: nothing to move, the photo sets the mood",
         Language.KO: "캡션: 움직일 감정이 없어 사진의 분위기 그대로예요",
+    },
+    "journey": {
+        Language.EN: "Journey {emoji} {name} → valence {v:.2f} · energy {e:.2f}: {why}",
+        Language.KO: "여정 {emoji} {name} → 밝기 {v:.2f} · 에너지 {e:.2f}: {why}",
+    },
+    "journey_caption": {
+        Language.EN: "read in your caption “{quote}” ({confidence:.2f})",
+        Language.KO: "캡션 “{quote}”에서 읽었어요 ({confidence:.2f})",
+    },
+    "journey_control": {
+        Language.EN: "chosen with the button",
+        Language.KO: "버튼으로 골랐어요",
+    },
+    "journey_command": {
+        Language.EN: "asked for with /mood",
+        Language.KO: "/mood로 요청했어요",
     },
     "nudged": {
         Language.EN: "Steered to valence {v:.2f} · energy {e:.2f}",
@@ -248,6 +268,8 @@ def summary_lines(card: PlaylistCard) -> list[str]:
         if moves
         else text("caption_still", lang)
     )
+    if card.journey is not None:
+        lines.append(journey_line(card.journey, card.path or (card.target,), lang))
     if album is not None and album.is_arc:
         if any(p.target != p.analysis.final for p in album.photos):
             valence = _arc([p.target.valence for p in album.photos])
@@ -302,6 +324,62 @@ _CONTROL_NAMES: dict[Action, dict[Language, str]] = {
 def control_name(action: Action, language: Language) -> str:
     """What a control does, in words ("more energy" / "더 신나게"), for help texts and buttons."""
     return _CONTROL_NAMES[action][language]
+
+
+_DESTINATION_NAMES: dict[Destination, dict[Language, str]] = {
+    Destination.LIFT: {Language.EN: "lift me up", Language.KO: "기분 끌어올리기"},
+    Destination.WIND_DOWN: {Language.EN: "wind down", Language.KO: "차분히 쉬어 가기"},
+    Destination.FOCUS: {Language.EN: "focus", Language.KO: "집중하기"},
+    Destination.HYPE: {Language.EN: "hype", Language.KO: "텐션 올리기"},
+}
+# on the card's buttons, where a row of five must fit a phone
+_DESTINATION_LABELS: dict[Destination | None, dict[Language, str]] = {
+    Destination.LIFT: {Language.EN: "Lift", Language.KO: "기분 업"},
+    Destination.WIND_DOWN: {Language.EN: "Wind down", Language.KO: "쉬어 가기"},
+    Destination.FOCUS: {Language.EN: "Focus", Language.KO: "집중"},
+    Destination.HYPE: {Language.EN: "Hype", Language.KO: "텐션 업"},
+    None: {Language.EN: "Stay", Language.KO: "그대로"},  # back to a playlist around one point
+}
+_QUOTE_CHARS = 40  # of the caption quoted as the reason for a journey
+
+
+def destination_name(destination: Destination, language: Language) -> str:
+    """A destination in words ("lift me up" / "기분 끌어올리기"), for cards and help texts."""
+    return _DESTINATION_NAMES[destination][language]
+
+
+def destination_names(language: Language) -> str:
+    """Every destination with its emoji, for help texts: "🌈 lift me up · 🛌 wind down · …"."""
+    return " · ".join(
+        f"{destination_emoji(d)} {destination_name(d, language)}" for d in Destination
+    )
+
+
+def destination_label(destination: Destination | None, language: Language) -> str:
+    """The short word on a journey button (None: the "stay" button)."""
+    return _DESTINATION_LABELS[destination][language]
+
+
+def journey_line(journey: Journey, path: Sequence[MoodPoint], language: Language) -> str:
+    """E.g. "Journey 🌈 lift me up → valence 0.85 · energy 0.75: read in your caption
+    “cheer me up” (0.82)": where the songs go, and who chose it."""
+    if journey.source is JourneySource.CAPTION:
+        quote = journey.quote
+        if len(quote) > _QUOTE_CHARS:
+            quote = quote[: _QUOTE_CHARS - 1].rstrip() + "…"
+        why = text("journey_caption", language, quote=quote, confidence=journey.confidence or 0.0)
+    else:
+        why = text(f"journey_{journey.source.value}", language)
+    end = path[-1]
+    return text(
+        "journey",
+        language,
+        emoji=destination_emoji(journey.destination),
+        name=destination_name(journey.destination, language),
+        v=end.valence,
+        e=end.energy,
+        why=why,
+    )
 
 
 def error_text(error: BaseException, language: Language) -> str:

@@ -4,6 +4,11 @@ Valence (how positive) and energy (how intense) are the two dimensions of Russel
 circumplex model that the design maps onto Spotify's audio features. Each axis has three
 labels; the neutral label has direction 0 so it never moves the image's base values.
 
+A third reading asks whether the caption wants to be taken somewhere (a journey playlist,
+``core.journey``): one hypothesis per destination and one for "no change asked", read the
+same way (a softmax over their entailment logits) but in passes of their own, so the two
+axes' numbers stay exactly what they were without it.
+
 Hypotheses come in Korean and English. The NLI model is multilingual, but a hypothesis in
 the caption's own language reads more reliably, so the Korean set is used for captions that
 contain Hangul and the English set otherwise (the seed design used the Korean phrasing).
@@ -14,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from core.language import Language, caption_language
-from core.mood import CaptionLabel
+from core.mood import CaptionLabel, Destination
 
 
 @dataclass(frozen=True)
@@ -69,3 +74,46 @@ def hypotheses_for(caption: str, axis: TextAxis) -> list[str]:
     """The axis' hypotheses in the caption's language, in label order."""
     korean = caption_language(caption) is Language.KO
     return [label.hypothesis_ko if korean else label.hypothesis_en for label in axis.labels]
+
+
+@dataclass(frozen=True)
+class DestinationLabel:
+    destination: Destination | None  # None: the caption asks for no change of mood
+    hypothesis_en: str
+    hypothesis_ko: str
+
+
+DESTINATION_LABELS: tuple[DestinationLabel, ...] = (
+    DestinationLabel(
+        Destination.LIFT,
+        "The writer wants to be cheered up.",
+        "글쓴이는 기분이 나아지고 싶어 한다.",
+    ),
+    DestinationLabel(
+        Destination.WIND_DOWN,
+        "The writer wants to calm down and rest.",
+        "글쓴이는 마음을 가라앉히고 쉬고 싶어 한다.",
+    ),
+    DestinationLabel(
+        Destination.FOCUS,
+        "The writer wants to concentrate.",
+        "글쓴이는 집중하고 싶어 한다.",
+    ),
+    DestinationLabel(
+        Destination.HYPE,
+        "The writer wants to get pumped up.",
+        "글쓴이는 텐션을 끌어올리고 싶어 한다.",
+    ),
+    DestinationLabel(
+        None,
+        "The writer does not ask for a change of mood.",
+        "글쓴이는 기분의 변화를 원하지 않는다.",
+    ),
+)
+
+
+def destination_hypotheses(caption: str) -> list[str]:
+    """The destination hypotheses in the caption's language, in ``DESTINATION_LABELS``
+    order."""
+    korean = caption_language(caption) is Language.KO
+    return [label.hypothesis_ko if korean else label.hypothesis_en for label in DESTINATION_LABELS]

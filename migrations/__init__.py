@@ -17,6 +17,7 @@ from migrations import (
     m0002_catalog_version,
     m0003_fit,
     m0004_prefs,
+    m0005_journey,
     m0006_albums,
     m0007_scene_choice,
 )
@@ -26,6 +27,7 @@ MIGRATIONS(name="0001_initial")(m0001_initial.apply)
 MIGRATIONS(name="0002_catalog_version")(m0002_catalog_version.apply)
 MIGRATIONS(name="0003_fit")(m0003_fit.apply)
 MIGRATIONS(name="0004_prefs")(m0004_prefs.apply)
+MIGRATIONS(name="0005_journey")(m0005_journey.apply)
 MIGRATIONS(name="0006_albums")(m0006_albums.apply)
 MIGRATIONS(name="0007_scene_choice")(m0007_scene_choice.apply)
 

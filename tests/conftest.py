@@ -103,6 +103,18 @@ def tiny_analyzer(flow_settings):
     return InProcessAnalyzer(flow_settings.model_options())
 
 
+@pytest.fixture(scope="session")
+def destination_analyzer(flow_settings):
+    """The tiny models with the caption's destination reading on (AIDJ_JOURNEY_THRESHOLD
+    set; ``tiny_analyzer`` follows the default, off)."""
+    import dataclasses
+
+    from adapters.models.in_process import InProcessAnalyzer
+
+    reading = dataclasses.replace(flow_settings, journey_threshold=0.5)
+    return InProcessAnalyzer(reading.model_options())
+
+
 @pytest.fixture(scope="module")
 def module_mood_flow(module_settings, tiny_analyzer):
     """The real MoodService (in-process tiny models, the module's own copy of the synthetic

@@ -8,8 +8,9 @@ parameters, uploaded files) for assertions, and answers are realistic Bot API JS
 
 Like the real server it refuses what Telegram would refuse: a wrong token, an unknown
 file id, editing a message that does not exist, HTML it cannot parse, a caption over 1024
-visible characters. ``fail`` makes the next calls of a method answer as Telegram does under
-load or refusal (429 with ``parameters.retry_after``, 5xx, 403), and updates pushed together
+visible characters, an inline button without text or with callback_data outside 1-64
+bytes. ``fail`` makes the next calls of a method answer as Telegram does under load or
+refusal (429 with ``parameters.retry_after``, 5xx, 403), and updates pushed together
 (``push_together``) come back from one getUpdates call, as a busy bot gets them. The builders
 at the bottom make the updates a test pushes in.
 
@@ -38,6 +39,7 @@ from aiohttp import web
 
 CAPTION_LIMIT = 1024
 TEXT_LIMIT = 4096
+CALLBACK_DATA_BYTES = 64  # InlineKeyboardButton.callback_data: "1-64 bytes"
 POLL_CAP_S = 0.5  # the longest a getUpdates call waits, whatever timeout the client asks
 _HTML_TAGS = {
     "b",
@@ -331,6 +333,7 @@ class FakeTelegram:
         try:
             if self._faults.get(method):
                 raise self._faults[method].pop(0)
+            _check_markup(recorded)
             recorded.result = await handler(recorded)
         except ApiError as error:
             recorded.error = error.code
@@ -794,6 +797,20 @@ async def _read_params(request: web.Request) -> tuple[dict[str, str], dict[str, 
                 else:
                     params[name] = str(value)
     return params, files
+
+
+def _check_markup(r: Recorded) -> None:
+    """An inline keyboard as the Bot API checks it: every button has text, and its
+    callback_data (when given) is 1 to 64 bytes."""
+    if "reply_markup" not in r.params:
+        return
+    for row in r.json("reply_markup").get("inline_keyboard", []):
+        for button in row:
+            if not str(button.get("text", "")).strip():
+                raise ApiError(400, "Bad Request: BUTTON_TEXT_INVALID")
+            data = button.get("callback_data")
+            if data is not None and not 1 <= len(str(data).encode()) <= CALLBACK_DATA_BYTES:
+                raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
 
 
 def _error(code: int, description: str, retry_after: int | None = None) -> web.Response:

@@ -28,6 +28,7 @@ from core.errors import (
     BadCaptionError,
     BadImageError,
     ConfigError,
+    NotForAlbumsError,
     NotRequesterError,
     RateLimitedError,
     SceneNotOfferedError,
@@ -40,6 +41,7 @@ from core.mood import (
     AxisReading,
     BaseSource,
     CaptionLabel,
+    Destination,
     ImageReading,
     MoodPoint,
     Reading,
@@ -338,7 +340,7 @@ async def test_an_album_follows_at_most_ten_photos(service) -> None:
         assert set(photo.analysis.seed_genres) & set(track.genres)
 
 
-async def test_an_album_asks_no_scene_question_and_refuses_a_scene_pick(
+async def test_an_album_offers_no_scene_nor_journey_and_refuses_both(
     tiny_analyzer, own_settings
 ) -> None:
     """Every photo would be a close call with a margin of 1; an album card has one set of
@@ -360,6 +362,13 @@ async def test_an_album_asks_no_scene_question_and_refuses_a_scene_pick(
 
         with pytest.raises(SceneNotOfferedError):
             await service.press(message, pick, Actor("telegram", "c1", "alice"), edit)
+        kinds = {button.control.kind for row in card_controls(card) for button in row}
+        assert ControlKind.JOURNEY not in kinds, "its path is its photos': no journey row"
+        assert ControlKind.JOURNEY in {b.control.kind for row in card_controls(single) for b in row}
+        journey = Control.journey(card.request_id, Destination.LIFT)
+        with pytest.raises(NotForAlbumsError):
+            await service.press(message, journey, Actor("telegram", "c1", "alice"), edit)
+        assert recorded_request(settings, card.request_id).rounds == 1, "nothing changed"
     finally:
         storage.close()
 

@@ -35,7 +35,7 @@ def jpeg(color: tuple[int, int, int], size: tuple[int, int] = (60, 45)) -> bytes
 @pytest.fixture(scope="module")
 def settings(tiny_models) -> ModelOptions:  # noqa: F811
     return load_settings(
-        {},
+        {"AIDJ_JOURNEY_THRESHOLD": "0.5"},  # the destination reading too
         dotenv=False,
         clip_model=str(tiny_models.clip),
         nli_model=str(tiny_models.nli),
@@ -99,8 +99,10 @@ def test_mixed_batch_keeps_errors_in_place_and_reads_the_rest(analyzer):
     ]
     assert "corrupt" in str(results[1]).lower() and "empty" in str(results[3]).lower()
     assert clip.count == 1  # the three good items share one CLIP pass
-    # and NLI passes, grouped by length: the 12 pairs of the two captions, not a pass each
-    assert sum(call["input_ids"].shape[0] for call in nli.kwargs) == 12 and nli.count <= 3
+    # and NLI passes, grouped by length: the 12 axis pairs of the two captions, then their
+    # 10 destination pairs in passes of their own, not a pass each
+    assert sum(call["input_ids"].shape[0] for call in nli.kwargs) == 12 + 10
+    assert nli.count <= 3 + 2
     for result in (results[0], results[2], results[5]):
         assert result.image.category_id in CATEGORY_BY_ID
     assert results[2].text.valence.direction == 0 and results[2].text.valence.scores == {}

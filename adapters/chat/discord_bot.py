@@ -28,6 +28,8 @@ Slash commands
     changed global commands everywhere), or only to ``sync_guild_id`` (instant; use it while
     testing, since the guild copy shows up next to the global one). Commands belong to the
     application, not to a shard: with ``shards`` only the process running shard 0 syncs them.
+    ``/mood`` takes an optional ``journey`` too: a choice of the destinations
+    (``core.journey``), named in Korean for Korean clients.
 
 Shards
     Without ``shards`` discord.py asks Discord how many shards the bot needs and runs them all
@@ -77,7 +79,12 @@ from discord import app_commands
 
 from adapters.chat.discord_controls import ControlItem
 from adapters.chat.discord_prefs import PrefsCommands
-from adapters.chat.discord_render import CONTROL_EMOJIS, help_text, render_card
+from adapters.chat.discord_render import (
+    CONTROL_EMOJIS,
+    help_text,
+    journey_choices,
+    render_card,
+)
 from adapters.chat.discord_shards import ShardRange
 from adapters.chat.notices import NoticeGate
 from adapters.images import MAX_IMAGE_BYTES
@@ -103,6 +110,7 @@ from core.flow import (
 )
 from core.language import reply_language
 from core.messages import ImageProblem, file_size
+from core.mood import Destination
 from core.reply import PlaylistCard, error_text
 from core.steering import Action
 
@@ -388,7 +396,9 @@ class DiscordBot:
             photo2="A second photo: the playlist follows the photos in order (optional)",
             photo3="A third photo (optional)",
             photo4="A fourth photo (optional)",
+            journey="Start at the photo's mood and move toward this (optional)",
         )
+        @app_commands.choices(journey=journey_choices())
         async def mood(
             interaction: discord.Interaction,
             photo: discord.Attachment,
@@ -396,10 +406,13 @@ class DiscordBot:
             photo2: discord.Attachment | None = None,
             photo3: discord.Attachment | None = None,
             photo4: discord.Attachment | None = None,
+            journey: str | None = None,
         ) -> None:
             photos = [p for p in (photo, photo2, photo3, photo4) if p is not None]
             with bot._working():
-                await bot._on_mood_command(interaction, photos, caption or "")
+                await bot._on_mood_command(
+                    interaction, photos, caption or "", _destination(journey)
+                )
 
         @self.tree.command(name="stats", description="How well the playlists fit in this channel")
         async def stats_command(interaction: discord.Interaction) -> None:
@@ -427,7 +440,11 @@ class DiscordBot:
             await interaction.response.send_message(answer)
 
     async def _on_mood_command(
-        self, interaction: discord.Interaction, photos: list[discord.Attachment], caption: str
+        self,
+        interaction: discord.Interaction,
+        photos: list[discord.Attachment],
+        caption: str,
+        journey: Destination | None = None,
     ) -> None:
         locale = str(interaction.locale)
         language = reply_language(locale, caption)
@@ -453,6 +470,7 @@ class DiscordBot:
                 user_id=str(interaction.user.id),
                 caption=caption,
                 locale=locale,
+                journey=journey,
             )
             card = await self.flow.recommend(request, send)
         except Exception as error:
@@ -626,9 +644,11 @@ def _card_request(
     user_id: str,
     caption: str,
     locale: str | None,
+    journey: Destination | None = None,
 ) -> CardRequest:
-    """The request for ``photos``: one photo (refused now when unusable), or an album, whose
-    unusable photos the flow skips (their fetch raises the problem) and names on the card."""
+    """The request for ``photos``: one photo (refused now when unusable; a ``journey`` when
+    asked), or an album, whose unusable photos the flow skips (their fetch raises the
+    problem) and names on the card; an album's arc is its path, so it takes no journey."""
     if len(photos) == 1:
         attachment = _pick_image(photos, max_bytes)
         return PhotoRequest(
@@ -638,6 +658,7 @@ def _card_request(
             image=lambda: _download(attachment, max_bytes),
             caption=caption,
             locale=locale,
+            journey=journey,
         )
     return AlbumRequest(
         platform=PLATFORM,
@@ -660,6 +681,16 @@ def _album_fetch(attachment: discord.Attachment, max_bytes: int) -> ImageFetch:
 
         return refuse
     return lambda: _download(checked, max_bytes)
+
+
+def _destination(value: str | None) -> Destination | None:
+    """The ``journey`` option's destination. Discord only sends the choices offered; any
+    other value (an outdated client's) makes a plain playlist."""
+    try:
+        return Destination(value) if value else None
+    except ValueError:
+        log.info("ignored an unknown /mood journey %r", value)
+        return None
 
 
 def _pick_image(attachments: list[discord.Attachment], max_bytes: int) -> discord.Attachment:

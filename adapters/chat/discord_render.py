@@ -14,10 +14,22 @@ from dataclasses import dataclass
 from typing import Any
 
 import discord
+from discord import app_commands
 
 from adapters.chat.discord_controls import control_view
+from core.journey import destination_emoji
 from core.language import Language
-from core.reply import PlaylistCard, control_name, scene_question, summary_lines, text, title
+from core.mood import Destination
+from core.reply import (
+    PlaylistCard,
+    control_name,
+    destination_name,
+    destination_names,
+    scene_question,
+    summary_lines,
+    text,
+    title,
+)
 from core.steering import Action
 from core.tracks import Track
 
@@ -35,6 +47,8 @@ _HELP = {
         "`/mood photo: caption:`.\n"
         "• The caption is optional: it nudges the mood (brighter, darker, calmer, livelier).\n"
         "• Steer the reply with the buttons under it (or the same reactions): {controls}\n"
+        "• Make it a journey that starts at the photo's mood and moves toward {journeys}: "
+        "the last row of buttons, or `/mood journey:`.\n"
         "• When the photo could be either of two scenes, the card asks: pick one.\n"
         "• Did it fit? Press 👍 or 👎 under the card, or react with them (anyone can); "
         "`/stats` shows how well the playlists fit in this channel.\n"
@@ -47,6 +61,8 @@ _HELP = {
         "`/mood photo: caption:`을 사용하세요.\n"
         "• 캡션은 선택이에요. 분위기를 밝게, 어둡게, 차분하게, 신나게 조금 움직여요.\n"
         "• 카드 아래 버튼(또는 같은 반응)으로 조정해요: {controls}\n"
+        "• 여정으로 만들 수도 있어요. 사진의 분위기에서 시작해 {journeys} 쪽으로 곡이 "
+        "흘러가요: 맨 아래 줄 버튼, 또는 `/mood journey:`.\n"
         "• 사진이 두 장면 중 어느 쪽인지 애매하면 카드가 물어봐요. 하나를 골라 주세요.\n"
         "• 잘 맞았나요? 카드 아래 👍 또는 👎를 누르거나 반응해 주세요 (누구나 할 수 있어요). "
         "`/stats`로 이 채널의 적중률을 볼 수 있어요.\n"
@@ -131,7 +147,25 @@ def track_line(number: int, track: Track) -> str:
 def help_text(language: Language) -> str:
     """The /help answer (not card wording, so it lives here rather than in core.reply)."""
     controls = " · ".join(f"{action.emoji} {control_name(action, language)}" for action in Action)
-    return _HELP[language].format(controls=controls)
+    return _HELP[language].format(controls=controls, journeys=destination_names(language))
+
+
+def journey_choices() -> list[app_commands.Choice[str]]:
+    """The slash command's ``journey`` choices: each destination's emoji and name, in Korean
+    for Korean clients (Discord shows a choice's ``name_localizations`` by the user's
+    locale)."""
+    choices = []
+    for destination in Destination:
+        emoji = destination_emoji(destination)
+        choice = app_commands.Choice(
+            name=f"{emoji} {destination_name(destination, Language.EN)}",
+            value=destination.value,
+        )
+        choice.name_localizations[discord.Locale.korean] = (
+            f"{emoji} {destination_name(destination, Language.KO)}"
+        )
+        choices.append(choice)
+    return choices
 
 
 def _escape_link_text(value: str) -> str:

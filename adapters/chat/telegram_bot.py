@@ -9,11 +9,14 @@ What it listens to:
   to one of the bot's messages (the mention and the command are cut from the caption);
 - an album (a media group: up to ten photos, ``adapters.chat.telegram_albums``): one card
   whose playlist follows the photos in order; in groups, any of its photos may address the
-  bot, and the caption is the first one any of them has;
-- ``/mood [caption]`` sent as a reply to a photo; ``/stats``; ``/start`` and ``/help``;
-  ``/prefs`` (the sender's own settings, ``core.prefs``);
+  bot, and the caption is the first one any of them has (an album's arc is its path: a
+  journey named with it is not taken);
+- ``/mood [destination] [caption]`` sent as a reply to a photo (or as the photo's caption):
+  a first word naming a journey destination (``core.journey.split_destination``: "lift",
+  "wind down", "기분전환", ...) makes the playlist a journey; other words are caption;
+  ``/stats``; ``/start`` and ``/help``; ``/prefs`` (the sender's own settings, ``core.prefs``);
 - the buttons under a card (``core.controls``: only the requester or a group admin may
-  steer; anyone in the chat may vote 👍 / 👎);
+  steer or choose a journey; anyone in the chat may vote 👍 / 👎);
 - reactions on a card (Telegram delivers these in groups only when the bot is an admin).
 
 How updates arrive: by long polling (getUpdates) by default, or by webhook
@@ -39,7 +42,7 @@ import logging
 import re
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from telegram import (
@@ -104,8 +107,10 @@ from core.flow import (
     MoodFlow,
     PhotoRequest,
 )
+from core.journey import split_destination
 from core.language import Language, reply_language
 from core.messages import Hint, ImageProblem, file_size, text_of
+from core.mood import Destination
 from core.reply import PlaylistCard, error_text
 
 log = logging.getLogger(__name__)
@@ -350,15 +355,17 @@ class TelegramBot:
         message = update.effective_message
         if message is None:
             return
-        caption = " ".join(context.args or ())
+        journey, caption = split_destination(" ".join(context.args or ()))
         replied = message.reply_to_message
         if replied is None or not (replied.photo or replied.document):
             language = reply_language(_locale(update.effective_user), caption)
             await self._reply_text(message, text_of(Hint.MOOD_NEEDS_PHOTO, language))
             return
         if not caption:
-            caption = _clean_caption(replied.caption or "", context.bot)[0]
-        await self._recommend(message, [replied], caption, update.effective_user, context.bot)
+            caption = _clean_caption(replied.caption or "", context.bot).caption
+        await self._recommend(
+            message, [replied], caption, update.effective_user, context.bot, journey
+        )
 
     async def _on_prefs(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """``/prefs [words]``: the sender's settings, changed or shown by the flow; the
@@ -388,14 +395,15 @@ class TelegramBot:
             if group is None:
                 return  # the group's first photo answers for it
             media = group[:MAX_PHOTOS]
-        captions = [_clean_caption(m.caption or "", context.bot) for m in media]
-        addressed = any(found for _, found in captions) or any(
+        cleaned = [_clean_caption(m.caption or "", context.bot) for m in media]
+        addressed = any(c.addressed for c in cleaned) or any(
             _replies_to(m, context.bot) for m in media
         )
         if message.chat.type != ChatType.PRIVATE and not addressed:
             return
-        caption = next((text for text, _ in captions if text), "")
-        await self._recommend(media[0], media, caption, update.effective_user, context.bot)
+        caption = next((c.caption for c in cleaned if c.caption), "")
+        journey = next((c.journey for c in cleaned if c.journey is not None), None)
+        await self._recommend(media[0], media, caption, update.effective_user, context.bot, journey)
 
     async def _recommend(
         self,
@@ -404,10 +412,11 @@ class TelegramBot:
         caption: str,
         user: User | None,
         bot: Bot,
+        journey: Destination | None = None,
     ) -> None:
-        """Ask the flow for a card for the photo in ``media`` (several: an album) and reply
-        to ``message``; photos are downloaded only once the flow has checked the user's rate
-        limit."""
+        """Ask the flow for a card for the photo in ``media`` (several: an album; one: a
+        ``journey`` toward a destination, when asked) and reply to ``message``; photos are
+        downloaded only once the flow has checked the user's rate limit."""
         locale = _locale(user)
         language = reply_language(locale, caption)
         chat_id = message.chat.id
@@ -427,6 +436,7 @@ class TelegramBot:
                     image=self._fetch(bot, media[0]),
                     caption=caption,
                     locale=locale,
+                    journey=journey,
                 )
             else:
                 request = AlbumRequest(
@@ -749,10 +759,16 @@ def _is_us(username: str | None, bot: Bot) -> bool:
     return username is not None and username.lower() == (bot.username or "").lower()
 
 
-def _clean_caption(caption: str, bot: Bot) -> tuple[str, bool]:
-    """The caption without the bot's @mention or a leading /mood, and whether either was
-    there (which is what makes a group photo a request)."""
-    addressed = False
+class _Caption(NamedTuple):
+    caption: str
+    addressed: bool  # an @mention or a leading /mood: what makes a group photo a request
+    journey: Destination | None  # named right after a leading /mood ("/mood lift ...")
+
+
+def _clean_caption(caption: str, bot: Bot) -> _Caption:
+    """The caption without the bot's @mention or a leading /mood (and a journey destination
+    named right after it), whether either was there, and the destination."""
+    addressed = command = False
     match = _COMMAND.match(caption)
     if (
         match
@@ -760,12 +776,14 @@ def _clean_caption(caption: str, bot: Bot) -> tuple[str, bool]:
         and (match["bot"] is None or _is_us(match["bot"], bot))
     ):
         caption = caption[match.end() :]
-        addressed = True
+        addressed = command = True
     if bot.username:
         mention = re.compile(rf"@{re.escape(bot.username)}\b", re.IGNORECASE)
         caption, found = mention.subn(" ", caption)
         addressed = addressed or found > 0
-    return " ".join(caption.split()), addressed
+    caption = " ".join(caption.split())
+    journey, caption = split_destination(caption) if command else (None, caption)
+    return _Caption(caption, addressed, journey)
 
 
 async def _is_admin(bot: Bot, chat: Chat, user: User) -> bool:

@@ -21,7 +21,15 @@ from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup
 
 from core.controls import card_controls
 from core.language import Language
-from core.reply import PlaylistCard, control_name, scene_question, summary_lines, text, title
+from core.reply import (
+    PlaylistCard,
+    control_name,
+    destination_names,
+    scene_question,
+    summary_lines,
+    text,
+    title,
+)
 from core.steering import Action
 from core.tracks import Track
 
@@ -56,6 +64,8 @@ _HELP = {
         "/mood with the photo (or as a reply to a photo).\n"
         "• Steer the playlist with the buttons under it: {controls}\n"
         "• Reactions work too: {reactions}\n"
+        "• Make it a journey that starts at the photo's mood and moves toward {journeys}: "
+        "the last row of buttons, or /mood lift (wind down, focus, hype) with the photo.\n"
         "• When the photo could be either of two scenes, the card asks: pick one.\n"
         "• Did it fit? Press 👍 or 👎 under a playlist (or react with them); anyone in the "
         "chat can. /stats shows how well the playlists fit here.\n"
@@ -70,6 +80,8 @@ _HELP = {
         "/mood를 보내 주세요 (사진에 답장으로 /mood를 보내도 돼요).\n"
         "• 플레이리스트 아래 버튼으로 조정해요: {controls}\n"
         "• 반응으로도 돼요: {reactions}\n"
+        "• 여정으로 만들 수도 있어요. 사진의 분위기에서 시작해 {journeys} 쪽으로 곡이 "
+        "흘러가요: 맨 아래 줄 버튼, 또는 사진과 함께 /mood 기분전환 (진정, 집중, 텐션업).\n"
         "• 사진이 두 장면 중 어느 쪽인지 애매하면 카드가 물어봐요. 하나를 골라 주세요.\n"
         "• 잘 맞았나요? 플레이리스트 아래 👍 또는 👎를 눌러 주세요 (반응으로도 돼요). 대화방의 "
         "누구나 평가할 수 있어요. /stats로 이 대화방의 적중률을 볼 수 있어요.\n"
@@ -80,14 +92,18 @@ _HELP = {
 
 COMMANDS = {
     Language.EN: [
-        BotCommand("mood", "Playlist for a photo (send with a photo or reply to one)"),
+        BotCommand(
+            "mood", "Playlist for a photo (with a photo or as a reply); /mood lift: a journey"
+        ),
         BotCommand("stats", "How well the playlists fit in this chat"),
         BotCommand("prefs", "Your settings: language, artists to leave out, explicit tracks"),
         BotCommand("help", "How to use AI DJ"),
         BotCommand("start", "Start and show how to use AI DJ"),
     ],
     Language.KO: [
-        BotCommand("mood", "사진에 어울리는 플레이리스트 (사진과 함께 또는 답장으로)"),
+        BotCommand(
+            "mood", "사진에 어울리는 플레이리스트 (사진과 함께 또는 답장으로), /mood 기분전환: 여정"
+        ),
         BotCommand("stats", "이 대화방 플레이리스트의 적중률"),
         BotCommand("prefs", "내 설정: 답장 언어, 제외할 아티스트, 성인용 곡"),
         BotCommand("help", "AI DJ 사용법"),
@@ -107,7 +123,9 @@ def help_text(language: Language) -> str:
         for action in Action
         if action in by_action
     )
-    return _HELP[language].format(controls=controls, reactions=reactions)
+    return _HELP[language].format(
+        controls=controls, reactions=reactions, journeys=destination_names(language)
+    )
 
 
 # ---- the card ----------------------------------------------------------------------------

@@ -5,11 +5,13 @@ The model worker (and the in-process analyzer for one-shot CLI runs) calls
 (``core.captions``) whichever way they came. Bad input is a per-item result, not an
 exception, so one broken upload never fails the requests it was batched with; the good
 items share one CLIP forward pass and the NLI passes (one per group of pairs of similar
-length). ``AIDJ_QUANTIZE=int8`` loads both models with int8 Linear layers.
+length), plus the destination passes when ``read_destinations`` is on (a journey chosen by
+the caption). ``AIDJ_QUANTIZE=int8`` loads both models with int8 Linear layers.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from typing import cast
 
 import torch
@@ -76,6 +78,13 @@ class MoodAnalyzer:
             captions.append(text)
         image_readings = self._scorer.score(images)
         text_readings = self._reader.read(captions)
+        if self._options.read_destinations:
+            text_readings = [
+                dataclasses.replace(reading, destination=destination)
+                for reading, destination in zip(
+                    text_readings, self._reader.read_destinations(captions), strict=True
+                )
+            ]
         for position, image_reading, text_reading in zip(
             positions, image_readings, text_readings, strict=True
         ):

@@ -1,4 +1,5 @@
-"""Zero-shot reading of captions on the valence and energy axes with an NLI model.
+"""Zero-shot reading of captions on the valence and energy axes with an NLI model, and of the
+destination a caption asks for (a journey playlist).
 
 This is what transformers' zero-shot pipeline does with ``multi_label=False`` (each label
 is a hypothesis; a softmax over the entailment logits picks one), done by hand so that all
@@ -6,6 +7,9 @@ is a hypothesis; a softmax over the entailment logits picks one), done by hand s
 instead of one pass per pair. Pairs are padded only among pairs of similar length
 (``length_groups``), so a batch costs about the sum of its parts; DeBERTa's input-independent
 relative-position work is done once at load (``relative_attention``).
+
+The destination reading (``read_destinations``) runs its pairs in passes of their own: padded
+into the axes' passes they would change the axes' numbers in the last bits.
 """
 
 from __future__ import annotations
@@ -20,8 +24,14 @@ from adapters.models.loading import load_pretrained
 from adapters.models.quantize import quantize_int8
 from adapters.models.relative_attention import speed_up_relative_attention
 from core.errors import ModelLoadError
-from core.mood import AxisReading, TextReading
-from core.text_axes import TEXT_AXES, TextAxis, hypotheses_for
+from core.mood import NO_DESTINATION, AxisReading, DestinationReading, TextReading
+from core.text_axes import (
+    DESTINATION_LABELS,
+    TEXT_AXES,
+    TextAxis,
+    destination_hypotheses,
+    hypotheses_for,
+)
 
 # Tokenizers without a configured limit report a huge sentinel as their max length.
 _UNSET_MAX_LENGTH = 1_000_000
@@ -79,6 +89,20 @@ class ZeroShotCaptionReader:
         logits = iter(self._entailment_logits(pairs))
         return [self._reading(logits) if text else TextReading.neutral() for text in texts]
 
+    def read_destinations(self, captions: list[str]) -> list[DestinationReading | None]:
+        """Which destination each caption asks for, if any (None for an empty caption):
+        a softmax over the destination hypotheses' entailment logits, "no change asked"
+        among them."""
+        texts = [caption.strip() for caption in captions]
+        pairs = [
+            (text, hypothesis)
+            for text in texts
+            if text
+            for hypothesis in destination_hypotheses(text)
+        ]
+        logits = iter(self._entailment_logits(pairs))
+        return [_destination_reading(logits) if text else None for text in texts]
+
     def _entailment_logits(self, pairs: list[tuple[str, str]]) -> list[float]:
         """The entailment logit of every (premise, hypothesis) pair, in input order: one
         forward pass per group of pairs of similar length."""
@@ -120,6 +144,21 @@ def _axis_reading(axis: TextAxis, logits: Iterator[float]) -> AxisReading:
         direction=label.direction,
         confidence=probabilities[best],
         scores={lab.name: p for lab, p in zip(axis.labels, probabilities, strict=True)},
+    )
+
+
+def _destination_reading(logits: Iterator[float]) -> DestinationReading:
+    """Consume one caption's destination logits (``DESTINATION_LABELS`` order)."""
+    values = torch.tensor([next(logits) for _ in DESTINATION_LABELS])
+    probabilities = values.softmax(dim=0).tolist()
+    best = max(range(len(probabilities)), key=probabilities.__getitem__)
+    return DestinationReading(
+        destination=DESTINATION_LABELS[best].destination,
+        confidence=probabilities[best],
+        scores={
+            (label.destination or NO_DESTINATION): p
+            for label, p in zip(DESTINATION_LABELS, probabilities, strict=True)
+        },
     )
 
 

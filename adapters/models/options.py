@@ -30,3 +30,5 @@ class ModelOptions:
     worker_timeout_s: float = 60.0  # one request's upper bound
     worker_start_timeout_s: float = 300.0  # loading (a first download included)
     quantize: str = "none"
+    # read which destination a caption asks for (a journey); off: no extra NLI passes
+    read_destinations: bool = True

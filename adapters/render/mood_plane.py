@@ -98,7 +98,8 @@ def render_mood_plane(
     from ``base`` to ``target``, and the chosen ``tracks``.
 
     A playlist that moves (a journey, an album's arc) gives its ``path``: the line through
-    those points is drawn under the tracks, and the tracks are numbered in playlist order.
+    those points is drawn under the tracks, ending in a filled dot (a journey's destination),
+    and the tracks are numbered in playlist order.
 
     Categories missing from ``anchors`` (no anchor table built yet) sit at their default
     values. Korean labels need a Hangul font on the system; without one they are English.
@@ -403,7 +404,8 @@ class _Canvas:
         self.taken.append(self.dot(point, 4, TRACK, outline=BACKGROUND, width=1))
 
     def path(self, points: Sequence[MoodPoint]) -> None:
-        """A moving playlist's path: a line through ``points``, a small ring at each."""
+        """A moving playlist's path: a line through ``points``, a small ring at each, and a
+        filled dot where it ends (a journey's destination)."""
         for start, end in itertools.pairwise(points):
             sx, sy = _xy(start, _SCALE)
             ex, ey = _xy(end, _SCALE)
@@ -411,8 +413,9 @@ class _Canvas:
             boxes = _path_boxes((sx / _SCALE, sy / _SCALE), (ex / _SCALE, ey / _SCALE))
             self.taken.extend(boxes)
             self.changed.extend(boxes)
-        for point in points:
+        for point in points[:-1]:
             self.taken.append(self.dot(point, 5, PLOT_BACKGROUND, outline=PATH, width=2))
+        self.taken.append(self.dot(points[-1], 7, PATH, outline=PLOT_BACKGROUND, width=2))
 
     def track_number(self, point: MoodPoint, number: int) -> None:
         """The song's place in the playlist, beside its dot (on a halo, legible anywhere)."""

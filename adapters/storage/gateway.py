@@ -32,6 +32,7 @@ from adapters.storage.track_search import nearest
 from core.albums import Album
 from core.categories import MoodCategory
 from core.fit import FitStats, StatsScope, Vote
+from core.journey import Journey
 from core.language import Language
 from core.mood import Analysis, BaseSource, MoodPoint
 from core.prefs import UserPrefs
@@ -88,6 +89,7 @@ class Storage:
         user_id: str,
         language: Language,
         caption: str,
+        journey: Journey | None = None,
         album: Album | None = None,
     ) -> int:
         return await self._run(
@@ -98,6 +100,7 @@ class Storage:
                 user_id=user_id,
                 language=language,
                 caption=caption,
+                journey=journey,
                 album=album,
             )
         )
@@ -121,9 +124,11 @@ class Storage:
         user_id: str,
         action: str,
         rebased: Analysis | None = None,
+        journey: Journey | None = None,
         album: Album | None = None,
     ) -> bool:
-        """A delivered press (``RequestLog.commit_round``; ``rebased``: a scene choice)."""
+        """A delivered press (``RequestLog.commit_round``; ``rebased``: a scene choice;
+        ``journey``: the request's journey from now on)."""
         return await self._run(
             lambda: self._requests.commit_round(
                 request_id,
@@ -133,6 +138,7 @@ class Storage:
                 user_id=user_id,
                 action=action,
                 rebased=rebased,
+                journey=journey,
                 album=album,
             )
         )

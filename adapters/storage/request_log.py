@@ -2,7 +2,8 @@
 
 A request row keeps the whole analysis (category distribution and caption scores as JSON
 too), so a stored request re-renders exactly; ``target`` is the point after any nudges,
-and ``scene_choice`` the scene the user picked when the photo was a close call.
+``scene_choice`` the scene the user picked when the photo was a close call, and ``journey``
+where its songs move to (``core.journey``), if anywhere.
 ``shown_tracks`` is what regenerate excludes, ``reply_messages`` maps a chat message with
 controls back to its request. Chat, user and message ids are stored as text (Telegram's
 are integers, Discord's snowflakes overflow nothing but are strings in its API).
@@ -23,12 +24,16 @@ from adapters.storage.album_log import forget_album, insert_album, move_album, r
 from adapters.storage.database import utc_now
 from adapters.storage.request_scope import scope_filter
 from core.albums import Album
+from core.journey import Journey, JourneySource
 from core.language import Language
 from core.mood import (
+    NO_DESTINATION,
     Analysis,
     AxisReading,
     BaseSource,
     CaptionLabel,
+    Destination,
+    DestinationReading,
     ImageReading,
     MoodPoint,
     Reading,
@@ -54,6 +59,7 @@ class StoredRequest:
     # the scene the user picked when the photo was a close call (``core.scene_choice``);
     # ``analysis`` is then re-based on it
     scene_choice: str | None = None
+    journey: Journey | None = None
     album: Album | None = None  # an album's photos; the fields above are its first photo's
 
     @property
@@ -79,7 +85,7 @@ _REQUEST_COLUMNS = (
     "text_energy_label, text_energy_direction, text_energy_confidence, text_scores, "
     "base_valence, base_energy, base_source, final_valence, final_energy, "
     "target_valence, target_energy, seed_genres, rounds, created_at, scene_choice, taste_valence,"
-    " taste_energy"
+    " taste_energy, journey, journey_source"
 )
 
 
@@ -98,6 +104,7 @@ class RequestLog:
         user_id: str | int,
         language: Language,
         caption: str,
+        journey: Journey | None = None,
         album: Album | None = None,
     ) -> int:
         """Store a new request (target = the analysis' final point), with its album's
@@ -119,9 +126,7 @@ class RequestLog:
             "text_energy_label": text.energy.label,
             "text_energy_direction": text.energy.direction,
             "text_energy_confidence": text.energy.confidence,
-            "text_scores": json.dumps(
-                {"valence": text.valence.scores, "energy": text.energy.scores}
-            ),
+            "text_scores": json.dumps(_text_scores(text)),
             "base_valence": analysis.base.valence,
             "base_energy": analysis.base.energy,
             "base_source": analysis.base_source,
@@ -134,6 +139,7 @@ class RequestLog:
             "created_at": utc_now(),
             "taste_valence": analysis.taste.valence,
             "taste_energy": analysis.taste.energy,
+            **_journey_columns(journey),
         }
         names = ", ".join(row)
         marks = ", ".join("?" * len(row))
@@ -168,17 +174,20 @@ class RequestLog:
         user_id: str | int,
         action: str,
         rebased: Analysis | None = None,
+        journey: Journey | None = None,
         album: Album | None = None,
     ) -> bool:
-        """Keep a delivered press in one transaction: the new target (and an album's photos'
-        points), the card's tracks as round ``round``, and the press; with ``rebased`` (a
-        scene the user chose: its reading names the scene) also the choice and the re-based
-        analysis. False (nothing written) when the request is no longer at that round:
-        another press (another process on the same file) won."""
+        """Keep a delivered press in one transaction: the new target and journey (None:
+        none; a press that keeps one passes it) and an album's photos' points, the card's
+        tracks as round ``round``, and the press; with ``rebased`` (a scene the user chose:
+        its reading names the scene) also the choice and the re-based analysis. False
+        (nothing written) when the request is no longer at that round: another press
+        (another process on the same file) won."""
         columns: dict[str, object] = {
             "target_valence": target.valence,
             "target_energy": target.energy,
             "rounds": round + 1,
+            **_journey_columns(journey),
         }
         if rebased is not None:
             columns |= _rebased_columns(rebased)
@@ -296,6 +305,42 @@ def _rebased_columns(rebased: Analysis) -> dict[str, object]:
     }
 
 
+def _text_scores(text: TextReading) -> dict[str, dict[str, float]]:
+    """The caption's per-label scores: each axis', and the destination reading's when read."""
+    scores = {"valence": text.valence.scores, "energy": text.energy.scores}
+    if text.destination is not None:
+        scores["destination"] = text.destination.scores
+    return scores
+
+
+def _destination(scores: dict[str, float] | None) -> DestinationReading | None:
+    """The destination reading back from its scores (the winner is the best score)."""
+    if not scores:
+        return None
+    best = max(scores, key=scores.__getitem__)
+    destination = None if best == NO_DESTINATION else Destination(best)
+    return DestinationReading(destination, scores[best], scores)
+
+
+def _journey_columns(journey: Journey | None) -> dict[str, str | None]:
+    if journey is None:
+        return {"journey": None, "journey_source": None}
+    return {"journey": journey.destination.value, "journey_source": journey.source.value}
+
+
+def _journey(
+    destination: str | None, source: str | None, reading: DestinationReading | None, caption: str
+) -> Journey | None:
+    """The stored journey; one the caption chose gets its confidence and words back."""
+    if destination is None:
+        return None
+    how = JourneySource(source or JourneySource.CONTROL)
+    if how is not JourneySource.CAPTION:
+        return Journey(Destination(destination), how)
+    confidence = reading.confidence if reading is not None else None
+    return Journey(Destination(destination), how, confidence, caption)
+
+
 def _stored(row: tuple) -> StoredRequest:
     (
         request_id,
@@ -327,8 +372,11 @@ def _stored(row: tuple) -> StoredRequest:
         scene_choice,
         taste_valence,
         taste_energy,
+        journey,
+        journey_source,
     ) = row
     scores = json.loads(text_scores)
+    destination = _destination(scores.get("destination"))
     reading = Reading(
         image=ImageReading(
             category_id=category_id,
@@ -342,6 +390,7 @@ def _stored(row: tuple) -> StoredRequest:
             energy=AxisReading(
                 CaptionLabel(e_label), e_direction, e_confidence, scores.get("energy", {})
             ),
+            destination=destination,
         ),
     )
     if scene_choice is not None:
@@ -366,4 +415,5 @@ def _stored(row: tuple) -> StoredRequest:
         rounds=rounds,
         created_at=created_at,
         scene_choice=scene_choice,
+        journey=_journey(journey, journey_source, destination, caption),
     )
