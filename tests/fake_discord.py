@@ -1045,18 +1045,10 @@ class FakeDiscord:
         dm: bool = False,
     ) -> dict[str, Any]:
         """A MESSAGE_REACTION_ADD payload (with the member and its roles in guilds)."""
-        data: dict[str, Any] = {
-            "user_id": str(user_id),
-            "channel_id": str(self.dm_channel_id if dm else (channel_id or self.channel_id)),
-            "message_id": str(message_id),
-            "emoji": {"id": None, "name": emoji},
-            "type": 0,
-            "burst": False,
-        }
+        data = self._reaction(user_id, message_id, emoji, channel_id, dm)
         if not dm:
             guild = self.guild_of(int(data["channel_id"])) or self.guilds[0]
             roles = (guild.moderator_role_id,) if user_id == self.moderator_id else ()
-            data["guild_id"] = str(guild.id)
             data["member"] = self.member(user_id, f"user{user_id % 1000}", roles=roles)
         return data
 
@@ -1070,17 +1062,29 @@ class FakeDiscord:
         dm: bool = False,
     ) -> dict[str, Any]:
         """A MESSAGE_REACTION_REMOVE payload: as Discord documents it, without a member."""
+        return self._reaction(user_id, message_id, emoji, channel_id, dm)
+
+    def _reaction(
+        self,
+        user_id: int,
+        message_id: int | str,
+        emoji: str,
+        channel_id: int | None,
+        dm: bool,
+    ) -> dict[str, Any]:
+        """What a reaction event says either way: who, which message, which emoji, and the
+        guild (none in a DM)."""
+        channel = self.dm_channel_id if dm else (channel_id or self.channel_id)
         data: dict[str, Any] = {
             "user_id": str(user_id),
-            "channel_id": str(self.dm_channel_id if dm else (channel_id or self.channel_id)),
+            "channel_id": str(channel),
             "message_id": str(message_id),
             "emoji": {"id": None, "name": emoji},
             "type": 0,
             "burst": False,
         }
         if not dm:
-            guild = self.guild_of(int(data["channel_id"])) or self.guilds[0]
-            data["guild_id"] = str(guild.id)
+            data["guild_id"] = str((self.guild_of(channel) or self.guilds[0]).id)
         return data
 
     def slash_command(

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import itertools
 import math
 
 import pytest
@@ -21,15 +20,15 @@ from bot.config import load_settings
 from bot.service import MoodService
 from core.controls import Control
 from core.errors import NotRequesterError, UnknownRequestError
-from core.flow import Actor, CardMessage, PhotoRequest
+from core.flow import Actor, PhotoRequest
 from core.journey import Journey, JourneySource, journey_path
 from core.language import Language
 from core.mood import Destination, MoodPoint
 from core.reply import PlaylistCard, summary_lines
 from core.steering import Action
 from tests.conftest import make_photo, recorded_request
+from tests.flow_chat import Chat
 
-_message_ids = itertools.count(1)
 CAPTIONS = [  # in both languages; the tiny model reads a destination in some of them
     "cheer me up",
     "help me sleep",
@@ -38,27 +37,6 @@ CAPTIONS = [  # in both languages; the tiny model reads a destination in some of
     "잠이 안 와",
     "let us go",
 ]
-
-
-class Chat:
-    """Posts cards as a chat adapter does (a message id per card) and keeps the edits."""
-
-    def __init__(self) -> None:
-        self.edits: list[PlaylistCard] = []
-
-    async def post(
-        self, service: MoodService, photo: PhotoRequest
-    ) -> tuple[PlaylistCard, CardMessage]:
-        message_id = f"m{next(_message_ids)}"
-
-        async def send(card: PlaylistCard) -> str:
-            return message_id
-
-        card = await service.recommend(photo, send)
-        return card, CardMessage(photo.platform, photo.chat_id, message_id)
-
-    async def edit(self, card: PlaylistCard) -> None:
-        self.edits.append(card)
 
 
 def open_service(settings, analyzer) -> MoodService:

@@ -11,7 +11,6 @@ keyboard follows ``core.controls.card_controls``).
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -49,6 +48,7 @@ from core.tuning import tune
 from tests.conftest import eventually, make_photo, recorded_request
 from tests.control_rows import keyboard_row, row_of
 from tests.fake_telegram import FakeTelegram, Recorded, group_chat, private_chat, user
+from tests.flow_chat import Chat
 from tests.handled_updates import HandledUpdates
 from tests.test_messages import english_words
 
@@ -56,7 +56,6 @@ CLOSE_CALL = make_photo()  # the tiny CLIP: road trip 0.18, rainy day 0.15
 CLEAR = make_photo((200, 120, 40))  # the tiny CLIP: night city 0.31, then 0.16
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
 TRACK_LINK = re.compile(r'<a href="https://open\.spotify\.com/track/([A-Za-z0-9]+)">')
-_message_ids = itertools.count(1)
 
 
 def best_two_gap(distribution: dict[str, float]) -> float:
@@ -179,13 +178,7 @@ async def post(
     service: MoodService, image: bytes = CLOSE_CALL, caption: str = "rainy but happy"
 ) -> tuple[PlaylistCard, CardMessage]:
     """A card posted in chat c1 for alice, as a chat adapter posts it."""
-    message_id = f"m{next(_message_ids)}"
-
-    async def send(card: PlaylistCard) -> str:
-        return message_id
-
-    photo = PhotoRequest("telegram", "c1", "alice", image, caption)
-    return await service.recommend(photo, send), CardMessage("telegram", "c1", message_id)
+    return await Chat().post(service, PhotoRequest("telegram", "c1", "alice", image, caption))
 
 
 def alice(**extra: Any) -> Actor:

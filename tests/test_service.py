@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import itertools
 
 import pytest
 
@@ -28,8 +27,7 @@ from core.flow import Actor, CardMessage, PhotoRequest
 from core.reply import PlaylistCard
 from core.steering import Action
 from tests.conftest import make_photo, recorded_request
-
-_message_ids = itertools.count(1)
+from tests.flow_chat import Chat
 
 
 @pytest.fixture
@@ -53,31 +51,6 @@ def request(user: str = "alice", caption: str = "rainy but happy", **extra) -> P
 
 def owner(user: str = "alice", chat: str = "c1", **extra) -> Actor:
     return Actor(platform="telegram", chat_id=chat, user_id=user, **extra)
-
-
-class Chat:
-    """What a chat adapter does around the flow: posts cards, edits them in place."""
-
-    def __init__(self) -> None:
-        self.edits: list[PlaylistCard] = []
-        self.fail_edits = 0
-
-    async def post(
-        self, service: MoodService, photo: PhotoRequest
-    ) -> tuple[PlaylistCard, CardMessage]:
-        message_id = f"m{next(_message_ids)}"
-
-        async def send(card: PlaylistCard) -> str:
-            return message_id
-
-        card = await service.recommend(photo, send)
-        return card, CardMessage(photo.platform, photo.chat_id, message_id)
-
-    async def edit(self, card: PlaylistCard) -> None:
-        if self.fail_edits:
-            self.fail_edits -= 1
-            raise ConnectionError("the chat API answered 429 three times")
-        self.edits.append(card)
 
 
 @pytest.fixture
