@@ -203,31 +203,20 @@ class MoodService:
         *,
         acknowledge: Acknowledge | None = None,
     ) -> Pressed:
-        action = control.action
-        if control.kind is ControlKind.STEER and action is not None:
-            new_card = await self.steer(
-                card,
-                action,
-                actor,
-                edit,
-                claimed_request=control.request_id,
-                acknowledge=acknowledge,
-            )
-            return Pressed(card=new_card)
+        request_id = await self._request_of(card, control.request_id)
+        action, vote = control.action, control.vote
+        if action is not None:
+            return Pressed(await self._steer(request_id, action, actor, edit, acknowledge))
         if control.kind is ControlKind.SCENE:
-            request_id = await self._request_of(card, control.request_id)
-            new_card = await self._choose_scene(request_id, control.value, actor, edit, acknowledge)
-            return Pressed(card=new_card)
-        if control.kind is ControlKind.JOURNEY:
-            request_id = await self._request_of(card, control.request_id)
-            new_card = await self._choose_journey(
-                request_id, control.value, actor, edit, acknowledge
+            return Pressed(
+                await self._choose_scene(request_id, control.value, actor, edit, acknowledge)
             )
-            return Pressed(card=new_card)
-        vote = control.vote
-        if control.kind is ControlKind.FIT and vote is not None:
-            stored = await self._stored(await self._request_of(card, control.request_id))
-            return await self._votes.press(stored, actor, vote)
+        if control.kind is ControlKind.JOURNEY:
+            return Pressed(
+                await self._choose_journey(request_id, control.value, actor, edit, acknowledge)
+            )
+        if vote is not None:
+            return await self._votes.press(await self._stored(request_id), actor, vote)
         raise UnknownRequestError(f"no such control: {control.kind}")
 
     async def vote(self, card: CardMessage, actor: Actor, vote: Vote, *, on: bool = True) -> None:
