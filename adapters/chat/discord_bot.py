@@ -77,6 +77,7 @@ from typing import Any
 import discord
 from discord import app_commands
 
+from adapters.chat.discord_actors import interaction_actor, moderates
 from adapters.chat.discord_controls import ControlItem
 from adapters.chat.discord_prefs import PrefsCommands
 from adapters.chat.discord_render import (
@@ -542,15 +543,7 @@ class DiscordBot:
             await _tell(interaction, error_text(UnknownRequestError(), language))
             return
         card = CardMessage(PLATFORM, str(channel_id), str(message.id))
-        permissions = interaction.permissions
-        actor = Actor(
-            platform=PLATFORM,
-            chat_id=card.chat_id,
-            user_id=str(interaction.user.id),
-            is_admin=interaction.guild_id is not None
-            and (permissions.administrator or permissions.manage_messages),
-            locale=str(interaction.locale),
-        )
+        actor = interaction_actor(interaction, PLATFORM)
 
         async def acknowledge() -> None:
             await interaction.response.defer()  # type 6: the card itself will change
@@ -579,7 +572,7 @@ class DiscordBot:
         permissions = (
             channel.permissions_for(member) if channel is not None else member.guild_permissions
         )
-        return permissions.administrator or permissions.manage_messages
+        return moderates(permissions)
 
     async def _remove_reaction(self, payload: discord.RawReactionActionEvent) -> None:
         """Take a control press back, where the bot has Manage Messages (never in DMs)."""

@@ -19,8 +19,9 @@ import logging
 import discord
 from discord import app_commands
 
+from adapters.chat.discord_actors import interaction_actor
 from core.errors import AIDJError
-from core.flow import Actor, MoodFlow
+from core.flow import MoodFlow
 from core.language import reply_language
 from core.reply import error_text
 
@@ -83,7 +84,7 @@ class PrefsCommands(app_commands.Group):
     async def _answer(self, interaction: discord.Interaction, words: str) -> None:
         locale = str(interaction.locale)
         try:
-            reply = await self._flow.prefs(self._actor(interaction, locale), words)
+            reply = await self._flow.prefs(interaction_actor(interaction, self._platform), words)
         except Exception as error:
             if not isinstance(error, AIDJError):
                 log.exception("/prefs failed in channel %s", interaction.channel_id)
@@ -94,15 +95,3 @@ class PrefsCommands(app_commands.Group):
             )
         except discord.HTTPException as error:  # expired (> 3 s) or already answered
             log.warning("could not answer /prefs: %s %s", error.status, error.text)
-
-    def _actor(self, interaction: discord.Interaction, locale: str) -> Actor:
-        private = interaction.guild_id is None
-        permissions = interaction.permissions
-        return Actor(
-            platform=self._platform,
-            chat_id=str(interaction.channel_id),
-            user_id=str(interaction.user.id),
-            is_admin=not private and (permissions.administrator or permissions.manage_messages),
-            locale=locale,
-            private=private,
-        )
