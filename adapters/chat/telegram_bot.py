@@ -40,7 +40,7 @@ import asyncio
 import contextlib
 import logging
 import re
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
@@ -318,12 +318,22 @@ class TelegramBot:
         if message is None:
             return
         language = reply_language(_locale(update.effective_user))
+
+        async def stats() -> str:
+            return stats_text(await self._flow.chat_stats(PLATFORM, str(message.chat.id)), language)
+
+        await self._answer_command(message, language, "/stats", stats)
+
+    async def _answer_command(
+        self, message: Message, language: Language, name: str, ask: Callable[[], Awaitable[str]]
+    ) -> None:
+        """Reply to a command with what the flow says (``ask``), or with its failure worded
+        in ``language``."""
         try:
-            stats = await self._flow.chat_stats(PLATFORM, str(message.chat.id))
-            answer = stats_text(stats, language)
+            answer = await ask()
         except Exception as error:
             if not isinstance(error, AIDJError):
-                log.exception("/stats failed: %s", type(error).__name__)
+                log.exception("%s failed: %s", name, type(error).__name__)
             answer = error_text(error, language)
         await self._reply_text(message, answer)
 
@@ -375,15 +385,11 @@ class TelegramBot:
         if message is None or user is None:
             return
         words = " ".join(context.args or ())
-        try:
-            reply = await self._flow.prefs(
-                await self._actor(context.bot, message.chat, user), words
-            )
-        except Exception as error:
-            if not isinstance(error, AIDJError):
-                log.exception("/prefs failed: %s", type(error).__name__)
-            reply = error_text(error, reply_language(_locale(user)))
-        await self._reply_text(message, reply)
+
+        async def prefs() -> str:
+            return await self._flow.prefs(await self._actor(context.bot, message.chat, user), words)
+
+        await self._answer_command(message, reply_language(_locale(user)), "/prefs", prefs)
 
     async def _on_media(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
