@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from sqlite_utils import Database
 
-from adapters.storage.database import utc_now
+from adapters.storage.database import utc_now, write_transaction
 from core.language import Language
 from core.prefs import UserPrefs
 
@@ -38,7 +38,7 @@ def update_user_prefs(
 ) -> UserPrefs:
     """Apply ``change`` to the user's settings and keep the result (a user back at the
     defaults keeps no row); the new settings. What ``change`` raises leaves them as they were."""
-    with db.atomic():
+    with write_transaction(db):  # read, then write: hold the write lock from the start
         new = change(user_prefs(db, platform, user_id))
         if new == UserPrefs():
             db.execute(
