@@ -136,6 +136,25 @@ async def eventually(check: Callable[[], object], timeout: float = 5.0) -> None:
             await asyncio.sleep(0.01)
 
 
+def card_rounds(settings: Settings, platform: str, chat_id: object, message_id: object):
+    """The rounds (cards shown) of the request a posted card belongs to, read through a
+    fresh connection; None until the bot has linked the message to its request. A press is
+    kept once its edit has returned, so tests wait on this before counting on the press."""
+    import sqlite3
+
+    # read-only and unmigrated: polling must never take a lock the bot's writes wait on
+    db = sqlite3.connect(f"file:{settings.db_path}?mode=ro", uri=True)
+    try:
+        row = db.execute(
+            "SELECT r.rounds FROM reply_messages m JOIN requests r ON r.id = m.request_id"
+            " WHERE m.platform = ? AND m.chat_id = ? AND m.message_id = ?",
+            [platform, str(chat_id), str(message_id)],
+        ).fetchone()
+    finally:
+        db.close()
+    return None if row is None else row[0]
+
+
 def recorded_request(settings: Settings, request_id: int):
     """What the real flow stored for ``request_id`` (read through a fresh connection)."""
     from adapters.storage.database import open_database

@@ -28,7 +28,9 @@ from bot.service import MoodService
 from core.language import Language
 from core.messages import PrefsReply, template, text_of
 from core.recommend import artist_keys
+from tests.conftest import card_rounds, eventually
 from tests.fake_discord import MANAGE_MESSAGES, MEMBER_PERMISSIONS, FakeDiscord, RecordedRequest
+from tests.restarts import RunningBot
 from tests.test_discord_bot import TRACK_LINK, edits_of, send_photo
 
 TOKEN = "prefs-test-discord-token"
@@ -67,6 +69,13 @@ class Chat:
         assert callback.json["type"] == 4 and callback.json["data"]["flags"] & 64  # ephemeral
         assert callback.json["data"]["allowed_mentions"]["parse"] == []
         return callback.json["data"]["content"]
+
+    async def kept(self, channel_id: int, card_id: object, *, presses: int) -> None:
+        """Until the card's request has kept ``presses`` presses (each is kept once its edit
+        has returned, so the next card may count it)."""
+        await eventually(
+            lambda: card_rounds(self.settings, "discord", channel_id, card_id) == presses + 1
+        )
 
     async def card(self, user_id: int, *, dm: bool = False) -> RecordedRequest:
         """The card for the test photo (always the same scene), once its controls are on."""
@@ -114,14 +123,20 @@ async def fake() -> AsyncIterator[FakeDiscord]:
 
 
 @pytest.fixture
-async def chat(fake, own_settings, tiny_analyzer) -> AsyncIterator[Chat]:
-    async with running(fake, own_settings, tiny_analyzer):
-        yield Chat(fake, own_settings)
+async def bot(fake, own_settings, tiny_analyzer) -> AsyncIterator[RunningBot]:
+    async with RunningBot(lambda: running(fake, own_settings, tiny_analyzer)) as running_bot:
+        yield running_bot
 
 
 @pytest.fixture
-def restart(fake, own_settings, tiny_analyzer):
-    return lambda: running(fake, own_settings, tiny_analyzer)
+def chat(fake, own_settings, bot) -> Chat:
+    return Chat(fake, own_settings)
+
+
+@pytest.fixture
+def restart(bot: RunningBot):
+    """Stop the running bot and start a new one on the same database (a context manager)."""
+    return bot.restart
 
 
 # ---- /prefs ------------------------------------------------------------------------------
@@ -199,6 +214,7 @@ async def test_reactions_tune_that_channels_cards_until_a_moderator_resets(
         reaction = fake.reaction_add(user_id=requester, message_id=card_id, emoji="🌙")
         await fake.dispatch("MESSAGE_REACTION_ADD", reaction)
         await fake.wait_for(edits_of(fake.channel_id, card_id), count=pressed, timeout=WAIT_S)
+    await chat.kept(fake.channel_id, card_id, presses=5)
 
     assert f"{TUNED_EN}-0.10" in description(await chat.card(fake.bystander_id))
     assert TUNED_EN not in description(await chat.card(requester, dm=True))
@@ -223,6 +239,7 @@ async def test_in_a_dm_the_user_resets_its_taste(chat: Chat) -> None:
         reaction = fake.reaction_add(user_id=user, message_id=card_id, emoji="⚡", dm=True)
         await fake.dispatch("MESSAGE_REACTION_ADD", reaction)
         await fake.wait_for(edits_of(fake.dm_channel_id, card_id), count=pressed, timeout=WAIT_S)
+    await chat.kept(fake.dm_channel_id, card_id, presses=5)
     assert TUNED_EN + "+" in description(await chat.card(user, dm=True))
     reply = await chat.prefs(user, "reset", dm=True)
     assert reply == text_of(PrefsReply.RESET_WITH_TASTE, Language.EN)

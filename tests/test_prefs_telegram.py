@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,8 +27,9 @@ from core.language import Language
 from core.messages import PrefsReply, template, text_of
 from core.recommend import artist_keys
 from core.steering import Action
-from tests.conftest import eventually, make_photo
+from tests.conftest import card_rounds, eventually, make_photo
 from tests.fake_telegram import FakeTelegram, Recorded, group_chat, private_chat, user
+from tests.restarts import RunningBot
 
 TOKEN = "123456789:prefs-test-token"
 TRACK_LINK = re.compile(r'<a href="https://open\.spotify\.com/track/([A-Za-z0-9]+)">')
@@ -74,21 +75,21 @@ class Chat:
             for button in row
             if button["text"] == action.emoji
         ]
+        rounds = self.rounds(card)
+        assert rounds is not None
         since = self.fake.mark()
         self.fake.press(sender, card.result, data)
-        return await self.fake.wait_for("editMessageMedia", since=since)
+        edit = await self.fake.wait_for("editMessageMedia", since=since)
+        # the press is kept once the edit has returned: the next card may count it
+        await eventually(lambda: self.rounds(card) > rounds)
+        return edit
 
     def linked(self, card: Recorded) -> bool:
-        db = open_database(self.settings.db_path)
-        try:
-            return bool(
-                db.execute(
-                    "SELECT 1 FROM reply_messages WHERE chat_id = ? AND message_id = ?",
-                    [str(card.chat_id), str(card.result["message_id"])],
-                ).fetchone()
-            )
-        finally:
-            db.close()
+        return self.rounds(card) is not None
+
+    def rounds(self, card: Recorded) -> int | None:
+        """The cards shown so far for ``card``'s request (None: not linked to one yet)."""
+        return card_rounds(self.settings, "telegram", card.chat_id, card.result["message_id"])
 
     def tracks(self, caption: str) -> list[tuple[str, frozenset[str], bool]]:
         """Each track of a card: (id, artist keys, marked explicit in the catalog)."""
@@ -126,15 +127,20 @@ async def fake() -> AsyncIterator[FakeTelegram]:
 
 
 @pytest.fixture
-async def chat(fake, own_settings, tiny_analyzer) -> AsyncIterator[Chat]:
-    async with running(fake, own_settings, tiny_analyzer):
-        yield Chat(fake, own_settings)
+async def bot(fake, own_settings, tiny_analyzer) -> AsyncIterator[RunningBot]:
+    async with RunningBot(lambda: running(fake, own_settings, tiny_analyzer)) as running_bot:
+        yield running_bot
 
 
 @pytest.fixture
-def restart(fake, own_settings, tiny_analyzer) -> Iterator[Any]:
+def chat(fake, own_settings, bot) -> Chat:
+    return Chat(fake, own_settings)
+
+
+@pytest.fixture
+def restart(bot: RunningBot):
     """Stop the running bot and start a new one on the same database (a context manager)."""
-    return lambda: running(fake, own_settings, tiny_analyzer)
+    return bot.restart
 
 
 # ---- /prefs ------------------------------------------------------------------------------
