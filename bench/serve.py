@@ -13,6 +13,12 @@ Each Serve case runs `aidj models serve` (a local Ray held by that process, ever
 second and p50/p95 latency per level, Ray's added p50 latency at 1 request against the local
 worker, and the bot process' resident memory (and its worker child's). Run:
 ``python -m bench.serve [--levels 1,8,32,128] [--models-dir DIR]``.
+
+Ray's added latency is also measured paired: with the 1-replica application up, one bot
+process holds both readers and sends one request at a time, alternately to the local worker
+and to Serve (``PAIRS`` pairs). The cases above run minutes apart, and on a shared machine
+the drift between them is larger than the figure sought; within a pair it is not. Printed:
+the median of the per-pair differences.
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ from typing import Any
 
 LEVELS = (1, 8, 32, 128)
 WARM_UP = 3
+PAIRS = 16
 QUEUE = 1000  # this bench measures queueing; the product default (64) refuses the excess
 # Ray off the network (loopback addresses, no usage report); the bot process joins with the
 # token the local Ray made (~/.ray/auth_token)
@@ -53,23 +60,12 @@ async def measure(clip: Path, nli: Path, levels: list[int], server: str | None) 
     # what a bot process holds besides the flow: both chat libraries
     import adapters.chat.discord_bot
     import adapters.chat.telegram_bot  # noqa: F401
-    from bench.analyze import CAPTIONS, photo, rss_mb
-    from bot.config import load_settings
+    from bench.analyze import rss_mb
     from bot.wiring import service_context
 
-    env = {"AIDJ_MODEL_SERVER": server} if server else {}
+    items = _items()
     with tempfile.TemporaryDirectory() as folder:
-        settings = load_settings(
-            env,
-            dotenv=False,
-            clip_model=str(clip),
-            nli_model=str(nli),
-            db_path=Path(folder) / "aidj.db",
-            worker_timeout_s=900.0,  # queueing at 128 takes minutes on 2 cores: no timeouts
-            worker_start_timeout_s=900.0,
-        )
-        photos = [photo(seed) for seed in range(len(CAPTIONS))]
-        items = list(zip(photos, CAPTIONS, strict=True))
+        settings = _settings(clip, nli, Path(folder) / "aidj.db", server)
         async with service_context(settings, with_models=True, worker=True, plane=False) as flow:
             rss_ready = _memory()
             for image, caption in items[:WARM_UP]:
@@ -86,6 +82,62 @@ async def measure(clip: Path, nli: Path, levels: list[int], server: str | None) 
         }
 
 
+async def measure_paired(clip: Path, nli: Path, server: str) -> dict[str, Any]:
+    """One request at a time, alternately through the local worker and through ``server``."""
+    from bot.wiring import service_context
+
+    items = _items()
+    with tempfile.TemporaryDirectory() as folder:
+        local_settings = _settings(clip, nli, Path(folder) / "local.db", None)
+        serve_settings = _settings(clip, nli, Path(folder) / "serve.db", server)
+        async with (
+            service_context(local_settings, with_models=True, worker=True, plane=False) as local,
+            service_context(serve_settings, with_models=True, worker=True, plane=False) as serve,
+        ):
+            for image, caption in items[:WARM_UP]:
+                await local.read(image, caption)
+                await serve.read(image, caption)
+            pairs = []
+            for index in range(PAIRS):
+                image, caption = items[index % len(items)]
+                on_local = await _timed(local, image, caption)
+                pairs.append((on_local, await _timed(serve, image, caption)))
+    return {
+        "local_ms": statistics.median(on_local for on_local, _ in pairs),
+        "serve_ms": statistics.median(on_serve for _, on_serve in pairs),
+        "added_ms": statistics.median(on_serve - on_local for on_local, on_serve in pairs),
+        "pairs": len(pairs),
+    }
+
+
+async def _timed(flow: Any, image: bytes, caption: str) -> float:
+    started = time.perf_counter()
+    await flow.read(image, caption)
+    return (time.perf_counter() - started) * 1000
+
+
+def _items() -> list[tuple[bytes, str]]:
+    from bench.analyze import CAPTIONS, photo
+
+    photos = [photo(seed) for seed in range(len(CAPTIONS))]
+    return list(zip(photos, CAPTIONS, strict=True))
+
+
+def _settings(clip: Path, nli: Path, db_path: Path, server: str | None) -> Any:
+    from bot.config import load_settings
+
+    env = {"AIDJ_MODEL_SERVER": server} if server else {}
+    return load_settings(
+        env,
+        dotenv=False,
+        clip_model=str(clip),
+        nli_model=str(nli),
+        db_path=db_path,
+        worker_timeout_s=900.0,  # queueing at 128 takes minutes on 2 cores: no timeouts
+        worker_start_timeout_s=900.0,
+    )
+
+
 async def _level(flow: Any, items: list[tuple[bytes, str]], level: int) -> dict[str, float]:
     total = max(16, 2 * level)
     gate = asyncio.Semaphore(level)
@@ -94,9 +146,7 @@ async def _level(flow: Any, items: list[tuple[bytes, str]], level: int) -> dict[
     async def one(index: int) -> None:
         image, caption = items[index % len(items)]
         async with gate:
-            started = time.perf_counter()
-            await flow.read(image, caption)
-            latencies.append((time.perf_counter() - started) * 1000)
+            latencies.append(await _timed(flow, image, caption))
 
     started = time.perf_counter()
     await asyncio.gather(*(one(i) for i in range(total)))
@@ -176,11 +226,15 @@ def _server_address(server: subprocess.Popen[str]) -> str:
     raise SystemExit(f"aidj models serve did not come up (exit code {server.wait()})")
 
 
-def _run_child(clip: Path, nli: Path, levels: list[int], server: str | None) -> dict[str, Any]:
+def _run_child(
+    clip: Path, nli: Path, levels: list[int], server: str | None, *, paired: bool = False
+) -> dict[str, Any]:
     command = [sys.executable, "-m", "bench.serve", "--measure", "--clip", str(clip)]
     command += ["--nli", str(nli), "--levels", ",".join(map(str, levels))]
     if server:
         command += ["--server", server]
+    if paired:
+        command.append("--paired")
     env = {**os.environ, **RAY_ENV}
     completed = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
     if completed.returncode != 0:
@@ -188,7 +242,12 @@ def _run_child(clip: Path, nli: Path, levels: list[int], server: str | None) -> 
     return json.loads(completed.stdout.strip().splitlines()[-1])
 
 
-def report(results: dict[str, dict[str, Any]], levels: list[int], loads: list[str]) -> str:
+def report(
+    results: dict[str, dict[str, Any]],
+    levels: list[int],
+    loads: list[str],
+    paired: dict[str, Any] | None = None,
+) -> str:
     lines = [
         f"{os.cpu_count()} CPUs; load average (1/5/15 min) before each case: {'; '.join(loads)}",
         "(other engineers share this machine: timings are skewed by their work)",
@@ -208,6 +267,14 @@ def report(results: dict[str, dict[str, Any]], levels: list[int], loads: list[st
     if local and single and "1" in local["levels"] and "1" in single["levels"]:
         added = single["levels"]["1"]["p50_ms"] - local["levels"]["1"]["p50_ms"]
         lines += ["", f"Ray's added p50 latency at 1 request: {added:+.1f} ms (goal: < 10 ms)"]
+    if paired:
+        lines += [
+            "",
+            f"paired, {paired['pairs']} alternating requests at 1 at once: local worker "
+            f"{paired['local_ms']:.0f} ms, Serve {paired['serve_ms']:.0f} ms (medians); "
+            f"Ray's added latency, median of the differences: {paired['added_ms']:+.1f} ms "
+            "(goal: < 10 ms)",
+        ]
     lines += ["", "bot process resident memory (MiB, VmRSS): ready / after the load"]
     for name, result in results.items():
         ready, loaded = result["rss_ready"], result["rss_loaded"]
@@ -224,21 +291,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--levels", default=",".join(map(str, LEVELS)), help="e.g. 1,8,32")
     parser.add_argument("--models-dir", type=Path, help="build the full-size models here, reuse")
     parser.add_argument(
-        "--cases", default="local,serve1,serve2", help="which of local, serve1, serve2"
+        "--cases",
+        default="local,serve1,serve2,paired",
+        help="which of local, serve1, serve2, paired (alternating local and 1-replica Serve)",
     )
     parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--clip", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--nli", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--server", help=argparse.SUPPRESS)
+    parser.add_argument("--paired", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     levels = [int(level) for level in args.levels.split(",")]
     if args.measure:
-        print(json.dumps(asyncio.run(measure(args.clip, args.nli, levels, args.server))))
+        if args.paired:
+            measured = asyncio.run(measure_paired(args.clip, args.nli, args.server))
+        else:
+            measured = asyncio.run(measure(args.clip, args.nli, levels, args.server))
+        print(json.dumps(measured))
         return 0
     from bench.analyze import _models
 
     cases = args.cases.split(",")
     results: dict[str, dict[str, Any]] = {}
+    paired: dict[str, Any] | None = None
     loads: list[str] = []
     with contextlib.ExitStack() as stack:
         root = args.models_dir or Path(stack.enter_context(tempfile.TemporaryDirectory()))
@@ -251,11 +326,15 @@ def main(argv: list[str] | None = None) -> int:
             ("serve1", "(b) Serve, 1 replica", 1, cpus),
             ("serve2", "(c) Serve, 2 replicas", 2, max(1, cpus // 2)),
         ):
-            if case in cases:
+            with_pairs = case == "serve1" and "paired" in cases
+            if case in cases or with_pairs:
                 with model_server(clip, nli, replicas, each) as server:
                     loads.append(_load())
-                    results[name] = _run_child(clip, nli, levels, server)
-    print(report(results, levels, loads))
+                    if case in cases:
+                        results[name] = _run_child(clip, nli, levels, server)
+                    if with_pairs:
+                        paired = _run_child(clip, nli, [1], server, paired=True)
+    print(report(results, levels, loads, paired))
     return 0
 
 
