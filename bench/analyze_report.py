@@ -57,7 +57,8 @@ def report(timing: dict[str, Any], memory: dict[str, dict[str, Any]], runs: int)
         f"{ms['clip batch'] / ms['int8 clip batch']:.2f}x; a request "
         f"{ms['fp32 1'] / ms['int8 1']:.2f}x, a batch {ms['fp32 batch'] / ms['int8 batch']:.2f}x",
         f"preparation alone (JPEG bytes -> CLIP's input): 1280x960 {ms['prep photo']:.1f} ms, "
-        f"4032x3024 {ms['prep phone photo']:.1f} ms",
+        f"4032x3024 {ms['prep phone photo']:.1f} ms (decoding it at 1/8 scale alone, the "
+        f"floor: {ms['decode floor phone photo']:.1f} ms)",
         f"whole batch of {batch}: fp32 {ms['fp32 batch']:.0f} ms, int8 {ms['int8 batch']:.0f} ms",
         "useful GF: Linear/Conv GFLOP on the real input (each NLI pair alone, unpadded); "
         "done GF: what a run computes (padding, re-encoded prompts, per-pass table work); "
