@@ -95,8 +95,8 @@ _TEXT = {
         Language.KO: "버튼으로 골랐어요",
     },
     "journey_command": {
-        Language.EN: "asked for with /mood",
-        Language.KO: "/mood로 요청했어요",
+        Language.EN: "you asked for it",
+        Language.KO: "직접 요청했어요",
     },
     "nudged": {
         Language.EN: "Steered to valence {v:.2f} · energy {e:.2f}",

@@ -226,8 +226,8 @@ def test_the_current_destination_is_ticked_and_stay_appears_only_on_a_journey() 
         ),
         (
             Journey(Destination.FOCUS, JourneySource.COMMAND),
-            "Journey 🎯 focus → valence 0.50 · energy 0.30: asked for with /mood",
-            "여정 🎯 집중하기 → 밝기 0.50 · 에너지 0.30: /mood로 요청했어요",
+            "Journey 🎯 focus → valence 0.50 · energy 0.30: you asked for it",
+            "여정 🎯 집중하기 → 밝기 0.50 · 에너지 0.30: 직접 요청했어요",
         ),
     ],
 )
