@@ -28,6 +28,7 @@ from core.flow import (
     Pressed,
     SendCard,
 )
+from core.language import Language
 from core.mood import Reading
 from core.reply import PlaylistCard
 from core.steering import Action
@@ -89,6 +90,11 @@ class ObservedFlow:
 
     async def prefs(self, actor: Actor, words: str) -> str:
         return await self._inner.prefs(actor, words)
+
+    async def language_for(
+        self, platform: str, user_id: str, locale: str | None, text: str = ""
+    ) -> Language:
+        return await self._inner.language_for(platform, user_id, locale, text)
 
 
 def _downloaded(image: bytes | ImageFetch) -> bytes | ImageFetch:

@@ -59,7 +59,7 @@ from core.journey import (
     journey_path,
 )
 from core.keyed_locks import KeyedLocks
-from core.language import Language
+from core.language import Language, reply_language
 from core.mood import Analysis, Destination, MoodPoint, Reading
 from core.paths import pick_along
 from core.ratelimit import SlidingWindowLimiter
@@ -228,6 +228,16 @@ class MoodService:
 
     async def prefs(self, actor: Actor, words: str) -> str:
         return await answer_prefs(self._storage, actor, words)
+
+    async def language_for(
+        self, platform: str, user_id: str, locale: str | None, text: str = ""
+    ) -> Language:
+        try:
+            prefs = await self._storage.user_prefs(platform, user_id)
+        except Exception as error:  # wording a failure must not fail: the app's language
+            log.warning("could not read %s user prefs: %s", platform, type(error).__name__)
+            return reply_language(locale, text)
+        return prefs.reply_language(locale, text)
 
     async def steer_as_owner(
         self, request_id: int, action: Action, edit: EditCard | None = None

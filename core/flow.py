@@ -20,6 +20,7 @@ from typing import Protocol
 
 from core.controls import Control
 from core.fit import FitStats, Vote
+from core.language import Language
 from core.mood import Destination
 from core.reply import PlaylistCard
 from core.steering import Action
@@ -155,6 +156,14 @@ class MoodFlow(Protocol):
 
     async def request_for_message(self, platform: str, chat_id: str, message_id: str) -> int | None:
         """The request a reply message belongs to, or None if it is not one of ours."""
+        ...
+
+    async def language_for(
+        self, platform: str, user_id: str, locale: str | None, text: str = ""
+    ) -> Language:
+        """The language to answer ``user_id`` in: their ``/prefs`` choice, else as their app's
+        ``locale`` and ``text`` (a caption, a command) suggest. Never raises: an adapter asks
+        it to word a failure, which may be the database's own."""
         ...
 
     async def prefs(self, actor: Actor, words: str) -> str:

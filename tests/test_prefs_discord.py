@@ -20,18 +20,19 @@ import discord
 import pytest
 
 from adapters.chat.discord_bot import DiscordBot, DiscordOptions
+from adapters.chat.discord_render import help_text
 from adapters.storage.database import open_database
 from adapters.storage.gateway import Storage
 from adapters.storage.track_search import fetch_tracks
 from bot.config import Settings
 from bot.service import MoodService
 from core.language import Language
-from core.messages import PrefsReply, template, text_of
+from core.messages import ErrorReply, ImageProblem, PrefsReply, template, text_of
 from core.recommend import artist_keys
 from tests.conftest import card_rounds, eventually
 from tests.fake_discord import MANAGE_MESSAGES, MEMBER_PERMISSIONS, FakeDiscord, RecordedRequest
 from tests.restarts import RunningBot
-from tests.test_discord_bot import TRACK_LINK, edits_of, send_photo
+from tests.test_discord_bot import TRACK_LINK, edits_of, replies_to, send_photo
 
 TOKEN = "prefs-test-discord-token"
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
@@ -164,6 +165,29 @@ async def test_a_chosen_language_answers_and_makes_the_users_cards(chat: Chat) -
     )
     assert HANGUL.search(description(await chat.card(alice)))  # the server speaks English
     assert not HANGUL.search(description(await chat.card(bob)))
+
+
+async def test_a_chosen_language_words_refusals_and_help_too(chat: Chat) -> None:
+    """What the bot words itself (a photo it cannot read, /help) follows /prefs as the cards
+    do, not the server's or the client's language."""
+    fake = chat.fake
+    alice, bob = fake.snowflake(), fake.snowflake()
+    await chat.prefs(alice, "language", value="ko")
+    for user_id, language in ((alice, Language.KO), (bob, Language.EN)):
+        broken = fake.attachment("photo.jpg", b"not a picture", "image/jpeg")
+        message = fake.message_create(author_id=user_id, attachments=[broken], mention_bot=True)
+        await fake.dispatch("MESSAGE_CREATE", message)
+        [reply] = await fake.wait_for(replies_to(fake.channel_id, message["id"]), timeout=WAIT_S)
+        assert reply.content == text_of(
+            ErrorReply.IMAGE, language, detail=text_of(ImageProblem.NOT_AN_IMAGE, language)
+        )
+        interaction = fake.slash_command("help", user_id=user_id, locale="en-US")
+        await fake.dispatch("INTERACTION_CREATE", interaction)
+        path = f"/interactions/{interaction['id']}/{interaction['token']}/callback"
+        [callback] = await fake.wait_for(
+            lambda r, path=path: r.method == "POST" and r.path == path, timeout=WAIT_S
+        )
+        assert callback.json["data"]["content"] == help_text(language)
 
 
 async def test_skipped_artists_and_explicit_tracks_leave_the_users_cards(chat: Chat) -> None:

@@ -24,7 +24,7 @@ from adapters.storage.track_search import fetch_tracks
 from bot.config import Settings
 from bot.service import MoodService
 from core.language import Language
-from core.messages import PrefsReply, template, text_of
+from core.messages import ErrorReply, Hint, ImageProblem, PrefsReply, template, text_of
 from core.recommend import artist_keys
 from core.steering import Action
 from tests.conftest import card_rounds, eventually, make_photo
@@ -170,6 +170,22 @@ async def test_a_chosen_language_answers_and_makes_the_users_cards(chat: Chat) -
     # and back: Minji (Korean app) chooses English
     await chat.command(private_chat(MINJI), MINJI, "/prefs language en")
     assert not HANGUL.search((await chat.card(private_chat(MINJI), MINJI)).params["caption"])
+
+
+async def test_a_chosen_language_words_refusals_and_hints_too(chat: Chat) -> None:
+    """What the bot words itself (a photo it cannot read, a message without one) follows
+    /prefs as the cards do, not the user's app."""
+    await chat.command(private_chat(ALICE), ALICE, "/prefs language ko")
+    for sender, language in ((ALICE, Language.KO), (BOB, Language.EN)):
+        since = chat.fake.mark()
+        broken = chat.fake.photo_message(private_chat(sender), sender, b"not a picture", None)
+        chat.fake.send_message_update(broken)
+        refusal = (await chat.fake.reply_to(broken, since=since)).params["text"]
+        assert refusal == text_of(
+            ErrorReply.IMAGE, language, detail=text_of(ImageProblem.NOT_AN_IMAGE, language)
+        )
+        hint = await chat.command(private_chat(sender), sender, "just words, no photo")
+        assert hint == text_of(Hint.TEXT_ONLY, language)
 
 
 async def test_skipped_artists_and_explicit_tracks_leave_the_users_cards(chat: Chat, restart):

@@ -148,6 +148,14 @@ class RecordingFlow:
     async def request_for_message(self, platform: str, chat_id: str, message_id: str) -> int | None:
         return await self.inner.request_for_message(platform, chat_id, message_id)
 
+    async def language_for(
+        self, platform: str, user_id: str, locale: str | None, text: str = ""
+    ) -> Language:
+        return await self.inner.language_for(platform, user_id, locale, text)
+
+    async def prefs(self, actor: Actor, words: str) -> str:
+        return await self.inner.prefs(actor, words)
+
     def _keep(self, card: PlaylistCard) -> PlaylistCard:
         if self.rewrite is not None:
             card, self.rewrite = self.rewrite(card), None

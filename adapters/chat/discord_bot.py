@@ -77,7 +77,7 @@ from typing import Any
 import discord
 from discord import app_commands
 
-from adapters.chat.discord_actors import interaction_actor, moderates
+from adapters.chat.discord_actors import interaction_actor, interaction_language, moderates
 from adapters.chat.discord_controls import ControlItem
 from adapters.chat.discord_prefs import PrefsCommands
 from adapters.chat.discord_render import (
@@ -109,7 +109,6 @@ from core.flow import (
     MoodFlow,
     PhotoRequest,
 )
-from core.language import reply_language
 from core.messages import ImageProblem, file_size
 from core.mood import Destination
 from core.reply import PlaylistCard, error_text
@@ -288,7 +287,6 @@ class DiscordBot:
     async def _answer_photo(self, message: discord.Message) -> None:
         caption = self._caption(message)
         locale = _guild_locale(message.guild)
-        language = reply_language(locale, caption)
         max_bytes = self.options.max_image_bytes
         sent: list[discord.Message] = []
 
@@ -312,6 +310,9 @@ class DiscordBot:
         except Exception as error:
             _log_unexpected(error, "photo message", message.channel.id, message.author.id)
             if self._notices.for_photo(error, message.channel.id, message.author.id):
+                language = await self.flow.language_for(
+                    PLATFORM, str(message.author.id), locale, caption
+                )
                 with _quietly("error reply", message.channel.id):
                     await message.reply(error_text(error, language), mention_author=False)
             return
@@ -423,13 +424,13 @@ class DiscordBot:
 
         @self.tree.command(name="help", description="How to use AI DJ")
         async def help_command(interaction: discord.Interaction) -> None:
-            language = reply_language(str(interaction.locale))
+            language = await interaction_language(bot.flow, interaction, PLATFORM)
             with _quietly("help reply", interaction.channel_id):
                 await interaction.response.send_message(help_text(language), ephemeral=True)
 
     async def _on_stats_command(self, interaction: discord.Interaction) -> None:
         """``/stats``: this channel's cards, fit rate per scene, most pressed controls."""
-        language = reply_language(str(interaction.locale))
+        language = await interaction_language(self.flow, interaction, PLATFORM)
         channel_id = interaction.channel_id
         try:
             stats = await self.flow.chat_stats(PLATFORM, str(channel_id))
@@ -448,7 +449,6 @@ class DiscordBot:
         journey: Destination | None = None,
     ) -> None:
         locale = str(interaction.locale)
-        language = reply_language(locale, caption)
         channel_id = interaction.channel_id
         max_bytes = self.options.max_image_bytes
         sent: list[discord.WebhookMessage] = []
@@ -476,6 +476,7 @@ class DiscordBot:
             card = await self.flow.recommend(request, send)
         except Exception as error:
             _log_unexpected(error, "/mood", channel_id, interaction.user.id)
+            language = await interaction_language(self.flow, interaction, PLATFORM, caption)
             with _quietly("/mood error reply", channel_id):  # answers the deferral: always
                 await interaction.followup.send(error_text(error, language))
             return
@@ -526,10 +527,9 @@ class DiscordBot:
         except Exception as error:
             _log_unexpected(error, "steer", payload.channel_id, payload.user_id)
             if self._notices.for_control(payload.channel_id, payload.user_id):
+                language = await self.flow.language_for(PLATFORM, actor.user_id, locale)
                 with _quietly("steer error reply", payload.channel_id):
-                    await message.reply(
-                        error_text(error, reply_language(locale)), mention_author=False
-                    )
+                    await message.reply(error_text(error, language), mention_author=False)
         await self._remove_reaction(payload)
 
     async def _press(self, interaction: discord.Interaction[Any], control: Control | None) -> None:
@@ -537,9 +537,9 @@ class DiscordBot:
         only a claim the flow checks); the flow refuses anyone but the requester or a
         moderator of that channel before any work, then acknowledges the press (a deferred
         update) and edits the card through the interaction."""
-        language = reply_language(str(interaction.locale))
         message, channel_id = interaction.message, interaction.channel_id
         if control is None or message is None or channel_id is None:
+            language = await interaction_language(self.flow, interaction, PLATFORM)
             await _tell(interaction, error_text(UnknownRequestError(), language))
             return
         card = CardMessage(PLATFORM, str(channel_id), str(message.id))
@@ -555,6 +555,7 @@ class DiscordBot:
             pressed = await self.flow.press(card, control, actor, edit, acknowledge=acknowledge)
         except Exception as error:
             _log_unexpected(error, "button", channel_id, interaction.user.id)
+            language = await interaction_language(self.flow, interaction, PLATFORM)
             await _tell(interaction, error_text(error, language))
             return
         if pressed.notice:

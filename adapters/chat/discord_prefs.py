@@ -19,10 +19,9 @@ import logging
 import discord
 from discord import app_commands
 
-from adapters.chat.discord_actors import interaction_actor
+from adapters.chat.discord_actors import interaction_actor, interaction_language
 from core.errors import AIDJError
 from core.flow import MoodFlow
-from core.language import reply_language
 from core.reply import error_text
 
 log = logging.getLogger(__name__)
@@ -82,13 +81,13 @@ class PrefsCommands(app_commands.Group):
         await self._answer(interaction, "reset")
 
     async def _answer(self, interaction: discord.Interaction, words: str) -> None:
-        locale = str(interaction.locale)
         try:
             reply = await self._flow.prefs(interaction_actor(interaction, self._platform), words)
         except Exception as error:
             if not isinstance(error, AIDJError):
                 log.exception("/prefs failed in channel %s", interaction.channel_id)
-            reply = error_text(error, reply_language(locale))
+            language = await interaction_language(self._flow, interaction, self._platform)
+            reply = error_text(error, language)
         try:
             await interaction.response.send_message(
                 reply, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()

@@ -309,7 +309,7 @@ class TelegramBot:
         message = update.effective_message
         if message is None:
             return
-        language = reply_language(_locale(update.effective_user))
+        language = await self._language(update.effective_user)
         await self._reply_text(message, help_text(language), html=True)
 
     async def _on_stats(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -317,7 +317,7 @@ class TelegramBot:
         message = update.effective_message
         if message is None:
             return
-        language = reply_language(_locale(update.effective_user))
+        language = await self._language(update.effective_user)
 
         async def stats() -> str:
             return stats_text(await self._flow.chat_stats(PLATFORM, str(message.chat.id)), language)
@@ -341,7 +341,7 @@ class TelegramBot:
         message = update.effective_message
         if message is None:
             return
-        language = reply_language(_locale(update.effective_user), message.text or "")
+        language = await self._language(update.effective_user, message.text or "")
         await self._reply_text(message, text_of(Hint.TEXT_ONLY, language))
 
     async def _on_unknown_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -356,7 +356,7 @@ class TelegramBot:
                 return  # another bot's command
         elif message.chat.type != ChatType.PRIVATE:
             return  # a bare "/cmd" in a group may be meant for any bot there
-        language = reply_language(_locale(update.effective_user), message.text)
+        language = await self._language(update.effective_user, message.text)
         await self._reply_text(message, text_of(Hint.UNKNOWN_COMMAND, language))
 
     async def _on_mood_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -368,7 +368,7 @@ class TelegramBot:
         journey, caption = split_destination(" ".join(context.args or ()))
         replied = message.reply_to_message
         if replied is None or not (replied.photo or replied.document):
-            language = reply_language(_locale(update.effective_user), caption)
+            language = await self._language(update.effective_user, caption)
             await self._reply_text(message, text_of(Hint.MOOD_NEEDS_PHOTO, language))
             return
         if not caption:
@@ -389,7 +389,7 @@ class TelegramBot:
         async def prefs() -> str:
             return await self._flow.prefs(await self._actor(context.bot, message.chat, user), words)
 
-        await self._answer_command(message, reply_language(_locale(user)), "/prefs", prefs)
+        await self._answer_command(message, await self._language(user), "/prefs", prefs)
 
     async def _on_media(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
@@ -424,7 +424,6 @@ class TelegramBot:
         ``journey`` toward a destination, when asked) and reply to ``message``; photos are
         downloaded only once the flow has checked the user's rate limit."""
         locale = _locale(user)
-        language = reply_language(locale, caption)
         chat_id = message.chat.id
         user_id = str(user.id if user else chat_id)
 
@@ -459,6 +458,7 @@ class TelegramBot:
             if not isinstance(error, AIDJError):
                 log.exception("a photo request failed: %s", type(error).__name__)
             if self._notices.for_photo(error, chat_id, user_id):
+                language = await self._language(user, caption)
                 await self._reply_text(message, error_text(error, language))
 
     def _fetch(self, bot: Bot, message: Message) -> ImageFetch:
@@ -526,7 +526,6 @@ class TelegramBot:
             await _answer(query)
             return
         user = query.from_user
-        language = reply_language(_locale(user))
         chat = message.chat
         bot = context.bot
         answered = False
@@ -550,12 +549,12 @@ class TelegramBot:
             if not answered:  # a press that needed no acknowledgement before its work
                 await _answer(query, pressed.notice)
         except (NotRequesterError, UnknownRequestError) as error:
-            await _answer(query, error_text(error, language), alert=True)
+            await _answer(query, error_text(error, await self._language(user)), alert=True)
         except AIDJError as error:  # a popup per press, never a chat message
-            await _answer(query, error_text(error, language))
+            await _answer(query, error_text(error, await self._language(user)))
         except Exception as error:
             log.exception("a button press failed: %s", type(error).__name__)
-            await _answer(query, error_text(error, language))
+            await _answer(query, error_text(error, await self._language(user)))
 
     async def _on_foreign_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Buttons whose data is not ours (another bot's format, a stale one): answered, so
@@ -584,7 +583,6 @@ class TelegramBot:
         ):
             return  # not one of our cards: no need to look anyone up
         user = reaction.user
-        language = reply_language(_locale(user))
         bot = context.bot
         if user is not None:  # whether they are an admin matters to steering only
             actor = await self._actor(bot, chat, user, admin=action is not None)
@@ -615,9 +613,16 @@ class TelegramBot:
                 log.exception("a reaction failed: %s", type(error).__name__)
             # a reaction has no popup: at most one notice per user per window, never a storm
             if self._notices.for_control(chat.id, actor.user_id):
+                language = await self._language(user)
                 await self._send_text(
                     bot, chat.id, reaction.message_id, error_text(error, language)
                 )
+
+    async def _language(self, user: User | None, text: str = "") -> Language:
+        """The language to answer ``user`` in: their /prefs choice, else their app's."""
+        if user is None:  # a channel post or an anonymous admin: no one's prefs to read
+            return reply_language(None, text)
+        return await self._flow.language_for(PLATFORM, str(user.id), _locale(user), text)
 
     async def _actor(self, bot: Bot, chat: Chat, user: User, *, admin: bool = True) -> Actor:
         """Who pressed or reacted; ``admin``: look up whether they are a group admin."""
