@@ -396,6 +396,23 @@ async def test_an_albums_photos_carry_the_chats_taste_and_the_requesters_skips(
     )
 
 
+async def test_presses_on_an_album_count_toward_each_of_its_photos_scenes(service) -> None:
+    """An album's nudge moves every photo, so the chat's taste learns it for each scene in
+    the album, the later photos' too (the request itself records only the first's)."""
+    first, second = photos(1)[0], make_photo()
+    card, _ = await post(service, album((first, second), caption=""))
+    assert card.album is not None
+    scenes = [photo.analysis.reading.image.category_id for photo in card.album.photos]
+    assert scenes[0] != scenes[1], "the test needs two scenes"
+    for _ in range(5):
+        await service.steer_as_owner(card.request_id, Action.CALMER)
+    for image in (first, second):
+        alone, _ = await post(service, PhotoRequest("telegram", "c1", "bob", image, ""))
+        assert alone.analysis.taste.energy < 0, alone.analysis.reading.image.category_id
+    elsewhere, _ = await post(service, PhotoRequest("telegram", "c2", "bob", second, ""))
+    assert elsewhere.analysis.taste.energy == 0  # the chat's taste, not everyone's
+
+
 def test_the_taste_line_of_an_album_names_the_photos_it_moved() -> None:
     plain = _analysis("sunset", point(0.5, 0.5))
     calmer = dataclasses.replace(plain, taste=point(0.0, -0.1))

@@ -1,7 +1,9 @@
 """The nudges a chat pressed on a scene (for ``core.taste``), and forgetting them.
 
 Presses are the ``feedback`` rows the request log keeps for every delivered steer; a
-chat's are those on requests made in that chat. ``/prefs reset`` does not delete them (they
+chat's are those on requests made in that chat. A press on an album's card moves every photo,
+so it counts for each scene among the album's photos (once per scene), not only the first
+photo's (the request's own). ``/prefs reset`` does not delete them (they
 are the log other statistics read): it records the last press id at that moment in
 ``chat_taste_resets``, and only later presses count.
 """
@@ -21,7 +23,10 @@ _CHAT_NUDGES = f"""
     SELECT f.action, f.created_at
     FROM requests AS r
     JOIN feedback AS f ON f.request_id = r.id
-    WHERE r.platform = ? AND r.chat_id = ? AND r.category_id = ?
+    WHERE r.platform = ? AND r.chat_id = ?
+      AND (r.category_id = ? OR EXISTS (
+        SELECT 1 FROM album_photos AS p WHERE p.request_id = r.id AND p.category_id = ?
+      ))
       AND f.action IN ({", ".join("?" * len(_NUDGES))})
       AND f.id > coalesce(
         (SELECT after_feedback_id FROM chat_taste_resets WHERE platform = ? AND chat_id = ?), 0
@@ -38,7 +43,7 @@ def chat_nudges(
     taste reset, newest first, at most ``limit`` of them."""
     rows = db.execute(
         _CHAT_NUDGES,
-        [platform, str(chat_id), category_id, *_NUDGES, platform, str(chat_id), limit],
+        [platform, str(chat_id), category_id, category_id, *_NUDGES, platform, str(chat_id), limit],
     )
     return [Press(Action(action), datetime.fromisoformat(at)) for action, at in rows]
 
