@@ -19,6 +19,7 @@ from adapters.storage.gateway import Storage
 from adapters.storage.track_search import nearest
 from bot.config import load_settings
 from bot.prefs import answer_prefs
+from bot.service import MoodService
 from core.errors import ConfigError
 from core.flow import Actor
 from core.language import Language
@@ -314,3 +315,19 @@ def test_the_search_leaves_out_what_the_listener_asked(db):
     # and it does leave something out: the unfiltered answer has explicit tracks
     anywhere = nearest(db, MoodPoint(0.5, 0.5), genres, 30)
     assert {t.id for t in anywhere} & explicit
+
+
+async def test_the_language_to_word_a_reply_in_is_the_users_choice_and_never_fails(
+    tmp_path,
+) -> None:
+    """``language_for`` words the bot's own replies, failures of the database included: the
+    user's /prefs choice first, and the app's language when the choice cannot be read."""
+    storage = Storage.open(tmp_path / "own.db")
+    service = MoodService(None, storage, load_settings({}, dotenv=False, db_path=tmp_path / "x"))
+    assert await service.language_for("telegram", "u1", "en") is Language.EN
+    assert await service.language_for("telegram", "u1", None, "비가 와요") is Language.KO
+    await storage.update_user_prefs("telegram", "u1", lambda p: p.with_language("ko"))
+    assert await service.language_for("telegram", "u1", "en", "rainy day") is Language.KO
+    assert await service.language_for("discord", "u1", "en") is Language.EN  # per platform
+    storage.close()  # the database is gone: the app's language, not an error
+    assert await service.language_for("telegram", "u1", "en") is Language.EN
