@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from core.controls import Control
+from core.errors import BadImageError
 from core.fit import FitStats, Vote
 from core.language import Language
 from core.mood import Destination
@@ -64,6 +65,21 @@ class AlbumRequest:
 
 
 CardRequest = PhotoRequest | AlbumRequest
+
+
+def album_fetch(checked_fetch: Callable[[], ImageFetch]) -> ImageFetch:
+    """An album photo's fetch: ``checked_fetch()`` (which checks the photo on sight and
+    says how to download it), or, when that refuses it with ``BadImageError``, a fetch that
+    raises the refusal, so the flow skips that photo and names it (``AlbumRequest``)."""
+    try:
+        return checked_fetch()
+    except BadImageError as error:
+        refusal = error
+
+        async def refuse() -> bytes:
+            raise refusal
+
+        return refuse
 
 
 @dataclass(frozen=True)

@@ -71,6 +71,7 @@ import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import PurePath
 from typing import Any
 
@@ -108,6 +109,7 @@ from core.flow import (
     ImageFetch,
     MoodFlow,
     PhotoRequest,
+    album_fetch,
 )
 from core.messages import ImageProblem, file_size
 from core.mood import Destination
@@ -644,12 +646,11 @@ def _card_request(
     asked), or an album, whose unusable photos the flow skips (their fetch raises the
     problem) and names on the card; an album's arc is its path, so it takes no journey."""
     if len(photos) == 1:
-        attachment = _pick_image(photos, max_bytes)
         return PhotoRequest(
             platform=PLATFORM,
             chat_id=chat_id,
             user_id=user_id,
-            image=lambda: _download(attachment, max_bytes),
+            image=_fetch(photos, max_bytes),
             caption=caption,
             locale=locale,
             journey=journey,
@@ -658,23 +659,17 @@ def _card_request(
         platform=PLATFORM,
         chat_id=chat_id,
         user_id=user_id,
-        images=tuple(_album_fetch(photo, max_bytes) for photo in photos),
+        images=tuple(album_fetch(partial(_fetch, [photo], max_bytes)) for photo in photos),
         caption=caption,
         locale=locale,
     )
 
 
-def _album_fetch(attachment: discord.Attachment, max_bytes: int) -> ImageFetch:
-    try:
-        checked = _pick_image([attachment], max_bytes)
-    except BadImageError as error:
-        refusal = error
-
-        async def refuse() -> bytes:
-            raise refusal
-
-        return refuse
-    return lambda: _download(checked, max_bytes)
+def _fetch(attachments: list[discord.Attachment], max_bytes: int) -> ImageFetch:
+    """How to download the image among ``attachments``, refused (BadImageError) now when it
+    is too big or not an image (``_pick_image``)."""
+    attachment = _pick_image(attachments, max_bytes)
+    return lambda: _download(attachment, max_bytes)
 
 
 def _destination(value: str | None) -> Destination | None:

@@ -42,6 +42,7 @@ import logging
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
@@ -106,6 +107,7 @@ from core.flow import (
     ImageFetch,
     MoodFlow,
     PhotoRequest,
+    album_fetch,
 )
 from core.journey import split_destination
 from core.language import Language, reply_language
@@ -448,7 +450,7 @@ class TelegramBot:
                     platform=PLATFORM,
                     chat_id=str(chat_id),
                     user_id=user_id,
-                    images=tuple(self._album_fetch(bot, photo) for photo in media),
+                    images=tuple(album_fetch(partial(self._fetch, bot, photo)) for photo in media),
                     caption=caption,
                     locale=locale,
                 )
@@ -466,19 +468,6 @@ class TelegramBot:
         too big or not an image."""
         file_id = self._pick_file(message)
         return lambda: self._download(bot, file_id)
-
-    def _album_fetch(self, bot: Bot, message: Message) -> ImageFetch:
-        """``_fetch`` for a photo of an album: a refused photo's fetch raises its problem,
-        so the flow skips that photo and the card names it."""
-        try:
-            return self._fetch(bot, message)
-        except BadImageError as error:
-            refusal = error
-
-            async def refuse() -> bytes:
-                raise refusal
-
-            return refuse
 
     def _pick_file(self, message: Message) -> str:
         """The file id to download, checked against the size limit *before* downloading.
