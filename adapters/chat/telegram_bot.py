@@ -319,24 +319,25 @@ class TelegramBot:
         message = update.effective_message
         if message is None:
             return
-        language = await self._language(update.effective_user)
+        user = update.effective_user
 
         async def stats() -> str:
-            return stats_text(await self._flow.chat_stats(PLATFORM, str(message.chat.id)), language)
+            chat_stats = await self._flow.chat_stats(PLATFORM, str(message.chat.id))
+            return stats_text(chat_stats, await self._language(user))
 
-        await self._answer_command(message, language, "/stats", stats)
+        await self._answer_command(message, user, "/stats", stats)
 
     async def _answer_command(
-        self, message: Message, language: Language, name: str, ask: Callable[[], Awaitable[str]]
+        self, message: Message, user: User | None, name: str, ask: Callable[[], Awaitable[str]]
     ) -> None:
         """Reply to a command with what the flow says (``ask``), or with its failure worded
-        in ``language``."""
+        in ``user``'s language."""
         try:
             answer = await ask()
         except Exception as error:
             if not isinstance(error, AIDJError):
                 log.exception("%s failed: %s", name, type(error).__name__)
-            answer = error_text(error, language)
+            answer = error_text(error, await self._language(user))
         await self._reply_text(message, answer)
 
     async def _on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -391,7 +392,7 @@ class TelegramBot:
         async def prefs() -> str:
             return await self._flow.prefs(await self._actor(context.bot, message.chat, user), words)
 
-        await self._answer_command(message, await self._language(user), "/prefs", prefs)
+        await self._answer_command(message, user, "/prefs", prefs)
 
     async def _on_media(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
@@ -537,13 +538,11 @@ class TelegramBot:
             )
             if not answered:  # a press that needed no acknowledgement before its work
                 await _answer(query, pressed.notice)
-        except (NotRequesterError, UnknownRequestError) as error:
-            await _answer(query, error_text(error, await self._language(user)), alert=True)
-        except AIDJError as error:  # a popup per press, never a chat message
-            await _answer(query, error_text(error, await self._language(user)))
-        except Exception as error:
-            log.exception("a button press failed: %s", type(error).__name__)
-            await _answer(query, error_text(error, await self._language(user)))
+        except Exception as error:  # a popup per press, never a chat message
+            if not isinstance(error, AIDJError):
+                log.exception("a button press failed: %s", type(error).__name__)
+            refused = isinstance(error, (NotRequesterError, UnknownRequestError))
+            await _answer(query, error_text(error, await self._language(user)), alert=refused)
 
     async def _on_foreign_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Buttons whose data is not ours (another bot's format, a stale one): answered, so
