@@ -33,6 +33,7 @@ from core.reply import error_text
 from core.steering import Action
 from tests.card_numbers import final_energy, steered_energy
 from tests.conftest import eventually, make_photo, recorded_request
+from tests.discord_running import running_discord
 from tests.fake_discord import EPHEMERAL, FakeDiscord, RecordedRequest
 
 TOKEN = "test-discord-token-that-must-never-be-logged"
@@ -113,22 +114,13 @@ def mood_flow(module_mood_flow) -> MoodFlow:
 async def discord_bot(
     fake: FakeDiscord, mood_flow: MoodFlow, log_records: _Records
 ) -> AsyncIterator[DiscordBot]:
-    original_base = discord.http.Route.BASE
-    discord.http.Route.BASE = fake.api_base
     options = DiscordOptions(
         token=TOKEN,
         max_image_bytes=MAX_IMAGE_BYTES,
         enabled_channel_ids=frozenset({fake.enabled_channel_id}),
     )
-    bot = DiscordBot(mood_flow, options)
-    try:
-        await bot.start()
-        async with asyncio.timeout(10):
-            await bot.wait_until_ready()
+    async with running_discord(mood_flow, fake, options) as bot:
         yield bot
-    finally:
-        await bot.stop()
-        discord.http.Route.BASE = original_base
 
 
 @pytest.fixture

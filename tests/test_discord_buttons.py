@@ -11,7 +11,7 @@ refused press's ephemeral reply is its handler's last act.
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import dataclasses
 import re
 import shutil
@@ -35,6 +35,7 @@ from core.messages import ErrorReply, text_of
 from core.steering import Action
 from tests.conftest import eventually, make_photo, recorded_request
 from tests.control_rows import data_row
+from tests.discord_running import running_discord
 from tests.fake_discord import EPHEMERAL, FakeDiscord, RecordedRequest
 from tests.test_discord_bot import reactions_on, replies_to, track_ids
 from tests.test_messages import english_words
@@ -53,23 +54,23 @@ class Server:
     analyzer: Any
     bot: DiscordBot | None = None
     storage: Storage | None = None
+    running: contextlib.AsyncExitStack | None = None
 
     async def start(self, settings: Settings | None = None) -> None:
         """A bot (and flow) on ``settings``' database, as a fresh process would start."""
         self.settings = settings or self.settings
         self.storage = Storage(open_database(self.settings.db_path))
         flow = MoodService(self.analyzer, self.storage, self.settings)
-        self.bot = DiscordBot(flow, DiscordOptions(token=TOKEN, sync_commands=False))
-        await self.bot.start()
-        async with asyncio.timeout(10):
-            await self.bot.wait_until_ready()
+        options = DiscordOptions(token=TOKEN, sync_commands=False)
+        self.running = contextlib.AsyncExitStack()
+        self.bot = await self.running.enter_async_context(running_discord(flow, self.fake, options))
 
     async def stop(self) -> None:
-        if self.bot is not None:
-            await self.bot.stop()
+        if self.running is not None:
+            await self.running.aclose()
         if self.storage is not None:
             self.storage.close()
-        self.bot = self.storage = None
+        self.bot = self.storage = self.running = None
 
     async def ask(self, user: int, caption: str = "rain") -> RecordedRequest:
         """A close-call photo mentioning the bot; the card reply once its reactions are on."""
@@ -135,16 +136,13 @@ def guild_locale() -> str:
 
 @pytest.fixture
 async def server(tiny_analyzer, own_settings, guild_locale) -> AsyncIterator[Server]:
-    original_base = discord.http.Route.BASE
     async with FakeDiscord(token=TOKEN, guild_locale=guild_locale) as fake:
-        discord.http.Route.BASE = fake.api_base
         running = Server(fake, own_settings, tiny_analyzer)
         try:
             await running.start()
             yield running
         finally:
             await running.stop()
-            discord.http.Route.BASE = original_base
 
 
 # ---- the buttons -------------------------------------------------------------------------

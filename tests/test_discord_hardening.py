@@ -15,7 +15,6 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from typing import Any
 
-import discord
 import pytest
 
 from adapters.chat.discord_bot import DiscordBot, DiscordOptions
@@ -28,6 +27,7 @@ from core.language import Language
 from core.messages import CaptionProblem, ErrorReply, ImageProblem, text_of
 from core.reply import error_text
 from tests.conftest import eventually, make_photo, recorded_request
+from tests.discord_running import running_discord
 from tests.fake_discord import FakeDiscord, RecordedRequest
 from tests.test_discord_bot import edits_of, reactions_on, replies_to, track_ids
 from tests.test_messages import english_words
@@ -94,22 +94,16 @@ def guild_locale() -> str:
 async def server(tiny_analyzer, own_settings, rate_limit, guild_locale) -> AsyncIterator[Server]:
     settings = dataclasses.replace(own_settings, rate_limit_per_minute=rate_limit)
     db = open_database(settings.db_path)
-    original_base = discord.http.Route.BASE
-    async with FakeDiscord(token=TOKEN, guild_locale=guild_locale) as fake:
-        discord.http.Route.BASE = fake.api_base
-        bot = DiscordBot(
-            MoodService(tiny_analyzer, Storage(db), settings),
-            DiscordOptions(token=TOKEN, sync_commands=False),
-        )
-        try:
-            await bot.start()
-            async with asyncio.timeout(10):
-                await bot.wait_until_ready()
+    flow = MoodService(tiny_analyzer, Storage(db), settings)
+    options = DiscordOptions(token=TOKEN, sync_commands=False)
+    try:
+        async with (
+            FakeDiscord(token=TOKEN, guild_locale=guild_locale) as fake,
+            running_discord(flow, fake, options) as bot,
+        ):
             yield Server(fake, bot, settings)
-        finally:
-            await bot.stop()
-            discord.http.Route.BASE = original_base
-            db.close()
+    finally:
+        db.close()
 
 
 async def test_a_429_on_the_reply_is_waited_out_and_the_card_arrives(server: Server) -> None:

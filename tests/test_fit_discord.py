@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 
-import discord
 import pytest
 
 from adapters.chat.discord_bot import DiscordBot, DiscordOptions
@@ -24,6 +23,7 @@ from core.fit_text import stats_text
 from core.flow import MoodFlow
 from core.language import Language
 from core.messages import StatsText, text_of
+from tests.discord_running import running_discord
 from tests.fake_discord import FakeDiscord, RecordedRequest
 from tests.test_discord_bot import EMOJIS, reactions_on, send_photo
 from tests.test_messages import english_words
@@ -40,17 +40,8 @@ async def fake() -> AsyncIterator[FakeDiscord]:
 
 @pytest.fixture(scope="module")
 async def discord_bot(fake: FakeDiscord, module_mood_flow: MoodFlow) -> AsyncIterator[DiscordBot]:
-    original_base = discord.http.Route.BASE
-    discord.http.Route.BASE = fake.api_base
-    bot = DiscordBot(module_mood_flow, DiscordOptions(token=TOKEN))
-    try:
-        await bot.start()
-        async with asyncio.timeout(10):
-            await bot.wait_until_ready()
+    async with running_discord(module_mood_flow, fake, DiscordOptions(token=TOKEN)) as bot:
         yield bot
-    finally:
-        await bot.stop()
-        discord.http.Route.BASE = original_base
 
 
 async def votes_become(

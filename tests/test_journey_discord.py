@@ -9,13 +9,11 @@ after a restart too.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import dataclasses
 from collections.abc import AsyncIterator
 from typing import Any
 
-import discord
 import pytest
 
 from adapters.chat.discord_bot import DiscordBot, DiscordOptions
@@ -30,6 +28,7 @@ from core.mood import Destination
 from core.reply import text
 from tests.conftest import eventually, make_photo, recorded_request
 from tests.control_rows import data_row
+from tests.discord_running import running_discord
 from tests.fake_discord import EPHEMERAL, FakeDiscord, RecordedRequest
 from tests.test_discord_buttons import DEFERRED_UPDATE, MESSAGE, button_ids
 
@@ -44,17 +43,9 @@ def description(request: RecordedRequest) -> str:
 
 @contextlib.asynccontextmanager
 async def running_bot(flow: Any, fake: FakeDiscord, *, sync: bool) -> AsyncIterator[DiscordBot]:
-    original_base = discord.http.Route.BASE
-    discord.http.Route.BASE = fake.api_base
-    bot = DiscordBot(flow, DiscordOptions(token=TOKEN, sync_commands=sync))
-    try:
-        await bot.start()
-        async with asyncio.timeout(10):
-            await bot.wait_until_ready()
+    options = DiscordOptions(token=TOKEN, sync_commands=sync)
+    async with running_discord(flow, fake, options) as bot:
         yield bot
-    finally:
-        await bot.stop()
-        discord.http.Route.BASE = original_base
 
 
 @pytest.fixture(scope="module")

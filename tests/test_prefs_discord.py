@@ -9,7 +9,6 @@ database file.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import re
 from collections.abc import AsyncIterator
@@ -19,7 +18,7 @@ from typing import Any
 import discord
 import pytest
 
-from adapters.chat.discord_bot import DiscordBot, DiscordOptions
+from adapters.chat.discord_bot import DiscordOptions
 from adapters.chat.discord_render import help_text
 from adapters.storage.database import open_database
 from adapters.storage.gateway import Storage
@@ -30,6 +29,7 @@ from core.language import Language
 from core.messages import ErrorReply, ImageProblem, PrefsReply, template, text_of
 from core.recommend import artist_keys
 from tests.conftest import card_rounds, eventually
+from tests.discord_running import running_discord
 from tests.fake_discord import MANAGE_MESSAGES, MEMBER_PERMISSIONS, FakeDiscord, RecordedRequest
 from tests.restarts import RunningBot
 from tests.test_discord_bot import TRACK_LINK, edits_of, replies_to, send_photo
@@ -101,14 +101,11 @@ def description(card: RecordedRequest) -> str:
 @contextlib.asynccontextmanager
 async def running(fake: FakeDiscord, settings: Settings, analyzer) -> AsyncIterator[None]:
     storage = Storage.open(settings.db_path)
-    bot = DiscordBot(MoodService(analyzer, storage, settings), DiscordOptions(token=TOKEN))
+    flow = MoodService(analyzer, storage, settings)
     try:
-        await bot.start()
-        async with asyncio.timeout(10):
-            await bot.wait_until_ready()
-        yield
+        async with running_discord(flow, fake, DiscordOptions(token=TOKEN)):
+            yield
     finally:
-        await bot.stop()
         storage.close()
 
 
