@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import threading
 from typing import Any
 
 import pytest
@@ -11,7 +12,11 @@ import torch
 from PIL import Image
 
 from adapters.images import load_image
-from adapters.models.analyzer import MoodAnalyzer
+from adapters.models.analyzer import (
+    MAX_PREPARATION_THREADS,
+    MoodAnalyzer,
+    preparation_threads_for,
+)
 from adapters.models.options import ModelOptions
 from bot.config import load_settings
 from core.categories import CATEGORY_BY_ID
@@ -122,6 +127,41 @@ def test_batched_readings_equal_single_readings(analyzer):
         ):
             assert batched_axis.label == alone_axis.label
             assert batched_axis.confidence == pytest.approx(alone_axis.confidence, abs=1e-5)
+
+
+def test_photos_decoded_on_several_threads_read_the_same_in_order(analyzer, settings):
+    """What a GPU replica does (``preparation_threads_for``); bad items keep their places."""
+    on_threads = MoodAnalyzer(analyzer.scorer, analyzer.reader, settings, preparation_threads=3)
+    items = [
+        (jpeg((200, 40, 40)), KOREAN),
+        (b"not a picture", "bad"),
+        (jpeg((40, 40, 200)), "rainy but happy"),
+        (jpeg((30, 160, 60)), "x" * (CAPTION_LIMIT + 1)),
+        (jpeg((90, 90, 20)), ""),
+    ]
+    threads: set[str] = set()
+    original = analyzer._prepare  # whose thread each item is prepared on
+
+    def recording(item: tuple[bytes, str]) -> object:
+        threads.add(threading.current_thread().name)
+        return original(item)
+
+    on_threads._prepare = recording  # type: ignore[method-assign]
+    together, alone = on_threads.analyze_batch(items), analyzer.analyze_batch(items)
+    assert [type(result) for result in together] == [
+        Reading,
+        BadImageError,
+        Reading,
+        BadCaptionError,
+        Reading,
+    ]
+    assert [str(result) for result in together] == [str(result) for result in alone]
+    assert threads and all(name.startswith("aidj-prepare") for name in threads)
+
+
+def test_photos_are_decoded_one_at_a_time_on_the_cpu():
+    assert preparation_threads_for("cpu") == 1  # a hostile batch peaks at one picture
+    assert 1 <= preparation_threads_for("cuda") <= MAX_PREPARATION_THREADS
 
 
 def test_same_input_same_answer(analyzer):

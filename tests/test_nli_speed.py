@@ -10,7 +10,13 @@ from typing import Any
 import pytest
 import torch
 
-from adapters.models.length_groups import length_groups, padded_tokens
+from adapters.models.length_groups import (
+    DEFAULT_PASS_COST,
+    GPU_PASS_COST,
+    length_groups,
+    padded_tokens,
+    pass_cost_for,
+)
 from adapters.models.nli_backend import ZeroShotCaptionReader
 from adapters.models.relative_attention import speed_up_relative_attention
 from tests.fixtures_models import tiny_models  # noqa: F401  (session fixture)
@@ -109,6 +115,27 @@ def test_a_short_and_a_long_caption_are_not_padded_to_each_other(reader):
     processed = sum(ids.numel() for ids in sent)
     assert processed <= 1.1 * real
     assert len(sent) >= 2
+
+
+def test_on_a_gpu_a_caption_batch_goes_in_one_pass():
+    """A GPU pass is mostly fixed launch cost (bench.gpu): there, padding is cheaper."""
+    assert pass_cost_for("cpu") == DEFAULT_PASS_COST
+    assert pass_cost_for("cuda") == pass_cost_for("cuda:1") == GPU_PASS_COST
+    assert length_groups([20, 200, 21], pass_cost_for("cuda")) == [[0, 2, 1]]
+    assert length_groups([20, 200, 21], pass_cost_for("cpu")) == [[0, 2], [1]]
+
+
+def test_the_reader_groups_by_the_pass_cost_it_was_given(reader):
+    one_pass = ZeroShotCaptionReader(reader.tokenizer, reader.model, pass_cost=GPU_PASS_COST)
+    captions = ["hi", LONG]
+    with Recorder(reader.model, "forward") as forward:
+        readings = one_pass.read(captions)
+    assert len(forward.calls) == 1  # the two captions' 12 pairs padded together
+    assert forward.calls[0]["input_ids"].shape[0] == 12
+    for padded, grouped in zip(readings, reader.read(captions), strict=True):
+        assert list(padded.valence.scores.values()) == pytest.approx(
+            list(grouped.valence.scores.values()), abs=1e-5
+        )
 
 
 def test_grouped_readings_equal_readings_alone(reader):

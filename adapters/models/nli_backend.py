@@ -19,7 +19,7 @@ from typing import Any
 
 import torch
 
-from adapters.models.length_groups import length_groups
+from adapters.models.length_groups import length_groups, pass_cost_for
 from adapters.models.loading import load_pretrained
 from adapters.models.quantize import quantize_int8
 from adapters.models.relative_attention import speed_up_relative_attention
@@ -40,10 +40,15 @@ _UNSET_MAX_LENGTH = 1_000_000
 class ZeroShotCaptionReader:
     """Reads a caption's valence and energy direction with an NLI classifier."""
 
-    def __init__(self, tokenizer: Any, model: Any, device: str = "cpu") -> None:
+    def __init__(
+        self, tokenizer: Any, model: Any, device: str = "cpu", *, pass_cost: int | None = None
+    ) -> None:
+        """``pass_cost``: what one forward pass is worth in padded tokens (``length_groups``);
+        by default the figure for ``device``."""
         self._tokenizer = tokenizer
         self._model = model
         self._device = torch.device(device)
+        self._pass_cost = pass_cost_for(device) if pass_cost is None else pass_cost
         name = getattr(model, "name_or_path", "") or "the NLI model"
         self._entailment = entailment_index(model.config.label2id, name)
         self._max_length = _max_length(tokenizer, model.config)
@@ -118,7 +123,7 @@ class ZeroShotCaptionReader:
         keys = list(encoded.keys())
         rows = [dict(zip(keys, row, strict=True)) for row in zip(*encoded.values(), strict=True)]
         logits = [0.0] * len(pairs)
-        for group in length_groups([len(row["input_ids"]) for row in rows]):
+        for group in length_groups([len(row["input_ids"]) for row in rows], self._pass_cost):
             inputs = self._tokenizer.pad([rows[index] for index in group], return_tensors="pt")
             with torch.inference_mode():
                 output = self._model(**{key: inputs[key].to(self._device) for key in keys})
