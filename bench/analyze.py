@@ -145,7 +145,7 @@ class NaivePath:
         with quiet_loading():
             self.model = CLIPModel.from_pretrained(clip).eval()
             self.processor = CLIPProcessor.from_pretrained(clip)
-            self.classifier = pipeline("zero-shot-classification", model=str(nli))
+            self.classifier = pipeline("zero-shot-classification", model=str(nli), device="cpu")
         self.prompts = [prompt for category in CATEGORIES for prompt in category.prompts]
         self.owner = [category.id for category in CATEGORIES for _ in category.prompts]
 
@@ -244,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
         return _measure_in_child(args)
     with contextlib.ExitStack() as stack:
         root = args.models_dir or Path(stack.enter_context(tempfile.TemporaryDirectory()))
-        clip, nli = _models(root)
+        clip, nli = full_models(root)
         timing = _run_child("paths", clip, nli, args.runs, args.threads)
         memory = {
             kind: _run_child(kind, clip, nli, args.memory_runs, args.threads)
@@ -272,7 +272,7 @@ def _measure_in_child(args: argparse.Namespace) -> int:
     return 0
 
 
-def _models(root: Path) -> tuple[Path, Path]:
+def full_models(root: Path) -> tuple[Path, Path]:
     """The full-size models under ``root``, built unless a complete build is there."""
     marker = root / "BUILD_COMPLETE"
     if marker.is_file():

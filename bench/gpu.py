@@ -38,7 +38,7 @@ from typing import Any
 import torch
 
 from adapters.models.analyzer import MoodAnalyzer, preparation_threads_for
-from adapters.models.length_groups import DEFAULT_PASS_COST, pass_cost_for
+from adapters.models.length_groups import CPU_PASS_COST, pass_cost_for
 from adapters.models.nli_backend import ZeroShotCaptionReader
 from adapters.models.options import ModelOptions
 from core.mood import AxisReading, Reading
@@ -76,16 +76,9 @@ def _models(args: argparse.Namespace) -> tuple[Path, Path]:
 
         paths = build_tiny_models(args.tiny)
         return paths.clip, paths.nli
-    from bench.analyze import build_full_models
+    from bench.analyze import full_models
 
-    root = args.models_dir or Path("/tmp/aidj-gpu-models")
-    if (root / "BUILD_COMPLETE").exists():
-        return root / "clip", root / "nli"
-    started = time.perf_counter()
-    paths = build_full_models(root)
-    (root / "BUILD_COMPLETE").write_text("")
-    print(f"built the full-size models in {time.perf_counter() - started:.0f} s", flush=True)
-    return paths
+    return full_models(args.models_dir or Path("/tmp/aidj-gpu-models"))
 
 
 # ---------------------------------------------------------------- measuring
@@ -260,7 +253,7 @@ def _grouping(
     """Reading a batch of captions grouped with the CPU's pass cost, the device's, the fitted
     one, and as one padded pass."""
     costs = {
-        "cpu": DEFAULT_PASS_COST,
+        "cpu": CPU_PASS_COST,
         "device": pass_cost_for(device),
         "fitted": fitted,
         "one_pass": 10**9,
@@ -353,7 +346,7 @@ def report(figures: dict[str, Any]) -> str:
         "",
         f"NLI pass: {cost['fixed_ms']:.2f} ms fixed + {cost['per_1000_tokens_ms']:.3f} ms per "
         f"1000 tokens: one pass costs {cost['pass_cost_tokens']:.0f} tokens "
-        f"(the CPU's {DEFAULT_PASS_COST}, this device's {pass_cost_for(figures['device_kind'])})",
+        f"(the CPU's {CPU_PASS_COST}, this device's {pass_cost_for(figures['device_kind'])})",
         *_table(
             ["captions", "CPU's pass cost ms", "device's ms", "fitted ms", "one pass ms"],
             figures["grouping"],

@@ -309,7 +309,7 @@ def main(argv: list[str] | None = None) -> int:
             measured = asyncio.run(measure(args.clip, args.nli, levels, args.server))
         print(json.dumps(measured))
         return 0
-    from bench.analyze import _models
+    from bench.analyze import full_models
 
     cases = args.cases.split(",")
     results: dict[str, dict[str, Any]] = {}
@@ -317,7 +317,7 @@ def main(argv: list[str] | None = None) -> int:
     loads: list[str] = []
     with contextlib.ExitStack() as stack:
         root = args.models_dir or Path(stack.enter_context(tempfile.TemporaryDirectory()))
-        clip, nli = _models(root)
+        clip, nli = full_models(root)
         cpus = os.cpu_count() or 1
         if "local" in cases:
             loads.append(_load())

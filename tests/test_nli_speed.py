@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from adapters.models.length_groups import (
-    DEFAULT_PASS_COST,
+    CPU_PASS_COST,
     GPU_PASS_COST,
     length_groups,
     padded_tokens,
@@ -119,7 +119,7 @@ def test_a_short_and_a_long_caption_are_not_padded_to_each_other(reader):
 
 def test_on_a_gpu_a_caption_batch_goes_in_one_pass():
     """A GPU pass is mostly fixed launch cost (bench.gpu): there, padding is cheaper."""
-    assert pass_cost_for("cpu") == DEFAULT_PASS_COST
+    assert pass_cost_for("cpu") == CPU_PASS_COST
     assert pass_cost_for("cuda") == pass_cost_for("cuda:1") == GPU_PASS_COST
     assert length_groups([20, 200, 21], pass_cost_for("cuda")) == [[0, 2, 1]]
     assert length_groups([20, 200, 21], pass_cost_for("cpu")) == [[0, 2], [1]]

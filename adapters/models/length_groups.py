@@ -14,7 +14,7 @@ from collections.abc import Sequence
 # What one more forward pass costs, in padded tokens. Measured on an mDeBERTa-v3-base-sized
 # model on one AVX2 core: a pass takes ~34 ms + ~2.5 ms per token (a pass streams all 340 MB
 # of Linear weights however few its rows), so a pass is worth ~14 tokens of padding.
-DEFAULT_PASS_COST = 16
+CPU_PASS_COST = 16
 # On a GPU the balance is the other way round: a pass is ~11 ms of kernel launches from the
 # host and only ~3.7 ms per 1000 tokens (bench.gpu, fp32 on an H200: 3034 tokens fitted).
 # Grouping by the CPU's figure made 8 captions cost 51 ms there, against 16 ms by this one.
@@ -25,10 +25,10 @@ GPU_PASS_COST = 3000
 
 def pass_cost_for(device: str) -> int:
     """The pass cost that fits where the model runs: ``GPU_PASS_COST`` on cuda, else the CPU's."""
-    return GPU_PASS_COST if device.startswith("cuda") else DEFAULT_PASS_COST
+    return GPU_PASS_COST if device.startswith("cuda") else CPU_PASS_COST
 
 
-def length_groups(lengths: Sequence[int], pass_cost: int = DEFAULT_PASS_COST) -> list[list[int]]:
+def length_groups(lengths: Sequence[int], pass_cost: int = CPU_PASS_COST) -> list[list[int]]:
     """Indices into ``lengths``, grouped so that sum(len(group) * longest + pass_cost) is least.
 
     Each group is in order of length, the groups in order of their lengths. An optimal
