@@ -18,6 +18,7 @@ import sys
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlite_utils import Database
 
@@ -88,12 +89,33 @@ def check_python(context: Context) -> list[Finding]:
     build = f"CUDA {cuda} build" if cuda else "CPU build"
     detail = f"Python {version}, torch {torch.__version__} ({build})"
     device = context.settings.device
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        fix = "set AIDJ_DEVICE=cpu, or install a CUDA build of torch on a machine with a GPU"
+    gpu = _usable_gpu(torch, device)
+    if device.startswith("cuda"):
+        if gpu is None:
+            fix = "set AIDJ_DEVICE=cpu, or install a CUDA build of torch on a machine with a GPU"
+            return [
+                Finding(FAIL, "python", f"{detail}; AIDJ_DEVICE={device} but no GPU is usable", fix)
+            ]
+        return [Finding(OK, "python", f"{detail}, device {device}: {gpu}")]
+    if gpu is not None:  # runs, but many times slower than it could (README, "One GPU replica")
+        fix = "set AIDJ_DEVICE=cuda to run the models on it"
         return [
-            Finding(FAIL, "python", f"{detail}; AIDJ_DEVICE={device} but no GPU is usable", fix)
+            Finding(WARN, "python", f"{detail}, device {device}, but a GPU is here: {gpu}", fix)
         ]
     return [Finding(OK, "python", f"{detail}, device {device}")]
+
+
+def _usable_gpu(torch: Any, device: str) -> str | None:
+    """The GPU that ``device`` names (the first one for "cpu" or "cuda"): its name and memory,
+    or None when torch can use none."""
+    if not torch.cuda.is_available():
+        return None
+    index = torch.device(device).index if device.startswith("cuda") else None
+    try:
+        properties = torch.cuda.get_device_properties(index or 0)
+    except (AssertionError, RuntimeError):  # an index past the GPUs there are
+        return None
+    return f"{properties.name}, {properties.total_memory / 2**30:.0f} GiB"
 
 
 # ---------------------------------------------------------------- models

@@ -63,3 +63,19 @@ async def test_the_worker_process_runs_the_models_on_the_gpu(model_settings):
     assert isinstance(expected, Reading)
     async with ModelWorker(dataclasses.replace(options, device="cuda")) as worker:
         _assert_same(expected, await worker.analyze(photo, caption))
+
+
+def test_doctor_names_the_gpu_and_points_at_it_when_unused(model_settings):
+    from bot.doctor import FAIL, OK, WARN, Context, Finding, check_python
+
+    def python(device: str) -> list[Finding]:
+        settings = dataclasses.replace(model_settings, device=device)
+        return check_python(Context(settings, bots=False, environ={}))
+
+    name = torch.cuda.get_device_name(0)
+    (on_gpu,) = python("cuda")
+    assert on_gpu.status == OK and name in on_gpu.detail
+    (on_cpu,) = python("cpu")
+    assert on_cpu.status == WARN and name in on_cpu.detail and "AIDJ_DEVICE=cuda" in on_cpu.fix
+    (missing,) = python(f"cuda:{torch.cuda.device_count()}")  # one past the last GPU
+    assert missing.status == FAIL
