@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from sqlite_utils import Database
 
@@ -17,6 +19,7 @@ from core.mood import (
     Reading,
     TextReading,
 )
+from core.scene_choice import chosen_reading
 from tests.catalog_factory import build_synthetic_catalog
 
 
@@ -108,6 +111,34 @@ def test_commit_round_moves_the_target_and_keeps_the_card_at_once() -> None:
     assert stored.final == MoodPoint(0.71, 0.41)
     assert stored.rounds == 2
     assert shown_rounds(db, request_id) == [["a", "b"], ["c", "d"]]
+
+
+def test_a_chosen_scene_keeps_its_whole_placement_taste_included() -> None:
+    """A scene choice re-bases the request on the other scene, where the chat's taste may
+    differ: after it, the stored request explains itself with that scene's taste."""
+    log = RequestLog(open_database(":memory:"))
+    request_id = record(log)
+    before = analysis()
+    rebased = dataclasses.replace(
+        before,
+        reading=chosen_reading(before.reading, "sunset"),
+        base=MoodPoint(0.7, 0.5),
+        final=MoodPoint(0.9, 0.5),
+        seed_genres=get_category("sunset").seed_genres,
+        taste=MoodPoint(0.0, -0.1),
+    )
+    assert log.commit_round(
+        request_id,
+        round=0,
+        target=MoodPoint(0.9, 0.5),
+        track_ids=["a"],
+        user_id=42,
+        action="scene:sunset",
+        rebased=rebased,
+    )
+    stored = log.get(request_id)
+    assert stored.scene_choice == "sunset"
+    assert stored.analysis == rebased
 
 
 def test_commit_round_refuses_a_round_that_another_press_took() -> None:

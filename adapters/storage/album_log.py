@@ -7,51 +7,45 @@ The caption reading is the request's: every photo of an album shares the one cap
 
 from __future__ import annotations
 
-import json
-
 from sqlite_utils import Database
 
+from adapters.storage import analysis_columns as columns
 from core.albums import Album, AlbumPhoto, SkippedPhoto
 from core.messages import ImageProblem
-from core.mood import Analysis, BaseSource, ImageReading, MoodPoint, Reading, TextReading
+from core.mood import MoodPoint, Reading, TextReading
 
-_COLUMNS = (
-    "position, problem, category_id, category_confidence, categories, base_valence, "
-    "base_energy, base_source, final_valence, final_energy, taste_valence, taste_energy, "
-    "target_valence, target_energy, seed_genres"
+_NAMES = (
+    "position",
+    "problem",
+    *columns.IMAGE_COLUMNS,
+    *columns.PLACEMENT_COLUMNS,
+    "target_valence",
+    "target_energy",
 )
+_COLUMNS = ", ".join(_NAMES)
 
 
 def insert_album(db: Database, request_id: int, album: Album) -> None:
     """Store every photo of ``album`` (read or skipped) for ``request_id``."""
-    rows: list[tuple[object, ...]] = []
+    rows: list[dict[str, object]] = []
     for photo in album.photos:
-        analysis = photo.analysis
-        image = analysis.reading.image
         rows.append(
-            (
-                request_id,
-                photo.position,
-                None,
-                image.category_id,
-                image.confidence,
-                json.dumps(image.distribution),
-                analysis.base.valence,
-                analysis.base.energy,
-                analysis.base_source,
-                analysis.final.valence,
-                analysis.final.energy,
-                analysis.taste.valence,
-                analysis.taste.energy,
-                photo.target.valence,
-                photo.target.energy,
-                json.dumps(list(analysis.seed_genres)),
-            )
+            {
+                "position": photo.position,
+                "problem": None,
+                **columns.image_values(photo.analysis.reading.image),
+                **columns.placement_values(photo.analysis),
+                "target_valence": photo.target.valence,
+                "target_energy": photo.target.energy,
+            }
         )
     for skipped in album.skipped:
-        rows.append((request_id, skipped.position, skipped.problem.value, *([None] * 13)))
-    marks = ", ".join("?" * 16)
-    db.conn.executemany(f"INSERT INTO album_photos (request_id, {_COLUMNS}) VALUES ({marks})", rows)
+        rows.append({"position": skipped.position, "problem": skipped.problem.value})
+    marks = ", ".join("?" * (len(_NAMES) + 1))
+    db.conn.executemany(
+        f"INSERT INTO album_photos (request_id, {_COLUMNS}) VALUES ({marks})",
+        [(request_id, *(row.get(name) for name in _NAMES)) for row in rows],
+    )
 
 
 def read_album(db: Database, request_id: int, text: TextReading) -> Album | None:
@@ -88,32 +82,8 @@ def forget_album(db: Database, request_id: int) -> None:
 
 
 def _photo(row: tuple, text: TextReading) -> AlbumPhoto:
-    (
-        position,
-        _,
-        category_id,
-        confidence,
-        categories,
-        base_valence,
-        base_energy,
-        base_source,
-        final_valence,
-        final_energy,
-        taste_valence,
-        taste_energy,
-        target_valence,
-        target_energy,
-        seed_genres,
-    ) = row
-    reading = Reading(
-        image=ImageReading(category_id, confidence, json.loads(categories)), text=text
-    )
-    analysis = Analysis(
-        reading=reading,
-        base=MoodPoint(base_valence, base_energy),
-        final=MoodPoint(final_valence, final_energy),
-        seed_genres=tuple(json.loads(seed_genres)),
-        base_source=BaseSource(base_source),
-        taste=MoodPoint(taste_valence, taste_energy),
-    )
-    return AlbumPhoto(position, analysis, MoodPoint(target_valence, target_energy))
+    values = dict(zip(_NAMES, row, strict=True))
+    reading = Reading(image=columns.stored_image(values), text=text)
+    analysis = columns.stored_analysis(reading, values)
+    target = MoodPoint(values["target_valence"], values["target_energy"])
+    return AlbumPhoto(values["position"], analysis, target)

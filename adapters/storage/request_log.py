@@ -17,10 +17,19 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 from sqlite_utils import Database
 
 from adapters.storage.album_log import forget_album, insert_album, move_album, read_album
+from adapters.storage.analysis_columns import (
+    IMAGE_COLUMNS,
+    PLACEMENT_COLUMNS,
+    image_values,
+    placement_values,
+    stored_analysis,
+    stored_image,
+)
 from adapters.storage.database import utc_now
 from adapters.storage.request_scope import scope_filter
 from core.albums import Album
@@ -30,11 +39,9 @@ from core.mood import (
     NO_DESTINATION,
     Analysis,
     AxisReading,
-    BaseSource,
     CaptionLabel,
     Destination,
     DestinationReading,
-    ImageReading,
     MoodPoint,
     Reading,
     TextReading,
@@ -79,14 +86,31 @@ class StoredRequest:
         return self.analysis.final
 
 
-_REQUEST_COLUMNS = (
-    "id, platform, chat_id, user_id, language, caption, category_id, category_confidence, "
-    "categories, text_valence_label, text_valence_direction, text_valence_confidence, "
-    "text_energy_label, text_energy_direction, text_energy_confidence, text_scores, "
-    "base_valence, base_energy, base_source, final_valence, final_energy, "
-    "target_valence, target_energy, seed_genres, rounds, created_at, scene_choice, taste_valence,"
-    " taste_energy, journey, journey_source"
+_REQUEST_NAMES = (
+    "id",
+    "platform",
+    "chat_id",
+    "user_id",
+    "language",
+    "caption",
+    *IMAGE_COLUMNS,
+    "text_valence_label",
+    "text_valence_direction",
+    "text_valence_confidence",
+    "text_energy_label",
+    "text_energy_direction",
+    "text_energy_confidence",
+    "text_scores",
+    *PLACEMENT_COLUMNS,
+    "target_valence",
+    "target_energy",
+    "rounds",
+    "created_at",
+    "scene_choice",
+    "journey",
+    "journey_source",
 )
+_REQUEST_COLUMNS = ", ".join(_REQUEST_NAMES)
 
 
 class RequestLog:
@@ -109,7 +133,6 @@ class RequestLog:
     ) -> int:
         """Store a new request (target = the analysis' final point), with its album's
         photos when it is one (``analysis`` is then the first photo's); its id."""
-        image = analysis.reading.image
         text = analysis.reading.text
         row = {
             "platform": platform,
@@ -117,9 +140,7 @@ class RequestLog:
             "user_id": str(user_id),
             "language": language,
             "caption": caption,
-            "category_id": image.category_id,
-            "category_confidence": image.confidence,
-            "categories": json.dumps(image.distribution),
+            **image_values(analysis.reading.image),
             "text_valence_label": text.valence.label,
             "text_valence_direction": text.valence.direction,
             "text_valence_confidence": text.valence.confidence,
@@ -127,18 +148,11 @@ class RequestLog:
             "text_energy_direction": text.energy.direction,
             "text_energy_confidence": text.energy.confidence,
             "text_scores": json.dumps(_text_scores(text)),
-            "base_valence": analysis.base.valence,
-            "base_energy": analysis.base.energy,
-            "base_source": analysis.base_source,
-            "final_valence": analysis.final.valence,
-            "final_energy": analysis.final.energy,
+            **placement_values(analysis),
             "target_valence": analysis.final.valence,
             "target_energy": analysis.final.energy,
-            "seed_genres": json.dumps(list(analysis.seed_genres)),
             "rounds": 0,
             "created_at": utc_now(),
-            "taste_valence": analysis.taste.valence,
-            "taste_energy": analysis.taste.energy,
             **_journey_columns(journey),
         }
         names = ", ".join(row)
@@ -293,16 +307,9 @@ class RequestLog:
 
 
 def _rebased_columns(rebased: Analysis) -> dict[str, object]:
-    """The columns a scene choice changes: the choice, and the analysis placed on it."""
-    return {
-        "scene_choice": rebased.reading.image.category_id,
-        "base_valence": rebased.base.valence,
-        "base_energy": rebased.base.energy,
-        "base_source": rebased.base_source,
-        "final_valence": rebased.final.valence,
-        "final_energy": rebased.final.energy,
-        "seed_genres": json.dumps(list(rebased.seed_genres)),
-    }
+    """The columns a scene choice changes: the choice, and the analysis placed on it (its
+    base, final point, genres, and the chat's taste for that scene)."""
+    return {"scene_choice": rebased.reading.image.category_id, **placement_values(rebased)}
 
 
 def _text_scores(text: TextReading) -> dict[str, dict[str, float]]:
@@ -342,78 +349,42 @@ def _journey(
 
 
 def _stored(row: tuple) -> StoredRequest:
-    (
-        request_id,
-        platform,
-        chat_id,
-        user_id,
-        language,
-        caption,
-        category_id,
-        category_confidence,
-        categories,
-        v_label,
-        v_direction,
-        v_confidence,
-        e_label,
-        e_direction,
-        e_confidence,
-        text_scores,
-        base_valence,
-        base_energy,
-        base_source,
-        final_valence,
-        final_energy,
-        target_valence,
-        target_energy,
-        seed_genres,
-        rounds,
-        created_at,
-        scene_choice,
-        taste_valence,
-        taste_energy,
-        journey,
-        journey_source,
-    ) = row
-    scores = json.loads(text_scores)
+    values = dict(zip(_REQUEST_NAMES, row, strict=True))
+    scores = json.loads(values["text_scores"])
     destination = _destination(scores.get("destination"))
     reading = Reading(
-        image=ImageReading(
-            category_id=category_id,
-            confidence=category_confidence,
-            distribution=json.loads(categories),
-        ),
+        image=stored_image(values),
         text=TextReading(
-            valence=AxisReading(
-                CaptionLabel(v_label), v_direction, v_confidence, scores.get("valence", {})
-            ),
-            energy=AxisReading(
-                CaptionLabel(e_label), e_direction, e_confidence, scores.get("energy", {})
-            ),
+            valence=_axis(values, "valence", scores),
+            energy=_axis(values, "energy", scores),
             destination=destination,
         ),
     )
+    scene_choice = values["scene_choice"]
     if scene_choice is not None:
         reading = chosen_reading(reading, scene_choice)
-    analysis = Analysis(
-        reading=reading,
-        base=MoodPoint(base_valence, base_energy),
-        final=MoodPoint(final_valence, final_energy),
-        seed_genres=tuple(json.loads(seed_genres)),
-        base_source=BaseSource(base_source),
-        taste=MoodPoint(taste_valence, taste_energy),
-    )
+    caption = values["caption"]
     return StoredRequest(
-        id=request_id,
-        platform=platform,
-        chat_id=chat_id,
-        user_id=user_id,
-        language=Language.of(language),
+        id=values["id"],
+        platform=values["platform"],
+        chat_id=values["chat_id"],
+        user_id=values["user_id"],
+        language=Language.of(values["language"]),
         caption=caption,
-        analysis=analysis,
-        target=MoodPoint(target_valence, target_energy),
-        rounds=rounds,
-        created_at=created_at,
+        analysis=stored_analysis(reading, values),
+        target=MoodPoint(values["target_valence"], values["target_energy"]),
+        rounds=values["rounds"],
+        created_at=values["created_at"],
         scene_choice=scene_choice,
-        journey=_journey(journey, journey_source, destination, caption),
+        journey=_journey(values["journey"], values["journey_source"], destination, caption),
+    )
+
+
+def _axis(values: dict[str, Any], axis: str, scores: dict[str, Any]) -> AxisReading:
+    """One caption axis from its ``text_<axis>_*`` columns and its scores."""
+    return AxisReading(
+        CaptionLabel(values[f"text_{axis}_label"]),
+        values[f"text_{axis}_direction"],
+        values[f"text_{axis}_confidence"],
+        scores.get(axis, {}),
     )
