@@ -105,6 +105,8 @@ class _Setup:
             ZeroShotCaptionReader.load(str(nli), int8=True),
             self.settings,
         )
+        # what AIDJ_CLIP_RUNTIME=onnxruntime loads (the onnx extra, which --dev installs)
+        self.onnx_clip = ClipSceneScorer.load(str(clip), runtime="onnxruntime")
         self.naive = NaivePath(clip, nli)
         self.nli_path = nli
         self.photos = [photo(seed) for seed in range(batch)]
@@ -202,6 +204,11 @@ class _Setup:
             Timed("int8 clip batch",
                   lambda: int8.scorer.score([self.load(p) for p in self.photos]),
                   clip_work(count, "int8")),
+            Timed("onnx clip 1", lambda: self.onnx_clip.score([self.load(self.photos[0])]),
+                  clip_work(1)),
+            Timed("onnx clip batch",
+                  lambda: self.onnx_clip.score([self.load(p) for p in self.photos]),
+                  clip_work(count)),
             Timed("prep photo", lambda: self._prepare(self.photos[0]), None),
             Timed("prep phone photo", lambda: self._prepare(self.phone_photo), None),
             Timed("decode floor phone photo", lambda: _decode_floor(self.phone_photo), None),

@@ -22,6 +22,8 @@ ROWS = (
     ("int8 nli batch", "    int8 NLI, 8 captions, per caption", False),
     ("int8 clip 1", "    int8 CLIP, 1 photo incl. preparation", False),
     ("int8 clip batch", "    int8 CLIP, 8 photos incl. prep., per photo", False),
+    ("onnx clip 1", "    CLIP on ONNX Runtime, 1 photo incl. prep.", False),
+    ("onnx clip batch", "    CLIP on ONNX Runtime, 8 photos, per photo", False),
 )
 
 
@@ -56,6 +58,9 @@ def report(timing: dict[str, Any], memory: dict[str, dict[str, Any]], runs: int)
         f"{ms['clip 1'] / ms['int8 clip 1']:.2f}x, {batch} photos "
         f"{ms['clip batch'] / ms['int8 clip batch']:.2f}x; a request "
         f"{ms['fp32 1'] / ms['int8 1']:.2f}x, a batch {ms['fp32 batch'] / ms['int8 batch']:.2f}x",
+        f"ONNX Runtime vs torch (AIDJ_CLIP_RUNTIME), CLIP: 1 photo "
+        f"{ms['clip 1'] / ms['onnx clip 1']:.2f}x faster, {batch} photos "
+        f"{ms['clip batch'] / ms['onnx clip batch']:.2f}x",
         f"preparation alone (JPEG bytes -> CLIP's input): 1280x960 {ms['prep photo']:.1f} ms, "
         f"4032x3024 {ms['prep phone photo']:.1f} ms (decoding it at 1/8 scale alone, the "
         f"floor: {ms['decode floor phone photo']:.1f} ms)",
@@ -107,7 +112,7 @@ def _memory_line(kind: str, result: dict[str, Any]) -> str:
 
 def _fidelity_lines(fidelity: dict[str, Any]) -> list[str]:
     attention, pixels = fidelity["attention_vs_transformers"], fidelity["pixels_vs_processor"]
-    int8, clip = fidelity["int8"], fidelity["int8_clip"]
+    int8, clip, onnx = fidelity["int8"], fidelity["int8_clip"], fidelity["onnx_clip"]
     agreement = ", ".join(f"{axis} {share:.1%}" for axis, share in int8["agreement"].items())
     return [
         "fidelity (random weights: numerical fidelity only, not accuracy):",
@@ -124,7 +129,10 @@ def _fidelity_lines(fidelity: dict[str, Any]) -> list[str]:
         f"{int8['captions']} evaluation captions: {agreement} (median change "
         f"{int8['median_abs']:.4f} against a median margin of {int8['median_margin']:.4f} "
         "between an axis' two best hypotheses: random weights leave them close)",
-        f"  int8 vs fp32 CLIP: largest probability change {clip['max_probability']:.1e} "
-        f"(probabilities spread over {clip['spread']:.1e}); same top category "
-        f"{clip['same_top']}/{clip['photos']}",
+        *(
+            f"  {name} CLIP: largest probability change {found['max_probability']:.1e} "
+            f"(probabilities spread over {found['spread']:.1e}); same top category "
+            f"{found['same_top']}/{found['photos']}"
+            for name, found in (("int8 vs fp32", clip), ("ONNX Runtime vs torch", onnx))
+        ),
     ]

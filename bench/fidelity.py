@@ -23,7 +23,8 @@ def measure_fidelity(setup: Any) -> dict[str, Any]:
         "attention_vs_transformers": _attention_vs_transformers(setup),
         "pixels_vs_processor": _pixels_vs_processor(setup),
         "int8": _int8_vs_fp32(setup),
-        "int8_clip": _int8_clip_vs_fp32(setup),
+        "int8_clip": _clip_vs_fp32(setup, setup.int8.scorer),
+        "onnx_clip": _clip_vs_fp32(setup, setup.onnx_clip),
     }
 
 
@@ -107,11 +108,13 @@ def _int8_vs_fp32(setup: Any) -> dict[str, Any]:
     }
 
 
-def _int8_clip_vs_fp32(setup: Any) -> dict[str, Any]:
-    """CLIP's category probabilities with the int8 image tower vs the fp32 one."""
-    fp32, int8 = setup.fp32.scorer, setup.int8.scorer
-    pixels = fp32._pixels([setup.load(data) for data in setup.photos])
-    ours, theirs = _clip_probabilities(int8, pixels), _clip_probabilities(fp32, pixels)
+def _clip_vs_fp32(setup: Any, other: Any) -> dict[str, Any]:
+    """CLIP's category probabilities with another image tower (int8, ONNX Runtime) vs the
+    fp32 torch one, on the same pixels."""
+    fp32 = setup.fp32.scorer
+    images = [setup.load(data) for data in setup.photos]
+    theirs = _clip_probabilities(fp32, fp32._pixels(images))
+    ours = torch.tensor([list(reading.distribution.values()) for reading in other.score(images)])
     return {
         "max_probability": float((ours - theirs).abs().max()),
         "spread": float(_spread(theirs)),

@@ -20,6 +20,7 @@ from platformdirs import user_config_dir, user_data_dir
 from adapters.chat.discord_shards import ShardRange
 from adapters.images import MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS
 from adapters.models.options import (
+    CLIP_RUNTIMES,
     DEFAULT_CLIP_MODEL,
     DEFAULT_NLI_MODEL,
     QUANTIZE_CHOICES,
@@ -54,6 +55,7 @@ class Settings:
     device: str = "cpu"
     torch_threads: int = 0  # 0: let torch decide
     quantize: str = "none"  # "int8": both models' Linear layers in int8 (faster, see README)
+    clip_runtime: str = "torch"  # "onnxruntime": CLIP's image tower on ONNX Runtime (README)
     delta_max: float = DEFAULT_DELTA_MAX
     db_path: Path = Path(user_data_dir(APP_NAME)) / "aidj.db"
     config_dir: Path = Path(user_config_dir(APP_NAME))
@@ -273,6 +275,7 @@ _ENV: dict[str, tuple[str, Callable[[str], object]]] = {
     "AIDJ_DEVICE": ("device", str),
     "AIDJ_TORCH_THREADS": ("torch_threads", int),
     "AIDJ_QUANTIZE": ("quantize", str.lower),
+    "AIDJ_CLIP_RUNTIME": ("clip_runtime", str.lower),
     "AIDJ_DELTA_MAX": ("delta_max", float),
     "AIDJ_DB": ("db_path", Path),
     "AIDJ_CONFIG_DIR": ("config_dir", Path),
@@ -357,6 +360,15 @@ def load_settings(
     return settings
 
 
+def _check_cpu_option(variable: str, value: str, choices: tuple[str, ...], device: str) -> None:
+    """One of ``choices``, whose first is the default; any other runs on the CPU only."""
+    if value not in choices:
+        names = " or ".join(repr(choice) for choice in choices)
+        raise ConfigError(f"{variable} must be {names}, got {value!r}")
+    if value != choices[0] and device != "cpu":
+        raise ConfigError(f"{variable}={value} runs on the CPU only; unset it or AIDJ_DEVICE")
+
+
 def _validate(settings: Settings) -> None:
     if not 0.0 <= settings.delta_max <= 1.0:
         raise ConfigError(f"AIDJ_DELTA_MAX must be within [0, 1], got {settings.delta_max}")
@@ -366,11 +378,8 @@ def _validate(settings: Settings) -> None:
         )
     if settings.log_format not in ("text", "json"):
         raise ConfigError(f"AIDJ_LOG_FORMAT must be 'text' or 'json', got {settings.log_format!r}")
-    if settings.quantize not in QUANTIZE_CHOICES:
-        choices = " or ".join(repr(choice) for choice in QUANTIZE_CHOICES)
-        raise ConfigError(f"AIDJ_QUANTIZE must be {choices}, got {settings.quantize!r}")
-    if settings.quantize == "int8" and settings.device != "cpu":
-        raise ConfigError("AIDJ_QUANTIZE=int8 runs on the CPU only; unset it or AIDJ_DEVICE")
+    _check_cpu_option("AIDJ_QUANTIZE", settings.quantize, QUANTIZE_CHOICES, settings.device)
+    _check_cpu_option("AIDJ_CLIP_RUNTIME", settings.clip_runtime, CLIP_RUNTIMES, settings.device)
     if not 0.0 < settings.nudge_step <= 1.0:
         raise ConfigError(f"AIDJ_NUDGE_STEP must be within (0, 1], got {settings.nudge_step}")
     threshold = settings.journey_threshold

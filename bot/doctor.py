@@ -76,6 +76,10 @@ def run_checks(context: Context) -> list[Finding]:
 
 
 def check_python(context: Context) -> list[Finding]:
+    return [*_torch_findings(context), *_clip_runtime_findings(context.settings)]
+
+
+def _torch_findings(context: Context) -> list[Finding]:
     version = ".".join(map(str, sys.version_info[:3]))
     try:
         import torch
@@ -103,6 +107,24 @@ def check_python(context: Context) -> list[Finding]:
             Finding(WARN, "python", f"{detail}, device {device}, but a GPU is here: {gpu}", fix)
         ]
     return [Finding(OK, "python", f"{detail}, device {device}")]
+
+
+def _clip_runtime_findings(settings: Settings) -> list[Finding]:
+    """With ``AIDJ_CLIP_RUNTIME=onnxruntime``: are ONNX Runtime and the exporter's onnx here."""
+    if settings.clip_runtime != "onnxruntime":
+        return []
+    try:
+        import onnx
+        import onnxruntime
+    except ImportError as error:
+        from adapters.models.clip_onnx import INSTALL_HINT
+
+        detail = f"AIDJ_CLIP_RUNTIME=onnxruntime, but {error.name or 'a package'} is missing"
+        return [Finding(FAIL, "onnxruntime", detail, INSTALL_HINT)]
+    detail = (
+        f"ONNX Runtime {onnxruntime.__version__} (onnx {onnx.__version__}) runs CLIP's image tower"
+    )
+    return [Finding(OK, "onnxruntime", detail)]
 
 
 def _usable_gpu(torch: Any, device: str) -> str | None:

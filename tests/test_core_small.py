@@ -30,6 +30,8 @@ def test_settings_read_the_environment_and_hide_secrets():
         ({"AIDJ_RECOMMENDER": "magic"}, "AIDJ_RECOMMENDER"),
         ({"AIDJ_QUANTIZE": "int4"}, "AIDJ_QUANTIZE must be 'none' or 'int8'"),
         ({"AIDJ_QUANTIZE": "int8", "AIDJ_DEVICE": "cuda"}, "CPU only"),
+        ({"AIDJ_CLIP_RUNTIME": "tensorrt"}, "AIDJ_CLIP_RUNTIME must be 'torch' or 'onnxruntime'"),
+        ({"AIDJ_CLIP_RUNTIME": "onnxruntime", "AIDJ_DEVICE": "cuda"}, "AIDJ_CLIP_RUNTIME=.*CPU"),
     ],
 )
 def test_bad_settings_are_named(env, message):
@@ -40,6 +42,12 @@ def test_bad_settings_are_named(env, message):
 def test_quantize_is_off_unless_asked_for():
     assert load_settings({}).quantize == "none"
     assert load_settings({"AIDJ_QUANTIZE": "INT8"}).quantize == "int8"
+
+
+def test_clip_runs_in_torch_unless_asked_for():
+    assert load_settings({}).model_options().clip_runtime == "torch"
+    asked = load_settings({"AIDJ_CLIP_RUNTIME": "OnnxRuntime"}).model_options()
+    assert asked.clip_runtime == "onnxruntime"
 
 
 def test_discord_channel_list_parses_and_rejects_junk():

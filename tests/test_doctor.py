@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import json
 import os
 import socket
@@ -176,6 +177,16 @@ def test_a_gpu_device_without_a_gpu_fails(ready) -> None:
         pytest.skip("this machine has a GPU")
     python = one(findings(dataclasses.replace(ready, device="cuda")), "python")
     assert python.status == FAIL and "AIDJ_DEVICE=cpu" in python.fix
+
+
+def test_onnxruntime_is_checked_only_when_clip_runs_on_it(ready, monkeypatch) -> None:
+    assert not of(findings(ready), "onnxruntime")
+    on_onnx = dataclasses.replace(ready, clip_runtime="onnxruntime")
+    if importlib.util.find_spec("onnxruntime") is not None:
+        assert one(findings(on_onnx), "onnxruntime").status == OK
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # importing it now fails
+    missing = one(findings(on_onnx), "onnxruntime")
+    assert missing.status == FAIL and "aidj[onnx]" in missing.fix
 
 
 def test_a_health_port_in_use_fails(ready, listening) -> None:

@@ -128,3 +128,12 @@ def test_the_base_install_imports_no_ray():
         check=True,
     )
     assert done.stdout.strip() == "False"
+
+
+def test_a_replica_given_a_gpu_drops_the_cpu_only_speed_ups():
+    """The settings allow int8 and ONNX Runtime for CPU replicas; one Ray gave a GPU runs
+    both models on cuda instead, where neither applies."""
+    settings = load_settings({"AIDJ_QUANTIZE": "int8", "AIDJ_CLIP_RUNTIME": "onnxruntime"})
+    on_gpu = settings.model_options().on_gpu()
+    assert (on_gpu.device, on_gpu.quantize, on_gpu.clip_runtime) == ("cuda", "none", "torch")
+    assert on_gpu.clip_model == settings.clip_model  # nothing else changes

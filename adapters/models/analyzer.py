@@ -79,7 +79,9 @@ class MoodAnalyzer:
         if options.torch_threads > 0:
             torch.set_num_threads(options.torch_threads)
         int8 = options.quantize == "int8"
-        scorer = ClipSceneScorer.load(options.clip_model, options.device, int8=int8)
+        scorer = ClipSceneScorer.load(
+            options.clip_model, options.device, int8=int8, runtime=options.clip_runtime
+        )
         reader = ZeroShotCaptionReader.load(options.nli_model, options.device, int8=int8)
         return cls(scorer, reader, options)
 

@@ -15,6 +15,7 @@ from typing import Any
 import torch
 from PIL import Image
 
+from adapters.models.clip_onnx import OnnxImageTower
 from adapters.models.clip_pixels import PixelPreparer
 from adapters.models.loading import load_pretrained
 from adapters.models.quantize import quantize_int8
@@ -34,16 +35,23 @@ class ClipSceneScorer:
         self._preparer = PixelPreparer.matching(processor.image_processor, self._square_side)
         self._category_ids = tuple(category.id for category in CATEGORIES)
         self._category_embeddings = self._encode_categories()
+        self._onnx_tower: OnnxImageTower | None = None  # set by ``load`` on request
         with torch.inference_mode():
             self._logit_scale = float(model.logit_scale.exp())
 
     @classmethod
     def load(
-        cls, model_id_or_path: str, device: str = "cpu", *, int8: bool = False
+        cls,
+        model_id_or_path: str,
+        device: str = "cpu",
+        *,
+        int8: bool = False,
+        runtime: str = "torch",
     ) -> ClipSceneScorer:
         """Load a CLIP model and processor from a hub id or a local folder; with ``int8``,
         the image tower's Linear layers run dynamically quantised (``quantize_int8``), after
-        the category prompts were encoded in fp32."""
+        the category prompts were encoded in fp32; with ``runtime="onnxruntime"`` the image
+        tower runs on ONNX Runtime instead (``clip_onnx``, fp32, int8 or not)."""
         from transformers import CLIPModel, CLIPProcessor
 
         def load() -> ClipSceneScorer:
@@ -53,7 +61,9 @@ class ClipSceneScorer:
             scorer = cls(model, processor, device)
             # the text side has encoded the category prompts: its weights are read no more
             release_pages([*model.text_model.parameters(), *model.text_projection.parameters()])
-            if int8:
+            if runtime == "onnxruntime":
+                scorer._run_on_onnxruntime()
+            elif int8:
                 quantize_int8(model.vision_model)
             return scorer
 
@@ -89,11 +99,26 @@ class ClipSceneScorer:
         if not images:
             return []
         with torch.inference_mode():
-            output = self._model.get_image_features(pixel_values=self._pixels(images))
-            image_embeddings = _normalise(_features(output))
+            pixels = self._pixels(images)
+            if self._onnx_tower is not None:
+                features = self._onnx_tower(pixels)
+            else:
+                features = image_features(self._model.get_image_features(pixel_values=pixels))
+            image_embeddings = _normalise(features)
             logits = self._logit_scale * image_embeddings @ self._category_embeddings.T
             probabilities = logits.softmax(dim=-1).cpu().tolist()
         return [self._reading(row) for row in probabilities]
+
+    def _run_on_onnxruntime(self) -> None:
+        """From now on, the image tower runs on ONNX Runtime; the torch copy's weights are
+        read no more, so their pages go back to the kernel."""
+        side = _field(self._processor.image_processor.crop_size, "height")
+        self._onnx_tower = OnnxImageTower.export(self._model, int(side), torch.get_num_threads())
+        vision = [
+            *self._model.vision_model.parameters(),
+            *self._model.visual_projection.parameters(),
+        ]
+        release_pages(vision)
 
     def _pixels(self, images: list[Image.Image]) -> torch.Tensor:
         """The model's input: by ``PixelPreparer`` when every picture is a square it takes,
@@ -126,7 +151,7 @@ class ClipSceneScorer:
                 input_ids=tokens["input_ids"].to(self._device),
                 attention_mask=tokens["attention_mask"].to(self._device),
             )
-            prompt_embeddings = _normalise(_features(output))
+            prompt_embeddings = _normalise(image_features(output))
         per_category = []
         start = 0
         for category in CATEGORIES:
@@ -136,7 +161,7 @@ class ClipSceneScorer:
         return _normalise(torch.stack(per_category))
 
 
-def _features(output: Any) -> torch.Tensor:
+def image_features(output: Any) -> torch.Tensor:
     """The projected embeddings, whether transformers returned a tensor (v4) or an output
     object whose ``pooler_output`` holds them (v5)."""
     if isinstance(output, torch.Tensor):

@@ -7,13 +7,14 @@ must not depend on the app that wires them. ``bot.config.Settings.model_options`
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from adapters.images import MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS
 
 DEFAULT_CLIP_MODEL = "openai/clip-vit-base-patch32"
 DEFAULT_NLI_MODEL = "MoritzLaurer/mDeBERTa-v3-base-mnli-xnli"
 QUANTIZE_CHOICES = ("none", "int8")  # int8: dynamic int8 Linear layers, CPU only
+CLIP_RUNTIMES = ("torch", "onnxruntime")  # onnxruntime: CLIP's image tower, CPU only
 
 
 @dataclass(frozen=True)
@@ -30,5 +31,13 @@ class ModelOptions:
     worker_timeout_s: float = 60.0  # one request's upper bound
     worker_start_timeout_s: float = 300.0  # loading (a first download included)
     quantize: str = "none"
+    clip_runtime: str = "torch"
     # read which destination a caption asks for (a journey); off: no extra NLI passes
     read_destinations: bool = True
+
+    def on_gpu(self) -> ModelOptions:
+        """These options for a replica that Ray gave a GPU: cuda, without the CPU-only
+        speed-ups (int8, ONNX Runtime), which the settings allowed for a CPU replica."""
+        return replace(
+            self, device="cuda", quantize=QUANTIZE_CHOICES[0], clip_runtime=CLIP_RUNTIMES[0]
+        )

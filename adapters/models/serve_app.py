@@ -41,7 +41,7 @@ class MoodDeployment:
         from adapters.models.analyzer import MoodAnalyzer
 
         if ray.get_gpu_ids() and options.device == "cpu":
-            options = dataclasses.replace(options, device="cuda")
+            options = options.on_gpu()
         self._analyzer = MoodAnalyzer.load(options)
         batcher: Any = self.read_batch  # serve.batch's wrapper, typed as the plain method
         batcher.set_max_batch_size(max(1, options.worker_batch_size))
