@@ -110,15 +110,9 @@ class ClipSceneScorer:
         return [self._reading(row) for row in probabilities]
 
     def _run_on_onnxruntime(self) -> None:
-        """From now on, the image tower runs on ONNX Runtime; the torch copy's weights are
-        read no more, so their pages go back to the kernel."""
+        """From now on, the image tower runs on ONNX Runtime (``clip_onnx``)."""
         side = _field(self._processor.image_processor.crop_size, "height")
         self._onnx_tower = OnnxImageTower.export(self._model, int(side), torch.get_num_threads())
-        vision = [
-            *self._model.vision_model.parameters(),
-            *self._model.visual_projection.parameters(),
-        ]
-        release_pages(vision)
 
     def _pixels(self, images: list[Image.Image]) -> torch.Tensor:
         """The model's input: by ``PixelPreparer`` when every picture is a square it takes,

@@ -9,7 +9,7 @@ The tower is exported from the model already loaded, at load (seconds), into a t
 file that is deleted once the session holds it: there is no second artefact to download or
 keep in step with the weights. Off by default: it needs the ``onnx`` extra, adds the export
 to every start, and the session keeps its own copy of the tower's weights (the torch copy's
-pages are handed back to the kernel).
+pages are handed back to the kernel once the export is written).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from typing import Any
 
 import torch
 
+from adapters.models.weight_pages import release_pages
 from core.errors import ModelLoadError
 
 INSTALL_HINT = "pip install 'aidj[onnx]', or unset AIDJ_CLIP_RUNTIME"
@@ -45,6 +46,8 @@ class OnnxImageTower:
         with tempfile.TemporaryDirectory(prefix="aidj-onnx-") as folder:
             path = Path(folder) / "clip_image_tower.onnx"
             _export(_ImageTower(model).eval(), side, path)
+            # torch's copy is read no more: its pages go back before the session loads its own
+            release_pages([*model.vision_model.parameters(), *model.visual_projection.parameters()])
             options = onnxruntime.SessionOptions()
             options.intra_op_num_threads = max(1, threads)
             options.inter_op_num_threads = 1
