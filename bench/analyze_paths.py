@@ -180,11 +180,11 @@ class _Setup:
         return [
             Timed("naive", lambda: naive.analyze(*one[0]), work(1, 1),
                   (naive.model, naive.classifier.model)),
-            Timed("fp32 1", lambda: _checked(fp32.analyze_batch(one)), work(1, 1), both),
-            Timed("fp32 batch", lambda: _checked(fp32.analyze_batch(all_)),
+            Timed("fp32 1", lambda: checked(fp32.analyze_batch(one)), work(1, 1), both),
+            Timed("fp32 batch", lambda: checked(fp32.analyze_batch(all_)),
                   work(count, count, requests=count), both),
-            Timed("int8 1", lambda: _checked(int8.analyze_batch(one)), work(1, 1, "int8")),
-            Timed("int8 batch", lambda: _checked(int8.analyze_batch(all_)),
+            Timed("int8 1", lambda: checked(int8.analyze_batch(one)), work(1, 1, "int8")),
+            Timed("int8 batch", lambda: checked(int8.analyze_batch(all_)),
                   work(count, count, "int8", count)),
             Timed("clip 1", lambda: fp32.scorer.score([self.load(self.photos[0])]),
                   clip_work(1), clip_models),
@@ -237,7 +237,8 @@ def _decode_floor(data: bytes) -> Any:
         return image.size
 
 
-def _checked(results: list[Any]) -> list[Any]:
+def checked(results: list[Any]) -> list[Any]:
+    """``results`` of ``analyze_batch``, when none of them is an error."""
     failures = [result for result in results if isinstance(result, Exception)]
     if failures:
         raise RuntimeError(f"analysis failed: {failures[0]}")

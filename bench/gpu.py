@@ -29,7 +29,6 @@ import functools
 import json
 import statistics
 import sys
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -41,6 +40,8 @@ from adapters.models.analyzer import MoodAnalyzer, preparation_threads_for
 from adapters.models.length_groups import CPU_PASS_COST, pass_cost_for
 from adapters.models.nli_backend import ZeroShotCaptionReader
 from adapters.models.options import ModelOptions
+from bench.analyze_paths import checked
+from bench.flops import median_seconds
 from core.mood import AxisReading, Reading
 
 BATCHES = (1, 8, 32, 64)
@@ -130,15 +131,14 @@ def _device_name(device: str) -> str:
 
 
 def _median_ms(run: Callable[[], object], runs: int, device: str) -> float:
-    run()  # warm-up (kernels chosen, caches filled)
-    samples = []
-    for _ in range(runs):
-        _synchronise(device)
-        started = time.perf_counter()
+    """``bench.flops.median_seconds`` of ``run`` with the device's queue drained each time,
+    so the time is the work's and not only its launch."""
+
+    def finished() -> None:
         run()
         _synchronise(device)
-        samples.append((time.perf_counter() - started) * 1000)
-    return statistics.median(samples)
+
+    return median_seconds(finished, runs) * 1000
 
 
 def _synchronise(device: str) -> None:
@@ -158,8 +158,8 @@ def _fidelity(
     on_cpu: MoodAnalyzer, on_device: MoodAnalyzer, items: list[tuple[bytes, str]]
 ) -> dict[str, float]:
     """How far the device moves the readings from the CPU's, on the same items."""
-    cpu_readings = _readings(on_cpu.analyze_batch(items))
-    device_readings = _readings(on_device.analyze_batch(items))
+    cpu_readings = checked(on_cpu.analyze_batch(items))
+    device_readings = checked(on_device.analyze_batch(items))
     category, axis, same = 0.0, 0.0, 0
     labels = 0
     for here, there in zip(cpu_readings, device_readings, strict=True):
@@ -185,13 +185,6 @@ def _axes(reading: Reading) -> tuple[AxisReading, AxisReading]:
     return reading.text.valence, reading.text.energy
 
 
-def _readings(results: list[Any]) -> list[Reading]:
-    failures = [result for result in results if not isinstance(result, Reading)]
-    if failures:
-        raise RuntimeError(f"analysis failed: {failures[0]}")
-    return results
-
-
 def _batch_figures(
     analyzer: MoodAnalyzer,
     one_at_a_time: MoodAnalyzer,
@@ -200,8 +193,8 @@ def _batch_figures(
     runs: int,
     device: str,
 ) -> dict[str, float]:
-    total = _median_ms(lambda: _readings(analyzer.analyze_batch(items)), runs, device)
-    serial = _median_ms(lambda: _readings(one_at_a_time.analyze_batch(items)), runs, device)
+    total = _median_ms(lambda: checked(analyzer.analyze_batch(items)), runs, device)
+    serial = _median_ms(lambda: checked(one_at_a_time.analyze_batch(items)), runs, device)
     preparation = _median_ms(lambda: [prepare(data) for data, _ in items], runs, "cpu")
     return {
         "ms": total,
@@ -273,11 +266,11 @@ def _bf16(
     """The largest batch under bf16 autocast: its speed and how far it moves the readings."""
     if not device.startswith("cuda"):
         return {"skipped": "bf16 autocast is measured on cuda only"}
-    fp32 = _readings(analyzer.analyze_batch(items))
+    fp32 = checked(analyzer.analyze_batch(items))
 
     def run() -> list[Reading]:
         with torch.autocast("cuda", dtype=torch.bfloat16):
-            return _readings(analyzer.analyze_batch(items))
+            return checked(analyzer.analyze_batch(items))
 
     try:
         half = run()
