@@ -111,8 +111,8 @@ class ClipSceneScorer:
 
     def _run_on_onnxruntime(self) -> None:
         """From now on, the image tower runs on ONNX Runtime (``clip_onnx``)."""
-        side = _field(self._processor.image_processor.crop_size, "height")
-        self._onnx_tower = OnnxImageTower.export(self._model, int(side), torch.get_num_threads())
+        side = self._model.config.vision_config.image_size  # what the tower was built for
+        self._onnx_tower = OnnxImageTower.export(self._model, side, torch.get_num_threads())
 
     def _pixels(self, images: list[Image.Image]) -> torch.Tensor:
         """The model's input: by ``PixelPreparer`` when every picture is a square it takes,
