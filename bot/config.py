@@ -27,6 +27,8 @@ from adapters.models.options import (
     ModelOptions,
 )
 from adapters.models.serve_options import (
+    DIRECT_LIMIT_BYTES,
+    DIRECT_MAX_BYTES,
     ModelServer,
     ServeOptions,
     parse_model_server,
@@ -75,6 +77,8 @@ class Settings:
     serve_gpus: float = 0.0
     serve_max_ongoing: int = 16
     serve_max_queued: int = 64
+    # the bots' side: photos up to this size go straight to a replica (0: all through Ray)
+    serve_direct_max_kb: int = DIRECT_MAX_BYTES // 1024
     recommend_count: int = 10
     nudge_step: float = 0.15
     # a caption's destination reading at least this sure picks a journey; None: never
@@ -293,6 +297,7 @@ _ENV: dict[str, tuple[str, Callable[[str], object]]] = {
     "AIDJ_SERVE_GPUS": ("serve_gpus", float),
     "AIDJ_SERVE_MAX_ONGOING": ("serve_max_ongoing", int),
     "AIDJ_SERVE_MAX_QUEUED": ("serve_max_queued", int),
+    "AIDJ_SERVE_DIRECT_MAX_KB": ("serve_direct_max_kb", int),
     "AIDJ_RECOMMEND_COUNT": ("recommend_count", int),
     "AIDJ_NUDGE_STEP": ("nudge_step", float),
     "AIDJ_JOURNEY_THRESHOLD": ("journey_threshold", _threshold_or_off),
@@ -396,6 +401,11 @@ def _validate(settings: Settings) -> None:
         settings.serve_options()
     except ValueError as error:
         raise ConfigError(f"AIDJ_SERVE_* settings: {error}") from None
+    if not 0 <= settings.serve_direct_max_kb * 1024 <= DIRECT_LIMIT_BYTES:
+        raise ConfigError(
+            f"AIDJ_SERVE_DIRECT_MAX_KB must be within [0, {DIRECT_LIMIT_BYTES // 1024}] "
+            f"(0: every photo through Ray), got {settings.serve_direct_max_kb}"
+        )
 
 
 def _validate_taste(settings: Settings) -> None:

@@ -95,7 +95,12 @@ async def _model_server(
     assert settings.model_server is not None
     try:
         reader = await stack.enter_async_context(
-            ServeReader(settings.model_server, settings.model_options(), events=metrics)
+            ServeReader(
+                settings.model_server,
+                settings.model_options(),
+                events=metrics,
+                direct_max_bytes=settings.serve_direct_max_kb * 1024,
+            )
         )
     except WorkerError as error:
         raise ConfigError(f"AIDJ_MODEL_SERVER={settings.model_server}: {error}") from None

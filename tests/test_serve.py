@@ -114,11 +114,34 @@ def _same_reading(a: Reading, b: Reading) -> None:
 
 async def test_a_reading_through_serve_equals_the_local_workers(reader, model_settings):
     photo, caption = make_photo((200, 120, 40)), "비가 오지만 오늘 좋은 일이 있어서 신나!"
+    direct_before = reader.stats.direct
     through_serve = await reader.analyze(photo, caption)
+    assert reader.stats.direct == direct_before + 1  # a small photo: straight to the replica
     async with ModelWorker(model_settings.model_options()) as worker:
         local = await worker.analyze(photo, caption)
     assert through_serve.image.category_id in CATEGORY_BY_ID
     _same_reading(through_serve, local)
+
+
+async def test_a_photo_over_the_direct_limit_goes_through_rays_object_store(server, model_settings):
+    """Both ways to the replica give the same reading; the limit decides the way."""
+    photo, caption = make_photo((30, 90, 160)), "a quiet evening by the sea"
+    options = dataclasses.replace(model_settings.model_options(), worker_timeout_s=READER_TIMEOUT_S)
+    async with (
+        ServeReader(server, options, direct_max_bytes=len(photo)) as direct,
+        ServeReader(server, options, direct_max_bytes=len(photo) - 1) as through_ray,
+        ServeReader(server, options, direct_max_bytes=0) as never_direct,
+    ):
+        by_value = await direct.analyze(photo, caption)
+        by_reference = await through_ray.analyze(photo, caption)
+        small = await never_direct.analyze(make_photo(size=16), caption)
+        assert (direct.stats.direct, through_ray.stats.direct, never_direct.stats.direct) == (
+            1,
+            0,
+            0,
+        )
+    _same_reading(by_value, by_reference)
+    assert small.image.category_id in CATEGORY_BY_ID
 
 
 async def test_fifty_concurrent_requests_are_answered_in_batches(reader, reader_metrics):
@@ -174,6 +197,7 @@ async def test_a_killed_replica_is_replaced_and_no_call_hangs(reader, reader_met
     unexpected = [r for r in results if not isinstance(r, Reading | WorkerError)]
     assert unexpected == []
     assert reader.stats.resent >= 1  # requests on the dead replica were sent again
+    assert reader.stats.direct >= len(calls)  # first sent by value; resent through Ray
     assert _metric(reader_metrics, "aidj_model_server_resends_total") == reader.stats.resent
     again = await reader.analyze(make_photo(), "after the restart")
     assert again.image.category_id in CATEGORY_BY_ID

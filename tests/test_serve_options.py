@@ -62,6 +62,9 @@ def test_the_environment_shapes_the_deployment():
         dotenv=False,
     )
     assert settings.model_server == ModelServer("ray://head:10001", "models")
+    assert settings.model_server.through_ray_client  # so every request goes through Ray
+    assert not ModelServer("10.0.0.5:6379").through_ray_client
+    assert settings.serve_direct_max_kb == 512
     serving = settings.serve_options()
     assert serving.autoscaling and (serving.min_replicas, serving.max_replicas) == (1, 4)
     assert (serving.gpus, serving.max_queued) == (1.0, 10)
@@ -76,6 +79,8 @@ def test_the_environment_shapes_the_deployment():
         ("AIDJ_MODEL_SERVER", "ray://head:10001/", "AIDJ_MODEL_SERVER must be a Ray address"),
         ("AIDJ_SERVE_MAX_QUEUED", "0", "AIDJ_SERVE_* settings: max_queued must be above 0"),
         ("AIDJ_SERVE_GPUS", "-1", "AIDJ_SERVE_* settings: gpus per replica cannot be negative"),
+        ("AIDJ_SERVE_DIRECT_MAX_KB", "-1", "AIDJ_SERVE_DIRECT_MAX_KB must be within [0, 3072]"),
+        ("AIDJ_SERVE_DIRECT_MAX_KB", "4096", "AIDJ_SERVE_DIRECT_MAX_KB must be within [0, 3072]"),
     ],
 )
 def test_a_bad_serve_setting_is_named(name, raw, message):
