@@ -284,5 +284,16 @@ def full_models(root: Path) -> tuple[Path, Path]:
     return paths
 
 
+def bench_models(tiny: Path | None, root: Path) -> tuple[Path, Path]:
+    """The tests' tiny models built in ``tiny`` when given (a quick run, or a figure where
+    the compute should be short), else the full-size ones under ``root``."""
+    if tiny is None:
+        return full_models(root)
+    from tests.tiny_models import build_tiny_models
+
+    paths = build_tiny_models(tiny)
+    return paths.clip, paths.nli
+
+
 if __name__ == "__main__":
     raise SystemExit(main())

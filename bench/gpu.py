@@ -62,24 +62,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.device.startswith("cuda") and not torch.cuda.is_available():
         print("no CUDA device here: run this on a machine with a GPU", file=sys.stderr)
         return 2
-    clip, nli = _models(args)
+    from bench.analyze import bench_models
+
+    clip, nli = bench_models(args.tiny, args.models_dir or Path("/tmp/aidj-gpu-models"))
     batches = [int(size) for size in args.batches.split(",")]
     figures = measure(clip, nli, args.device, batches, args.runs)
     print(report(figures))
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2))
     return 0
-
-
-def _models(args: argparse.Namespace) -> tuple[Path, Path]:
-    if args.tiny:
-        from tests.tiny_models import build_tiny_models
-
-        paths = build_tiny_models(args.tiny)
-        return paths.clip, paths.nli
-    from bench.analyze import full_models
-
-    return full_models(args.models_dir or Path("/tmp/aidj-gpu-models"))
 
 
 # ---------------------------------------------------------------- measuring

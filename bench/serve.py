@@ -15,10 +15,15 @@ worker, and the bot process' resident memory (and its worker child's). Run:
 ``python -m bench.serve [--levels 1,8,32,128] [--models-dir DIR]``.
 
 Ray's added latency is also measured paired: with the 1-replica application up, one bot
-process holds both readers and sends one request at a time, alternately to the local worker
-and to Serve (``PAIRS`` pairs). The cases above run minutes apart, and on a shared machine
-the drift between them is larger than the figure sought; within a pair it is not. Printed:
-the median of the per-pair differences.
+process holds three readers and sends one request at a time, to the local worker and to
+Serve by each of its two transports (the photo by value, and through Ray's object store) in
+turn, ``--rounds`` rounds, which goes first rotating. The cases above run minutes apart, and
+on a shared machine the drift between them is larger than the figure sought; within a round
+it is not. Printed: the median of the differences from the local worker within each round,
+with a 95% bootstrap interval. A full-size analysis varies by tens of ms from one request to
+the next, so the interval matters; ``--tiny DIR`` runs the paired case on the tests' tiny
+models instead, where a request's compute is short and steady and the difference is the
+transport.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ import asyncio
 import contextlib
 import json
 import os
+import random
 import re
 import signal
 import statistics
@@ -41,7 +47,9 @@ from typing import Any
 
 LEVELS = (1, 8, 32, 128)
 WARM_UP = 3
-PAIRS = 16
+ROUNDS = 100
+GAP_S = 0.25  # between the paired case's requests: each finds the machine idle
+RESAMPLES = 2000  # bootstrap resamples for the interval of the paired median
 QUEUE = 1000  # this bench measures queueing; the product default (64) refuses the excess
 # Ray off the network (loopback addresses, no usage report); the bot process joins with the
 # token the local Ray made (~/.ray/auth_token)
@@ -82,32 +90,73 @@ async def measure(clip: Path, nli: Path, levels: list[int], server: str | None) 
         }
 
 
-async def measure_paired(clip: Path, nli: Path, server: str) -> dict[str, Any]:
-    """One request at a time, alternately through the local worker and through ``server``."""
+# the paired case's ways to the model step: the local worker (no model server), then
+# Serve's two transports, by the settings each bot process would have
+ARMS: dict[str, dict[str, str] | None] = {
+    "local worker": None,
+    "Serve (photo by value)": {},
+    "Serve (photo through the object store)": {"AIDJ_SERVE_DIRECT_MAX_KB": "0"},
+}
+
+
+async def measure_paired(clip: Path, nli: Path, server: str, rounds: int) -> dict[str, Any]:
+    """One request at a time through each arm in turn; each Serve arm's difference from the
+    local worker's request of the same round."""
     from bot.wiring import service_context
 
     items = _items()
     with tempfile.TemporaryDirectory() as folder:
-        local_settings = _settings(clip, nli, Path(folder) / "local.db", None)
-        serve_settings = _settings(clip, nli, Path(folder) / "serve.db", server)
-        async with (
-            service_context(local_settings, with_models=True, worker=True, plane=False) as local,
-            service_context(serve_settings, with_models=True, worker=True, plane=False) as serve,
-        ):
+        async with contextlib.AsyncExitStack() as stack:
+            flows = []
+            for index, arm in enumerate(ARMS):
+                settings = arm_settings(arm, clip, nli, Path(folder) / f"{index}.db", server)
+                context = service_context(settings, with_models=True, worker=True, plane=False)
+                flows.append(await stack.enter_async_context(context))
             for image, caption in items[:WARM_UP]:
-                await local.read(image, caption)
-                await serve.read(image, caption)
-            pairs = []
-            for index in range(PAIRS):
-                image, caption = items[index % len(items)]
-                on_local = await _timed(local, image, caption)
-                pairs.append((on_local, await _timed(serve, image, caption)))
-    return {
-        "local_ms": statistics.median(on_local for on_local, _ in pairs),
-        "serve_ms": statistics.median(on_serve for _, on_serve in pairs),
-        "added_ms": statistics.median(on_serve - on_local for on_local, on_serve in pairs),
-        "pairs": len(pairs),
+                for flow in flows:
+                    await flow.read(image, caption)
+            timings = [await _round(flows, *items[i % len(items)], i) for i in range(rounds)]
+    figures: dict[str, Any] = {
+        "rounds": len(timings),
+        "local_ms": statistics.median(timed[0] for timed in timings),
     }
+    for arm, name in enumerate(ARMS):
+        if arm:
+            differences = [timed[arm] - timed[0] for timed in timings]
+            figures[name] = {
+                "ms": statistics.median(timed[arm] for timed in timings),
+                "added_ms": statistics.median(differences),
+                "added_interval_ms": median_interval(differences),
+            }
+    return figures
+
+
+def arm_settings(arm: str, clip: Path, nli: Path, db_path: Path, server: str) -> Any:
+    """The settings of the bot process that reaches the models the way ``arm`` names."""
+    env = ARMS[arm]
+    return _settings(clip, nli, db_path, None if env is None else server, env)
+
+
+async def _round(flows: list[Any], image: bytes, caption: str, index: int) -> list[float]:
+    """One request through each flow, each to an idle machine (what the previous one left to
+    do, such as Ray's bookkeeping, has ``GAP_S`` to finish); which goes first rotates with
+    ``index``."""
+    timed = [0.0] * len(flows)
+    first = index % len(flows)
+    for arm in [*range(first, len(flows)), *range(first)]:
+        await asyncio.sleep(GAP_S)
+        timed[arm] = await _timed(flows[arm], image, caption)
+    return timed
+
+
+def median_interval(values: list[float], resamples: int = RESAMPLES) -> tuple[float, float]:
+    """A 95% percentile-bootstrap interval of the median of ``values`` (seeded: reruns on
+    the same figures print the same interval)."""
+    rng = random.Random(0)
+    medians = sorted(
+        statistics.median(rng.choices(values, k=len(values))) for _ in range(resamples)
+    )
+    return medians[int(0.025 * resamples)], medians[int(0.975 * resamples) - 1]
 
 
 async def _timed(flow: Any, image: bytes, caption: str) -> float:
@@ -123,12 +172,15 @@ def _items() -> list[tuple[bytes, str]]:
     return list(zip(photos, CAPTIONS, strict=True))
 
 
-def _settings(clip: Path, nli: Path, db_path: Path, server: str | None) -> Any:
+def _settings(
+    clip: Path, nli: Path, db_path: Path, server: str | None, env: dict[str, str] | None = None
+) -> Any:
     from bot.config import load_settings
 
-    env = {"AIDJ_MODEL_SERVER": server} if server else {}
+    if server:
+        env = {**(env or {}), "AIDJ_MODEL_SERVER": server}
     return load_settings(
-        env,
+        env or {},
         dotenv=False,
         clip_model=str(clip),
         nli_model=str(nli),
@@ -227,14 +279,14 @@ def _server_address(server: subprocess.Popen[str]) -> str:
 
 
 def _run_child(
-    clip: Path, nli: Path, levels: list[int], server: str | None, *, paired: bool = False
+    clip: Path, nli: Path, levels: list[int], server: str | None, *, rounds: int = 0
 ) -> dict[str, Any]:
     command = [sys.executable, "-m", "bench.serve", "--measure", "--clip", str(clip)]
     command += ["--nli", str(nli), "--levels", ",".join(map(str, levels))]
     if server:
         command += ["--server", server]
-    if paired:
-        command.append("--paired")
+    if rounds:
+        command += ["--paired", "--rounds", str(rounds)]
     env = {**os.environ, **RAY_ENV}
     completed = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
     if completed.returncode != 0:
@@ -270,11 +322,17 @@ def report(
     if paired:
         lines += [
             "",
-            f"paired, {paired['pairs']} alternating requests at 1 at once: local worker "
-            f"{paired['local_ms']:.0f} ms, Serve {paired['serve_ms']:.0f} ms (medians); "
-            f"Ray's added latency, median of the differences: {paired['added_ms']:+.1f} ms "
-            "(goal: < 10 ms)",
+            f"paired, {paired['rounds']} rounds of one request at a time: local worker "
+            f"{paired['local_ms']:.0f} ms (median); Ray's added latency, the median of the "
+            "differences in each round (goal: < 10 ms):",
         ]
+        for name in list(ARMS)[1:]:
+            arm = paired[name]
+            low, high = arm["added_interval_ms"]
+            lines.append(
+                f"  {name:<40} {arm['ms']:>6.0f} ms  added {arm['added_ms']:+6.1f} ms  "
+                f"(95% interval {low:+.1f} to {high:+.1f})"
+            )
     lines += ["", "bot process resident memory (MiB, VmRSS): ready / after the load"]
     for name, result in results.items():
         ready, loaded = result["rss_ready"], result["rss_loaded"]
@@ -290,6 +348,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--levels", default=",".join(map(str, LEVELS)), help="e.g. 1,8,32")
     parser.add_argument("--models-dir", type=Path, help="build the full-size models here, reuse")
+    parser.add_argument("--tiny", type=Path, help="use the tests' tiny models built here")
+    parser.add_argument("--rounds", type=int, default=ROUNDS, help="rounds of the paired case")
     parser.add_argument(
         "--cases",
         default="local,serve1,serve2,paired",
@@ -304,12 +364,12 @@ def main(argv: list[str] | None = None) -> int:
     levels = [int(level) for level in args.levels.split(",")]
     if args.measure:
         if args.paired:
-            measured = asyncio.run(measure_paired(args.clip, args.nli, args.server))
+            measured = asyncio.run(measure_paired(args.clip, args.nli, args.server, args.rounds))
         else:
             measured = asyncio.run(measure(args.clip, args.nli, levels, args.server))
         print(json.dumps(measured))
         return 0
-    from bench.analyze import full_models
+    from bench.analyze import bench_models
 
     cases = args.cases.split(",")
     results: dict[str, dict[str, Any]] = {}
@@ -317,7 +377,7 @@ def main(argv: list[str] | None = None) -> int:
     loads: list[str] = []
     with contextlib.ExitStack() as stack:
         root = args.models_dir or Path(stack.enter_context(tempfile.TemporaryDirectory()))
-        clip, nli = full_models(root)
+        clip, nli = bench_models(args.tiny, root)
         cpus = os.cpu_count() or 1
         if "local" in cases:
             loads.append(_load())
@@ -333,7 +393,7 @@ def main(argv: list[str] | None = None) -> int:
                     if case in cases:
                         results[name] = _run_child(clip, nli, levels, server)
                     if with_pairs:
-                        paired = _run_child(clip, nli, [1], server, paired=True)
+                        paired = _run_child(clip, nli, [1], server, rounds=args.rounds)
     print(report(results, levels, loads, paired))
     return 0
 
