@@ -41,7 +41,9 @@ class PhotoRequest:
     # so a user over the limit costs the bot no download
     image: bytes | ImageFetch
     caption: str
-    locale: str | None = None  # the user's locale / language code, when the platform says
+    # the user's locale / language code when the platform says, else the adapter's best
+    # guess (a Discord server's, ``core.language.chat_locale_hint``)
+    locale: str | None = None
     # a journey asked for with the request (``/mood lift``); else the caption may choose one
     journey: Destination | None = None
 

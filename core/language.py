@@ -1,4 +1,6 @@
-"""Which language to answer in: the user's locale first, the caption's script second.
+"""Which language to answer in: the user's locale first, the caption's script second, and
+a chat's locale (``chat_locale_hint``) only after the caption, where the platform gives no
+user locale.
 
 The bot speaks Korean and English only, so every locale, language code or stored value is
 turned into a ``Language`` once, here (``Language.of``), and texts are looked up by it.
@@ -28,6 +30,13 @@ class Language(StrEnum):
 def caption_language(caption: str) -> Language:
     """Korean when the caption contains Hangul, else English."""
     return Language.KO if _HANGUL.search(caption) else Language.EN
+
+
+def chat_locale_hint(chat_locale: str | None, caption: str) -> str | None:
+    """A chat's locale (a Discord server's: Discord sends no user locale with a message) as
+    the locale to answer a message in, unless the caption's script says more about the
+    user: None for a caption in Hangul, so that the caption decides."""
+    return None if caption_language(caption) is Language.KO else chat_locale
 
 
 def reply_language(locale: str | None, caption: str = "") -> Language:

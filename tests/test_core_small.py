@@ -4,7 +4,7 @@ import pytest
 
 from bot.config import load_settings
 from core.errors import BadImageError, ConfigError, RateLimitedError, WorkerError
-from core.language import Language, reply_language
+from core.language import Language, chat_locale_hint, reply_language
 from core.messages import ImageProblem
 from core.mood import Analysis, AxisReading, ImageReading, MoodPoint, Reading, TextReading
 from core.ratelimit import SlidingWindowLimiter
@@ -104,6 +104,21 @@ def test_emoji_maps_to_actions_with_or_without_variation_selector():
     ],
 )
 def test_reply_language(locale, caption, expected):
+    assert reply_language(locale, caption) is Language(expected)
+
+
+@pytest.mark.parametrize(
+    ("caption", "chat_locale", "expected"),
+    [
+        ("비가 와", "en-US", "ko"),  # the caption says more of the user than the server
+        ("rain", "ko", "ko"),  # an English caption: the server's locale decides
+        ("", "ko", "ko"),
+        ("rain", "en-GB", "en"),
+        ("rain", None, "en"),
+    ],
+)
+def test_a_chats_locale_comes_after_the_captions_script(caption, chat_locale, expected):
+    locale = chat_locale_hint(chat_locale, caption)
     assert reply_language(locale, caption) is Language(expected)
 
 

@@ -283,6 +283,16 @@ async def test_presses_past_the_rate_limit_are_refused_ephemerally(
     assert card_changes(server.fake, since) == []
 
 
+async def test_a_korean_caption_gets_a_korean_card_in_an_english_server(server: Server) -> None:
+    """The server's locale (en-US here) is only a guess about who posted: a caption in
+    Hangul says more, so the card and its language on record are Korean."""
+    card = await server.ask(fake_user(server), "비 오는 날 창가에서")
+    [embed] = card.embeds
+    assert HANGUL.search(embed["title"]) and HANGUL.search(embed["description"])
+    stored = recorded_request(server.settings, server.request_id(card))
+    assert stored.language is Language.KO
+
+
 # ---- the scene choice on Discord ---------------------------------------------------------
 
 

@@ -238,6 +238,17 @@ async def test_a_too_large_photo_is_refused_entirely_in_korean(server: Server) -
     assert english_words(text) == [], "no English detail inside a Korean reply"
 
 
+@pytest.mark.parametrize("guild_locale", ["en-US"])
+async def test_a_korean_caption_is_answered_in_korean_in_an_english_server(server: Server) -> None:
+    """Discord sends no user locale with a message: the caption's script says more about
+    the user than the server's locale does."""
+    limit = server.bot.options.max_image_bytes
+    big = server.fake.attachment("huge.jpg", make_photo(), "image/jpeg", size=limit + 1)
+    text = await refusal(server, "비 오는 날 창가에서", big)
+    detail = text_of(ImageProblem.TOO_LARGE, Language.KO, limit="10 MB")
+    assert text == text_of(ErrorReply.IMAGE, Language.KO, detail=detail)
+
+
 @pytest.mark.parametrize("guild_locale", ["ko"])
 async def test_a_too_long_caption_is_refused_entirely_in_korean(server: Server) -> None:
     photo = server.fake.attachment("photo.jpg", make_photo(), "image/jpeg")

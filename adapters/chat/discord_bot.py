@@ -111,6 +111,7 @@ from core.flow import (
     PhotoRequest,
     album_fetch,
 )
+from core.language import chat_locale_hint
 from core.messages import ImageProblem, file_size
 from core.mood import Destination
 from core.reply import PlaylistCard, error_text
@@ -288,7 +289,7 @@ class DiscordBot:
 
     async def _answer_photo(self, message: discord.Message) -> None:
         caption = self._caption(message)
-        locale = _guild_locale(message.guild)
+        locale = chat_locale_hint(_guild_locale(message.guild), caption)
         max_bytes = self.options.max_image_bytes
         sent: list[discord.Message] = []
 
