@@ -14,12 +14,13 @@ flow cannot tell them apart. Failures end the same way too:
 - the user's own input (a broken photo) is answered with its own error, as the worker does.
 
 Two ways to a replica. Ray hands an argument over 100 KB (a photo) through its object store:
-on this 2-core machine that cost 11.5 ms a request over the local worker's pipe (bench.serve,
-tiny models). Serve can also send a request by value over the replica's own gRPC channel
-(``_by_reference=False`` handles): +5.0 ms. That channel slows down on large messages (a no-op
-call with 700 KB took 10.7 ms against 8.0 by the object store), so photos up to
-``direct_max_bytes`` go straight to the replica, and larger ones, resends and everything
-through the Ray Client (``ray://``, which reaches only the head) go through Ray.
+on this 2-core machine a request that way took 9.2-9.9 ms longer than through the local
+worker's pipe (``bench.serve --cases paired --tiny``). Serve can also send a request by value
+over the replica's own gRPC channel (``_by_reference=False`` handles): 6.2-7.2 ms. That channel
+slows down on large messages (a no-op call with 700 KB took 10.7 ms against 8.0 through the
+object store), so photos up to ``direct_max_bytes`` go straight to the replica, and larger
+ones, resends and everything through the Ray Client (``ray://``, which reaches only the
+head) go through Ray.
 """
 
 from __future__ import annotations
