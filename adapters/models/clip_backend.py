@@ -103,7 +103,7 @@ class ClipSceneScorer:
             if self._onnx_tower is not None:
                 features = self._onnx_tower(pixels)
             else:
-                features = image_features(self._model.get_image_features(pixel_values=pixels))
+                features = projected_features(self._model.get_image_features(pixel_values=pixels))
             image_embeddings = _normalise(features)
             logits = self._logit_scale * image_embeddings @ self._category_embeddings.T
             probabilities = logits.softmax(dim=-1).cpu().tolist()
@@ -145,7 +145,7 @@ class ClipSceneScorer:
                 input_ids=tokens["input_ids"].to(self._device),
                 attention_mask=tokens["attention_mask"].to(self._device),
             )
-            prompt_embeddings = _normalise(image_features(output))
+            prompt_embeddings = _normalise(projected_features(output))
         per_category = []
         start = 0
         for category in CATEGORIES:
@@ -155,7 +155,7 @@ class ClipSceneScorer:
         return _normalise(torch.stack(per_category))
 
 
-def image_features(output: Any) -> torch.Tensor:
+def projected_features(output: Any) -> torch.Tensor:
     """The projected embeddings, whether transformers returned a tensor (v4) or an output
     object whose ``pooler_output`` holds them (v5)."""
     if isinstance(output, torch.Tensor):

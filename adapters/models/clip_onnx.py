@@ -69,9 +69,9 @@ class _ImageTower(torch.nn.Module):
         self.model = model
 
     def forward(self, pixel_values: torch.Tensor) -> torch.Tensor:
-        from adapters.models.clip_backend import image_features
+        from adapters.models.clip_backend import projected_features
 
-        return image_features(self.model.get_image_features(pixel_values=pixel_values))
+        return projected_features(self.model.get_image_features(pixel_values=pixel_values))
 
 
 def _export(tower: torch.nn.Module, side: int, path: Path) -> None:
