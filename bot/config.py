@@ -56,8 +56,8 @@ class Settings:
     nli_model: str = DEFAULT_NLI_MODEL
     device: str = "cpu"
     torch_threads: int = 0  # 0: let torch decide
-    quantize: str = "none"  # "int8": both models' Linear layers in int8 (faster, see README)
-    clip_runtime: str = "torch"  # "onnxruntime": CLIP's image tower on ONNX Runtime (README)
+    quantize: str = QUANTIZE_CHOICES[0]  # "int8": both models' Linear layers in int8 (README)
+    clip_runtime: str = CLIP_RUNTIMES[0]  # "onnxruntime": CLIP's image tower on ONNX Runtime
     delta_max: float = DEFAULT_DELTA_MAX
     db_path: Path = Path(user_data_dir(APP_NAME)) / "aidj.db"
     config_dir: Path = Path(user_config_dir(APP_NAME))

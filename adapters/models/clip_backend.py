@@ -18,6 +18,7 @@ from PIL import Image
 from adapters.models.clip_onnx import OnnxImageTower
 from adapters.models.clip_pixels import PixelPreparer
 from adapters.models.loading import load_pretrained
+from adapters.models.options import CLIP_RUNTIMES
 from adapters.models.quantize import quantize_int8
 from adapters.models.weight_pages import release_pages
 from core.categories import CATEGORIES
@@ -46,7 +47,7 @@ class ClipSceneScorer:
         device: str = "cpu",
         *,
         int8: bool = False,
-        runtime: str = "torch",
+        runtime: str = CLIP_RUNTIMES[0],
     ) -> ClipSceneScorer:
         """Load a CLIP model and processor from a hub id or a local folder; with ``int8``,
         the image tower's Linear layers run dynamically quantised (``quantize_int8``), after

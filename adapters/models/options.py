@@ -30,8 +30,8 @@ class ModelOptions:
     worker_batch_wait_ms: int = 15
     worker_timeout_s: float = 60.0  # one request's upper bound
     worker_start_timeout_s: float = 300.0  # loading (a first download included)
-    quantize: str = "none"
-    clip_runtime: str = "torch"
+    quantize: str = QUANTIZE_CHOICES[0]
+    clip_runtime: str = CLIP_RUNTIMES[0]
     # read which destination a caption asks for (a journey); off: no extra NLI passes
     read_destinations: bool = True
 
